@@ -1,0 +1,96 @@
+"""The one place that wires database, clock and engine; the CLI, web app, scheduler and tests call it."""
+from functools import partial
+
+from engine import audit, completing, deal_file, queries, register, starting, timers
+from engine.clock import SystemClock
+from engine.database import database_url, make_engine, make_session_factory, upgrade_schema
+from engine.unit_of_work import Actor, UnitOfWork
+
+INSTALLER = Actor('citydeal init', 'admin')
+
+
+class CityDeal:
+    """Each method is one command in one transaction, or one read."""
+
+    def __init__(self, url=None, clock=None):
+        self.engine = make_engine(url or database_url())
+        self.clock = clock or SystemClock.from_environment()
+        self.unit_of_work = partial(UnitOfWork, make_session_factory(self.engine), self.clock)
+
+    def close(self):
+        self.engine.dispose()
+
+    def _command(self, operation, *args, **kwargs):
+        with self.unit_of_work() as uow:
+            result = operation(uow, *args, **kwargs)
+            uow.commit()
+            return result
+
+    def _read(self, query, *args, **kwargs):
+        with self.unit_of_work() as uow:
+            return query(uow.session, *args, **kwargs)
+
+    # --- set-up
+    def init(self, deal_path):
+        """Create or upgrade the schema and load the deal; returns (deal slug, whether it was new)."""
+        definition = deal_file.load(deal_path)
+        upgrade_schema(self.engine)
+        with self.unit_of_work() as uow:
+            deal, created = register.load_deal(uow.session, definition, uow.now, INSTALLER)
+            uow.commit()
+            return deal.slug, created
+
+    # --- commands
+    def start_wijziging(self, **kwargs):
+        return self._started(starting.start_wijziging, **kwargs)
+
+    def start_toetreding(self, **kwargs):
+        return self._started(starting.start_toetreding, **kwargs)
+
+    def start_opzegging(self, **kwargs):
+        return self._started(starting.start_opzegging, **kwargs)
+
+    def start_jaarcyclus(self, **kwargs):
+        return self._started(starting.start_jaarcyclus, **kwargs)
+
+    def start_voortzetting(self, **kwargs):
+        return self._started(starting.start_voortzetting, **kwargs)
+
+    def _started(self, operation, **kwargs):
+        procedure = self._command(operation, **kwargs)
+        return {'id': procedure.id, 'status': procedure.status}
+
+    def complete(self, task_id, acting_for, values, person=None):
+        procedure = self._command(completing.complete_task, task_id, acting_for, values, person)
+        return {'procedure_id': procedure.id, 'status': procedure.status, 'outcome': procedure.outcome}
+
+    def tick(self):
+        return timers.tick(self.unit_of_work)
+
+    # --- reads
+    def parties(self):
+        return self._read(queries.parties)
+
+    def procedures(self):
+        return self._read(queries.procedures)
+
+    def show(self, procedure_id):
+        return self._read(queries.show, procedure_id)
+
+    def tasks(self, party=None, role=None):
+        return self._read(queries.tasks, party=party, role=role)
+
+    def appendices(self):
+        return self._read(queries.appendices)
+
+    def audit(self, procedure_id=None):
+        return self._read(queries.audit_entries, procedure_id)
+
+    def verify_audit(self):
+        return self._read(audit.verify)
+
+    def deal(self):
+        with self.unit_of_work() as uow:
+            deal = uow.deal()
+            return {'slug': deal.slug, 'name': deal.name, 'citeertitel': deal.citeertitel,
+                    'start': str(deal.start_date), 'end': str(deal.end_date), 'status': deal.status}

@@ -1,0 +1,191 @@
+"""``citydeal``: the command line. Exit 0 on success, 2 when a command is refused, 1 when audit verify fails."""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine.errors import CommandRefused, Conflict
+
+DEFAULT_DEAL = Path(__file__).resolve().parent.parent / 'deals' / 'energieke-wijken.toml'
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog='citydeal', description='Governance procedures of a City Deal.')
+    sub = parser.add_subparsers(dest='command', required=True)
+
+    def command(name, help_, json_=True):
+        p = sub.add_parser(name, help=help_)
+        if json_:
+            p.add_argument('--json', action='store_true', help='machine-readable output')
+        return p
+
+    p = command('init', 'create or upgrade the schema and load the deal; rerun changes nothing', json_=False)
+    p.add_argument('--deal', default=str(DEFAULT_DEAL), help='deal file (TOML)')
+    command('parties', 'list the parties')
+
+    start = sub.add_parser('start', help='start a procedure').add_subparsers(dest='procedure', required=True)
+    p = start.add_parser('wijziging', help='request an amendment')
+    p.add_argument('--by', required=True, help='the requesting party code')
+    p.add_argument('--title', required=True)
+    p.add_argument('--text', required=True, help='the amendment text')
+    p.add_argument('--motivation')
+    p.add_argument('--new-end-date', help='a structured amendment of the end date (YYYY-MM-DD)')
+    p.add_argument('--person', help='who acts for the party (default: its first representative)')
+    p = start.add_parser('toetreding', help='apply to join')
+    p.add_argument('--applicant', required=True)
+    p.add_argument('--kind', required=True)
+    p.add_argument('--representative', required=True)
+    p.add_argument('--contribution', required=True, help='the concrete contribution')
+    p.add_argument('--endorses-goals', action='store_true', help='the applicant endorses the goals of the deal')
+    p = start.add_parser('opzegging', help='give notice of withdrawal')
+    p.add_argument('--by', required=True)
+    p.add_argument('--circumstances', required=True, help='the changed circumstances')
+    p.add_argument('--person')
+    p = start.add_parser('jaarcyclus', help='start the annual cycle for a year')
+    p.add_argument('--year', required=True)
+    p.add_argument('--person')
+    start.add_parser('voortzetting', help='start the consultation on continuation')
+    for p in start.choices.values():
+        p.add_argument('--json', action='store_true')
+
+    command('procedures', 'list procedures')
+    p = command('show', 'one procedure: state, answers, open tasks, timeline')
+    p.add_argument('id', type=int)
+    p = command('tasks', 'open tasks')
+    group = p.add_mutually_exclusive_group()
+    group.add_argument('--party')
+    group.add_argument('--role', choices=('projectleider', 'secretaris'))
+    p = command('complete', 'complete an open task')
+    p.add_argument('task')
+    p.add_argument('--as', dest='acting_for', required=True, help='party code or role')
+    p.add_argument('--decision', choices=('consent', 'objection'))
+    p.add_argument('--statement')
+    p.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='a form field')
+    p.add_argument('--person', help='who acts (default: the first representative, or the role)')
+    command('appendices', 'the appendices (bijlagen)')
+    command('tick', 'fire every timer due as of now')
+    p = command('audit', 'the audit log; `audit verify` checks the hash chain')
+    p.add_argument('action', nargs='?', choices=('verify',))
+    p.add_argument('--procedure', type=int)
+    return parser
+
+
+def _form_values(args):
+    values = {}
+    for item in args.set:
+        name, sep, value = item.partition('=')
+        if not sep or not name:
+            raise CommandRefused.one('--set', f'{item!r} is not NAME=VALUE')
+        values[name] = value
+    if args.decision is not None:
+        values['decision'] = args.decision
+    if args.statement is not None:
+        values['statement'] = args.statement
+    return values
+
+
+def _print(args, data, text):
+    if getattr(args, 'json', False):
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(text(data) if callable(text) else text)
+
+
+def _table(rows, columns):
+    if not rows:
+        return '(none)'
+    widths = [max(len(c), *(len(str(r.get(c) or '')) for r in rows)) for c in columns]
+    lines = ['  '.join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines += ['  '.join(str(r.get(c) or '').ljust(w) for c, w in zip(columns, widths)) for r in rows]
+    return '\n'.join(lines)
+
+
+def _show_text(p):
+    lines = [f"Procedure {p['id']} ({p['type']}): {p['title']}",
+             f"status {p['status']}, outcome {p['outcome'] or '-'}, started {p['started']}, deadline {p['deadline'] or '-'}",
+             '', 'Answers:', _table(p['answers'], ['party', 'decision', 'person', 'at', 'statement']),
+             '', 'Open tasks:', _table(p['open_tasks'], ['id', 'name', 'party', 'role', 'due']),
+             '', 'Timeline:']
+    lines += [f"  {e['at']}  {e['event']}  ({e['person']} for {e['acting_for']})" for e in p['timeline']]
+    return '\n'.join(lines)
+
+
+def _appendices_text(rows):
+    out = []
+    for a in rows:
+        out.append(f"Bijlage {a['number']}: {a['title']} (procedure {a['procedure_id']}, adopted {a['adopted']})")
+        out += [f"  {s['date']}  {s['party']}: {s['representative']}: {s['statement']}" for s in a['statements']]
+    return '\n'.join(out) or '(none)'
+
+
+def run(args, app):
+    if args.command == 'init':
+        slug, created = app.init(args.deal)
+        print(f"deal {slug} {'loaded' if created else 'already loaded; nothing changed'}")
+    elif args.command == 'parties':
+        _print(args, [{k: p[k] for k in ('code', 'name', 'kind', 'status')} for p in app.parties()],
+               lambda rows: _table(rows, ['code', 'name', 'kind', 'status']))
+    elif args.command == 'start':
+        kwargs = {k: v for k, v in vars(args).items() if k not in ('command', 'procedure', 'json')}
+        if args.procedure == 'toetreding':
+            kwargs['endorses_goals'] = kwargs.pop('endorses_goals')
+        result = getattr(app, f'start_{args.procedure}')(**kwargs)
+        _print(args, result, f"procedure {result['id']} started ({result['status']})")
+    elif args.command == 'procedures':
+        _print(args, [{k: p[k] for k in ('id', 'type', 'status', 'outcome', 'started', 'deadline')}
+                      for p in app.procedures()],
+               lambda rows: _table(rows, ['id', 'type', 'status', 'outcome', 'started', 'deadline']))
+    elif args.command == 'show':
+        _print(args, app.show(args.id), _show_text)
+    elif args.command == 'tasks':
+        rows = [{k: t[k] for k in ('id', 'procedure_id', 'procedure_type', 'name', 'party', 'role', 'due')}
+                for t in app.tasks(party=args.party, role=args.role)]
+        _print(args, rows, lambda r: _table(r, ['id', 'procedure_id', 'procedure_type', 'name', 'party', 'role', 'due']))
+    elif args.command == 'complete':
+        result = app.complete(args.task, args.acting_for, _form_values(args), person=args.person)
+        _print(args, result, f"done; procedure {result['procedure_id']} is {result['status']}"
+               + (f" ({result['outcome']})" if result['outcome'] else ''))
+    elif args.command == 'appendices':
+        _print(args, app.appendices(), _appendices_text)
+    elif args.command == 'tick':
+        fired = app.tick()
+        _print(args, [{'due': str(f.due), 'what': f.what, 'procedure_id': f.procedure_id} for f in fired],
+               '\n'.join(f'fired: {f}' for f in fired) or 'nothing due')
+    elif args.command == 'audit' and args.action == 'verify':
+        verdict = app.verify_audit()
+        _print(args, {'ok': verdict.ok, 'entries': verdict.entries, 'message': verdict.message}, verdict.message)
+        return 0 if verdict.ok else 1
+    elif args.command == 'audit':
+        _print(args, app.audit(args.procedure), lambda rows: '\n'.join(
+            f"{e['seq']:>5}  {e['at']}  {e['event']:<22} {e['person']} for {e['acting_for']}"
+            + (f"  procedure {e['procedure_id']}" if e['procedure_id'] else '') for e in rows) or '(none)')
+    return 0
+
+
+def main(argv=None):
+    from citydeal.bootstrap import CityDeal
+    args = _parser().parse_args(argv)
+    try:
+        app = CityDeal()
+    except CommandRefused as refused:
+        return _refused(refused)
+    try:
+        return run(args, app)
+    except CommandRefused as refused:
+        return _refused(refused)
+    except Conflict as conflict:
+        print(f'error: {conflict}; try again', file=sys.stderr)
+        return 2
+    finally:
+        app.close()
+
+
+def _refused(refused):
+    for problem in refused.problems:
+        print(f'error: {problem}', file=sys.stderr)
+    print('nothing was changed', file=sys.stderr)
+    return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Where the engine learns the time: always timezone-aware UTC."""
+import os
+from datetime import datetime, timedelta, timezone
+
+from engine.errors import CommandRefused
+
+
+class SystemClock:
+    """The real clock, optionally shifted so that demos can stand inside the deal's term."""
+
+    def __init__(self, offset=timedelta(0)):
+        self.offset = offset
+
+    def now(self):
+        return datetime.now(timezone.utc) + self.offset
+
+    @classmethod
+    def from_environment(cls, environ=os.environ):
+        """``CITYDEAL_NOW`` sets the clock at process start; it runs on from there."""
+        raw = environ.get('CITYDEAL_NOW')
+        if not raw:
+            return cls()
+        try:
+            start = datetime.fromisoformat(raw)
+        except ValueError:
+            start = None
+        if start is None or start.tzinfo is None:
+            raise CommandRefused.one('CITYDEAL_NOW', f'{raw!r} is not an ISO 8601 date-time with an offset',
+                                     'the clock is timezone-aware')
+        return cls(start - datetime.now(timezone.utc))
+
+
+class FakeClock:
+    """A clock that tests move by hand; it never moves by itself."""
+
+    def __init__(self, start):
+        if start.tzinfo is None:
+            raise ValueError('FakeClock needs a timezone-aware start')
+        self._now = start.astimezone(timezone.utc)
+
+    def now(self):
+        return self._now
+
+    def set(self, moment):
+        self._now = moment.astimezone(timezone.utc)
+
+    def advance(self, **delta):
+        self._now += timedelta(**delta)

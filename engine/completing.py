@@ -1,0 +1,86 @@
+"""Completing a user task: every guard SpiffWorkflow's ``task.run()`` lacks, then one step."""
+from uuid import UUID
+
+from sqlalchemy import select
+
+from engine import audit, effects, forms, notices, procedure_store, register, workflow_runtime
+from engine.dates import shown
+from engine.errors import CommandRefused, NotFound
+from engine.models import Answer, OpenTask
+from engine.starting import run
+from engine.unit_of_work import Actor
+
+RULE_DEADLINE = 'Wijzigingen lid 2: antwoorden na de termijn worden geweigerd'
+ROLES = ('projectleider', 'secretaris')
+
+
+def complete_task(uow, task_id, acting_for, values, person=None):
+    """``values``: the form's raw fields (decision, statement, and any ``--set NAME=VALUE``)."""
+    deal = uow.deal()
+    row = _open_task(uow.session, task_id)
+    procedure = procedure_store.get(uow.session, row.procedure_id)
+    actor = _actor(uow.session, deal, row, acting_for, person)
+    if row.due_dt is not None and uow.now > row.due_dt:
+        raise CommandRefused.one('task', f'the deadline {shown(row.due_dt)} has passed', RULE_DEADLINE)
+    form = forms.FORMS[(procedure.type, row.name)]
+    values = forms.read(form, values)
+
+    workflow = procedure_store.load(procedure, uow.clock)
+    # SpiffWorkflow accepts a task completed after its deadline until timers are refreshed.
+    fired = workflow_runtime.advance(workflow)
+    task = workflow.get_task_from_id(UUID(row.id))
+    if not workflow_runtime.is_ready(task):
+        raise CommandRefused.one('task', f'task {row.id} is no longer open: its deadline has passed or the '
+                                 'procedure moved on', RULE_DEADLINE)
+    step = effects.Step(uow.session, deal, procedure, uow.now, actor, uow.clock, task_row=row,
+                        workflow_data=task.data)
+    effects.apply(step, fired)
+    task.data.update(form.to_workflow(step, values))
+    if row.name == 'instemming_geven':
+        uow.session.add(Answer(procedure_id=procedure.id, task_id=row.id, party_code=row.party_code,
+                               decision=values['decision'], statement=values['statement'].strip() or
+                               _default_statement(values['decision'], procedure),
+                               person=actor.person, answered_dt=uow.now))
+    audit.append(uow.session, at=uow.now, person=actor.person, acting_for=actor.acting_for, procedure_id=procedure.id,
+                 event='task_completed', data={'task': row.name, 'task_id': row.id, 'party': row.party_code,
+                                               'values': _jsonable(values)})
+    if row.name == 'instemming_geven' and values['decision'] == 'objection':
+        notices.queue(uow.session, uow.now, procedure.id, 'objection_received', ['projectleider'],
+                      f'Bezwaar van {row.party_code} (procedure {procedure.id})', values['statement'])
+    task.run()
+    run(uow, deal, procedure, workflow, actor, task_row=row)
+    return procedure
+
+
+def _open_task(session, task_id):
+    row = session.get(OpenTask, str(task_id))
+    if row is not None:
+        return row
+    answered = session.scalars(select(Answer).where(Answer.task_id == str(task_id))).first()
+    if answered is not None:
+        raise CommandRefused.one('task', f'task {task_id} was already answered by {answered.party_code} on '
+                                 f'{shown(answered.answered_dt)}', 'één antwoord per Partij')
+    raise NotFound.one('task', f'no open task with id {task_id}')
+
+
+def _actor(session, deal, row, acting_for, person):
+    if acting_for in ROLES:
+        if row.role != acting_for:
+            raise CommandRefused.one('as', f'task {row.id} is for {row.party_code or row.role}, not for {acting_for}',
+                                     'only the party or role a task is for may complete it')
+        return Actor(person or register.definition(deal).roles[acting_for], acting_for)
+    party = register.party(session, acting_for, 'as')
+    if row.party_code != party.code:
+        raise CommandRefused.one('as', f'task {row.id} is for {row.party_code or row.role}, not for {party.code}',
+                                 'a representative acts only for their own party')
+    # A person other than the signatories may act (a deputy); the audit records who, and for whom.
+    return Actor(register.person_for(party, person), party.code)
+
+
+def _default_statement(decision, procedure):
+    subject = 'de wijziging' if procedure.type == 'wijziging' else 'de toetreding'
+    return f'Stemt in met {subject}.' if decision == 'consent' else 'Maakt bezwaar.'
+
+
+def _jsonable(values):
+    return {k: (v.isoformat() if hasattr(v, 'isoformat') else v) for k, v in values.items()}

@@ -1,0 +1,54 @@
+"""Database connection and schema migrations. Nothing connects at import time."""
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import sessionmaker
+
+MIGRATIONS = Path(__file__).parent / 'migrations'
+
+
+def database_url(environ=os.environ):
+    """``CITYDEAL_DATABASE_URL``, else an SQLite file under ``var/`` of the working directory."""
+    url = environ.get('CITYDEAL_DATABASE_URL')
+    if url:
+        return url
+    Path('var').mkdir(exist_ok=True)
+    return f'sqlite:///{Path("var/citydeal.db").resolve()}'
+
+
+def make_engine(url):
+    if not url.startswith('sqlite'):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={'timeout': 30})
+
+    @event.listens_for(engine, 'connect')
+    def _sqlite_connect(dbapi_connection, _record):
+        # Take transaction control from pysqlite, so that BEGIN IMMEDIATE below is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute('PRAGMA foreign_keys=ON')
+        cursor.execute('PRAGMA busy_timeout=30000')
+        cursor.close()
+
+    @event.listens_for(engine, 'begin')
+    def _sqlite_begin(connection):
+        # A command reads then writes; taking the write lock up front means two commands
+        # queue behind each other instead of failing half-way on a lock upgrade.
+        connection.exec_driver_sql('BEGIN IMMEDIATE')
+
+    return engine
+
+
+def make_session_factory(engine):
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def upgrade_schema(engine):
+    config = Config()
+    config.set_main_option('script_location', str(MIGRATIONS))
+    with engine.connect() as connection:
+        config.attributes['connection'] = connection
+        command.upgrade(config, 'head')

@@ -1,0 +1,48 @@
+"""Legal date arithmetic in the deal's zone; instants are stored in UTC."""
+import calendar
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+AMSTERDAM = ZoneInfo('Europe/Amsterdam')
+
+
+def add_months(day, months):
+    """Calendar months, clamped at month end: 30 Nov + 3 months is 28 or 29 Feb.
+
+    ISO 8601 durations (and SpiffWorkflow's ``P3M``) overflow into the next month instead.
+    """
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def local_date(moment):
+    return moment.astimezone(AMSTERDAM).date()
+
+
+def start_of_day(day):
+    """The instant a calendar day begins in Amsterdam, in UTC."""
+    return datetime.combine(day, time(0, 0), AMSTERDAM).astimezone(timezone.utc)
+
+
+def end_of_day(day):
+    """The last second of a calendar day in Amsterdam: a deadline runs through its whole day."""
+    return start_of_day(day + timedelta(days=1)) - timedelta(seconds=1)
+
+
+def shown(moment):
+    """An instant as people read it: ISO 8601 in Amsterdam time, to the second."""
+    if moment is None:
+        return None
+    return moment.astimezone(AMSTERDAM).isoformat(timespec='seconds')
+
+
+def parse_day(raw, field):
+    from engine.errors import CommandRefused
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        raise CommandRefused.one(field, f'{raw!r} is not a date (YYYY-MM-DD)') from None

@@ -1,0 +1,210 @@
+"""What the models' script tasks ask the application to do, inside the same transaction.
+
+A script task calls ``effect('name')``; the engine runs the function registered here
+under that name with the task's data at that point.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+
+from engine import audit, notices
+from engine.dates import local_date, shown
+from engine.models import Answer, Appendix, ContributionOwed, Party
+
+EFFECTS = {}
+
+
+def effect(function):
+    EFFECTS[function.__name__] = function
+    return function
+
+
+@dataclass
+class Step:
+    """What one command knows while it moves one procedure."""
+    session: object
+    deal: object
+    procedure: object
+    now: datetime
+    actor: object
+    clock: object
+    start_procedure: object = None
+    task_row: object = None
+    workflow_data: dict = None
+
+
+def apply(step, effects):
+    for name, data in effects:
+        EFFECTS[name](step, data)
+
+
+def _audit(step, event, data):
+    audit.append(step.session, at=step.now, person=step.actor.person, acting_for=step.actor.acting_for,
+                 procedure_id=step.procedure.id, event=event, data=data)
+
+
+def _title(step):
+    request = step.procedure.request
+    if step.procedure.type == 'toetreding':
+        return f"toetreding {request['applicant']}"
+    return request.get('title') or step.procedure.type
+
+
+@effect
+def request_registered(step, data):
+    request = step.procedure.request
+    _audit(step, 'request_registered', {'reaches': ['projectleider', 'secretaris'],
+                                        'consultation_deadline': shown(step.procedure.deadline_dt)})
+    notices.queue(step.session, step.now, step.procedure.id, 'request_registered', notices.ROLES,
+                  f'Verzoek geregistreerd: {_title(step)}',
+                  f'Procedure {step.procedure.id} ({step.procedure.type}) is geregistreerd.\n'
+                  f'Ingediend door: {request.get("requester") or request.get("applicant") or "Partijen gezamenlijk"}\n'
+                  f'Overlegtermijn tot: {shown(step.procedure.deadline_dt)}\n')
+
+
+@effect
+def consultation_extended(step, data):
+    step.procedure.deadline_dt = datetime.fromisoformat(data['consultation_deadline'])
+    _audit(step, 'consultation_extended', {'new_deadline': shown(step.procedure.deadline_dt),
+                                           'reason': data.get('extension_reason', ''),
+                                           'still_asked': data.get('consulted', [])})
+
+
+def _statements(step):
+    answers = step.session.scalars(select(Answer).where(Answer.procedure_id == step.procedure.id)
+                                   .order_by(Answer.answered_dt, Answer.id)).all()
+    names = {p.code: p.name for p in step.session.scalars(select(Party))}
+    return [{'party': a.party_code, 'party_name': names.get(a.party_code, a.party_code), 'representative': a.person,
+             'date': local_date(a.answered_dt).isoformat(), 'decision': a.decision, 'statement': a.statement}
+            for a in answers]
+
+
+def _attach_appendix(step, title, body):
+    number = (step.session.scalar(select(func.max(Appendix.number)).where(Appendix.deal_id == step.deal.id)) or 0) + 1
+    appendix = Appendix(deal_id=step.deal.id, number=number, procedure_id=step.procedure.id, title=title, body=body,
+                        statements=_statements(step), adopted_dt=step.now)
+    step.session.add(appendix)
+    step.session.flush()
+    _audit(step, 'appendix_attached', {'number': number, 'title': title,
+                                       'statements': [s['party'] for s in appendix.statements]})
+    return appendix
+
+
+def _tell_everyone(step, event, subject, body):
+    notices.queue(step.session, step.now, step.procedure.id, event, notices.everyone(step.session, step.now),
+                  subject, body)
+
+
+@effect
+def amendment_adopted(step, data):
+    request = step.procedure.request
+    body = f"{request['text']}\n\nMotivering: {request.get('motivation') or '-'}"
+    if request.get('new_end_date'):
+        body += f"\n\nDe City Deal eindigt op {request['new_end_date']} (was {step.deal.end_date})."
+    appendix = _attach_appendix(step, f"Wijziging: {request['title']}", body)
+    if request.get('new_end_date'):
+        old = step.deal.end_date
+        step.deal.end_date = date.fromisoformat(request['new_end_date'])
+        _audit(step, 'term_changed', {'old_end': str(old), 'new_end': str(step.deal.end_date),
+                                      'appendix': appendix.number})
+    _tell_everyone(step, 'outcome', f"Wijziging aangenomen: {request['title']}",
+                   f'Alle Partijen hebben ingestemd. De wijziging is bijlage {appendix.number} van de City Deal.\n')
+
+
+@effect
+def amendment_not_adopted(step, data):
+    _audit(step, 'amendment_not_adopted', {'objections': _objections(step)})
+    _tell_everyone(step, 'outcome', f"Wijziging niet aangenomen: {step.procedure.request['title']}",
+                   'Niet alle Partijen hebben ingestemd; de wijziging is niet aangenomen.\n')
+
+
+def _objections(step):
+    return [a.party_code for a in step.session.scalars(
+        select(Answer).where(Answer.procedure_id == step.procedure.id, Answer.decision == 'objection'))]
+
+
+@effect
+def accession_returned(step, data):
+    _audit(step, 'accession_returned', {'reason': data.get('criteria_reason', '')})
+    notices.queue(step.session, step.now, step.procedure.id, 'outcome', notices.ROLES,
+                  f"Verzoek tot toetreding geretourneerd: {step.procedure.request['applicant']}",
+                  f"Reden: {data.get('criteria_reason', '')}\n")
+
+
+@effect
+def party_admitted(step, data):
+    request = step.procedure.request
+    party = Party(deal_id=step.deal.id, code=data['new_party_code'], name=request['applicant'], kind=request['kind'],
+                  representatives=[request['representative']], annual_contribution_eur=None,
+                  contribution_text=request['contribution'], status='active',
+                  joined_on=date.fromisoformat(data['effective_date']))
+    step.session.add(party)
+    step.session.flush()
+    _audit(step, 'party_admitted', {'code': party.code, 'name': party.name, 'joined_on': str(party.joined_on)})
+    body = (f"Aanvrager: {request['applicant']} ({request['kind']}), vertegenwoordigd door {request['representative']}\n"
+            f"Concrete bijdrage: {request['contribution']}\n"
+            f"Onderschrijft de doelstellingen van de City Deal: ja\nIngangsdatum: {party.joined_on}")
+    appendix = _attach_appendix(step, f"Toetreding: {request['applicant']}", body)
+    _tell_everyone(step, 'party_admitted', f"Nieuwe Partij: {party.name}",
+                   f'{party.name} is Partij van de City Deal vanaf {party.joined_on} (bijlage {appendix.number}).\n')
+
+
+@effect
+def accession_refused(step, data):
+    _audit(step, 'accession_refused', {'objections': _objections(step)})
+    _tell_everyone(step, 'outcome', f"Toetreding geweigerd: {step.procedure.request['applicant']}",
+                   'Niet alle Partijen hebben ingestemd met de toetreding.\n')
+
+
+def _withdrawing_party(step):
+    return step.session.scalars(select(Party).where(Party.code == step.procedure.initiated_by)).one()
+
+
+@effect
+def notice_received(step, data):
+    party = _withdrawing_party(step)
+    party.status = 'withdrawing'
+    party.withdrawal_effective_on = date.fromisoformat(step.procedure.request['effective_date'])
+    _audit(step, 'party_withdrawing', {'party': party.code, 'effective_date': str(party.withdrawal_effective_on)})
+    _tell_everyone(step, 'notice_of_withdrawal', f'Opzegging door {party.name}',
+                   f'{party.name} heeft de deelname opgezegd met ingang van {party.withdrawal_effective_on}.\n'
+                   f"Veranderde omstandigheden: {step.procedure.request['circumstances']}\n")
+
+
+@effect
+def notice_acknowledged(step, data):
+    _audit(step, 'notice_acknowledged', {'deal_stands': data.get('deal_stands'), 'note': data.get('note', '')})
+
+
+@effect
+def party_withdrawn(step, data):
+    party = _withdrawing_party(step)
+    party.status = 'withdrawn'
+    party.left_on = party.withdrawal_effective_on
+    year = local_date(step.procedure.started_dt).year
+    step.session.add(ContributionOwed(party_code=party.code, year=year, amount_eur=party.annual_contribution_eur,
+                                      procedure_id=step.procedure.id, recorded_dt=step.now))
+    _audit(step, 'party_withdrawn', {'party': party.code, 'left_on': str(party.left_on),
+                                     'contribution_owed': {'year': year, 'amount_eur': party.annual_contribution_eur}})
+    _tell_everyone(step, 'party_withdrawn', f'{party.name} is teruggetreden',
+                   f'{party.name} is per {party.left_on} geen Partij meer. De bijdrage over {year} '
+                   'blijft verschuldigd (Opzegging lid 3).\n')
+
+
+@effect
+def annual_cycle_adopted(step, data):
+    _audit(step, 'annual_cycle_adopted', {'year': step.procedure.request['year']})
+
+
+@effect
+def continuation_agreed(step, data):
+    _audit(step, 'continuation_agreed', {'new_end_date': data['new_end_date']})
+    step.start_procedure(step, data['new_end_date'])
+
+
+@effect
+def continuation_declined(step, data):
+    _audit(step, 'continuation_declined', {'ends_on': str(step.deal.end_date), 'note': data.get('note', '')})
+    _tell_everyone(step, 'outcome', 'Geen voortzetting van de City Deal',
+                   f'De Partijen zetten de City Deal niet voort; zij eindigt op {step.deal.end_date}.\n')

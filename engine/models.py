@@ -1,0 +1,198 @@
+"""The database tables. Instants are stored as UTC; calendar days as dates."""
+from datetime import timezone
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        TypeDecorator, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError('naive datetime refused: the engine stores aware instants only')
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Deal(Base):
+    __tablename__ = 'deals'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: short name from the deal file, e.g. ``energieke-wijken``
+    slug: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    citeertitel: Mapped[str] = mapped_column(String(300), nullable=False)
+    start_date: Mapped[object] = mapped_column(Date, nullable=False)
+    #: the term's end; an adopted amendment of the end date changes it
+    end_date: Mapped[object] = mapped_column(Date, nullable=False)
+    #: ``active`` or ``ended``
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default='active')
+    ended_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    #: the deal file as loaded, so that the engine never needs the file again
+    definition_json: Mapped[str] = mapped_column(Text, nullable=False)
+
+    def __repr__(self):
+        return f'<Deal {self.slug} {self.start_date}..{self.end_date} {self.status}>'
+
+
+class Party(Base):
+    __tablename__ = 'parties'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey('deals.id'), nullable=False)
+    code: Mapped[str] = mapped_column(String(80), nullable=False)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    #: rijk, gemeente, woningcorporatie or kennisinstelling
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    #: the people who signed for the party, as signed
+    representatives: Mapped[list] = mapped_column(JSON, nullable=False)
+    #: euros a year where the deal names an amount; NULL for a contribution in kind
+    annual_contribution_eur: Mapped[int] = mapped_column(Integer, nullable=True)
+    contribution_text: Mapped[str] = mapped_column(Text, nullable=False, default='')
+    #: active, withdrawing (notice given) or withdrawn
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default='active')
+    joined_on: Mapped[object] = mapped_column(Date, nullable=False)
+    #: the day a notice takes effect, set when the notice is received
+    withdrawal_effective_on: Mapped[object] = mapped_column(Date, nullable=True)
+    left_on: Mapped[object] = mapped_column(Date, nullable=True)
+    __table_args__ = (UniqueConstraint('deal_id', 'code'),)
+
+    def __repr__(self):
+        return f'<Party {self.code} {self.status}>'
+
+
+class Procedure(Base):
+    __tablename__ = 'procedures'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey('deals.id'), nullable=False)
+    #: the BPMN process id: wijziging, toetreding, opzegging, jaarcyclus, voortzetting
+    type: Mapped[str] = mapped_column(String(40), nullable=False)
+    #: running, completed or cancelled
+    status: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    outcome: Mapped[str] = mapped_column(String(40), nullable=True)
+    #: what the procedure is about, e.g. ``year:2022`` for a jaarcyclus
+    subject_key: Mapped[str] = mapped_column(String(80), nullable=True)
+    #: the party that started it; NULL for a role, an applicant or the scheduler
+    initiated_by: Mapped[str] = mapped_column(String(80), nullable=True)
+    #: what was submitted: title, text, motivation, circumstances, applicant...
+    request: Mapped[dict] = mapped_column(JSON, nullable=False)
+    started_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    ended_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    #: the consultation deadline or the notice's effective moment
+    deadline_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    #: when the workflow's earliest waiting timer falls due; the scheduler's query
+    next_timer_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True, index=True)
+    #: SpiffWorkflow's serialized workflow, spec included
+    state: Mapped[str] = mapped_column(Text, nullable=False)
+    #: the serializer's format version of ``state``
+    state_format: Mapped[str] = mapped_column(String(20), nullable=False)
+    #: optimistic lock: a save that finds another version fails instead of overwriting
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {'version_id_col': version}
+
+    def __repr__(self):
+        return f'<Procedure {self.id} {self.type} {self.status}>'
+
+
+class OpenTask(Base):
+    __tablename__ = 'open_tasks'
+    #: the SpiffWorkflow task id
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey('procedures.id'), nullable=False, index=True)
+    #: the BPMN element id, e.g. ``instemming_geven``
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    label: Mapped[str] = mapped_column(String(300), nullable=False)
+    party_code: Mapped[str] = mapped_column(String(80), nullable=True, index=True)
+    role: Mapped[str] = mapped_column(String(40), nullable=True, index=True)
+    due_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True, index=True)
+    opened_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+
+    def __repr__(self):
+        return f'<OpenTask {self.id} {self.name} {self.party_code or self.role}>'
+
+
+class Answer(Base):
+    __tablename__ = 'answers'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey('procedures.id'), nullable=False, index=True)
+    task_id: Mapped[str] = mapped_column(String(36), nullable=True)
+    party_code: Mapped[str] = mapped_column(String(80), nullable=False)
+    #: consent or objection
+    decision: Mapped[str] = mapped_column(String(20), nullable=False)
+    statement: Mapped[str] = mapped_column(Text, nullable=False, default='')
+    #: the person who acted for the party
+    person: Mapped[str] = mapped_column(String(300), nullable=False)
+    answered_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    #: a party answers a consultation once
+    __table_args__ = (UniqueConstraint('procedure_id', 'party_code'),)
+
+
+class Appendix(Base):
+    __tablename__ = 'appendices'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey('deals.id'), nullable=False)
+    #: bijlage number, 1, 2, ... in order of adoption
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey('procedures.id'), nullable=False, unique=True)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    #: every consent statement: party, representative, date, text
+    statements: Mapped[list] = mapped_column(JSON, nullable=False)
+    adopted_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    __table_args__ = (UniqueConstraint('deal_id', 'number'),)
+
+
+class ContributionOwed(Base):
+    """Opzegging lid 3: the contribution for the year of notice stays due."""
+    __tablename__ = 'contributions_owed'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_code: Mapped[str] = mapped_column(String(80), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: NULL where the party contributes in kind
+    amount_eur: Mapped[int] = mapped_column(Integer, nullable=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey('procedures.id'), nullable=False)
+    recorded_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+
+
+class AuditEntry(Base):
+    """Append-only; each entry hashes its content and the hash of the one before."""
+    __tablename__ = 'audit_entries'
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    person: Mapped[str] = mapped_column(String(300), nullable=False)
+    #: the party code or role the person acted for
+    acting_for: Mapped[str] = mapped_column(String(80), nullable=False)
+    procedure_id: Mapped[int] = mapped_column(Integer, nullable=True, index=True)
+    event: Mapped[str] = mapped_column(String(80), nullable=False)
+    data: Mapped[dict] = mapped_column(JSON, nullable=False)
+    #: a hash can be followed only once, so two writers cannot fork the chain
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class OutboxMessage(Base):
+    """Written in the same transaction as the change it reports; sent later."""
+    __tablename__ = 'outbox'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    procedure_id: Mapped[int] = mapped_column(Integer, nullable=True)
+    event: Mapped[str] = mapped_column(String(80), nullable=False)
+    #: party codes and role names
+    recipients: Mapped[list] = mapped_column(JSON, nullable=False)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    #: queued, sent or failed
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default='queued', index=True)
+
+
+Index('ix_procedures_type_subject', Procedure.type, Procedure.subject_key)

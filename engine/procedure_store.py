@@ -1,0 +1,87 @@
+"""Saving and loading procedures: the serialized workflow plus the rows that make it queryable."""
+from sqlalchemy import delete, select
+
+from engine import audit, notices, workflow_runtime
+from engine.dates import shown
+from engine.errors import NotFound
+from engine.models import OpenTask, Procedure
+
+#: tasks whose due date is the consultation deadline
+DUE_AT_DEADLINE = {'instemming_geven', 'consultatie_openen', 'criteria_toetsen'}
+
+
+def get(session, procedure_id):
+    found = session.get(Procedure, procedure_id)
+    if found is None:
+        raise NotFound.one('procedure', f'no procedure with id {procedure_id}')
+    return found
+
+
+def create(session, deal, type_, request, workflow, now, initiated_by=None, subject_key=None, deadline=None):
+    procedure = Procedure(deal_id=deal.id, type=type_, status='running', request=request, started_dt=now,
+                          initiated_by=initiated_by, subject_key=subject_key, deadline_dt=deadline,
+                          state=workflow_runtime.dump(workflow), state_format=workflow_runtime.STATE_FORMAT)
+    session.add(procedure)
+    session.flush()
+    return procedure
+
+
+def load(procedure, clock):
+    return workflow_runtime.load(procedure.state, clock)
+
+
+def save(session, procedure, workflow, now, actor):
+    """Store the workflow and bring status, timers and open-task rows in line with it."""
+    procedure.state = workflow_runtime.dump(workflow)
+    procedure.state_format = workflow_runtime.STATE_FORMAT
+    procedure.next_timer_dt = workflow_runtime.next_timer(workflow)
+    if workflow.is_completed() and procedure.status == 'running':
+        procedure.status = 'completed'
+        procedure.outcome = workflow.data.get('outcome')
+        procedure.ended_dt = now
+        procedure.next_timer_dt = None
+        audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, procedure_id=procedure.id,
+                     event='procedure_completed', data={'type': procedure.type, 'outcome': procedure.outcome})
+    _sync_open_tasks(session, procedure, workflow, now)
+    session.flush()
+
+
+def cancel(session, procedure, now, actor, reason):
+    procedure.status = 'cancelled'
+    procedure.ended_dt = now
+    procedure.next_timer_dt = None
+    session.execute(delete(OpenTask).where(OpenTask.procedure_id == procedure.id))
+    audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, procedure_id=procedure.id,
+                 event='procedure_cancelled', data={'reason': reason})
+
+
+def _sync_open_tasks(session, procedure, workflow, now):
+    existing = {t.id: t for t in session.scalars(select(OpenTask).where(OpenTask.procedure_id == procedure.id))}
+    ready = {str(t.id): t for t in workflow_runtime.ready_tasks(workflow)}
+    for task_id in existing.keys() - ready.keys():
+        session.delete(existing[task_id])
+    for task_id in sorted(ready.keys() - existing.keys(), key=lambda i: _order(ready[i])):
+        task = ready[task_id]
+        party_code, role = workflow_runtime.task_owner(task)
+        due = procedure.deadline_dt if task.task_spec.bpmn_id in DUE_AT_DEADLINE else None
+        row = OpenTask(id=task_id, procedure_id=procedure.id, name=task.task_spec.bpmn_id,
+                       label=task.task_spec.bpmn_name, party_code=party_code, role=role, due_dt=due, opened_dt=now)
+        session.add(row)
+        _announce(session, procedure, row, now)
+
+
+def _order(task):
+    return (task.task_spec.bpmn_id, task.data.get('party') or '')
+
+
+def _announce(session, procedure, row, now):
+    title = procedure.request.get('title') or procedure.request.get('applicant') or procedure.type
+    due = f'\nUiterlijk: {shown(row.due_dt)}' if row.due_dt else ''
+    if row.name == 'instemming_geven':
+        subject = f'Verzoek om instemming: {title}'
+        event = 'consultation_opened'
+    else:
+        subject = f'Taak: {row.label} ({procedure.type} {procedure.id})'
+        event = 'task_opened'
+    body = f'{row.label}\nProcedure {procedure.id} ({procedure.type}): {title}\nTaak-id: {row.id}{due}\n'
+    notices.queue(session, now, procedure.id, event, [row.party_code or row.role], subject, body)

@@ -1,0 +1,78 @@
+"""Read models for the CLI (and later the web app): plain dicts, times shown in Amsterdam."""
+from sqlalchemy import select
+
+from engine import audit
+from engine.dates import shown
+from engine.models import Answer, Appendix, AuditEntry, ContributionOwed, OpenTask, Party, Procedure
+from engine.procedure_store import get
+
+
+def parties(session):
+    return [{'code': p.code, 'name': p.name, 'kind': p.kind, 'status': p.status,
+             'representatives': p.representatives, 'annual_contribution_eur': p.annual_contribution_eur,
+             'contribution': p.contribution_text, 'joined_on': str(p.joined_on),
+             'withdrawal_effective_on': p.withdrawal_effective_on and str(p.withdrawal_effective_on),
+             'left_on': p.left_on and str(p.left_on)}
+            for p in session.scalars(select(Party).order_by(Party.id))]
+
+
+def _procedure(p):
+    return {'id': p.id, 'type': p.type, 'status': p.status, 'outcome': p.outcome, 'started': shown(p.started_dt),
+            'deadline': shown(p.deadline_dt), 'title': p.request.get('title') or p.request.get('applicant')
+            or p.request.get('year') or p.initiated_by}
+
+
+def procedures(session):
+    return [_procedure(p) for p in session.scalars(select(Procedure).order_by(Procedure.id))]
+
+
+def _task(t, procedure_type):
+    return {'id': t.id, 'procedure_id': t.procedure_id, 'procedure_type': procedure_type, 'name': t.name,
+            'label': t.label, 'party': t.party_code, 'role': t.role, 'due': shown(t.due_dt)}
+
+
+def tasks(session, party=None, role=None):
+    query = select(OpenTask, Procedure.type).join(Procedure, Procedure.id == OpenTask.procedure_id)
+    if party:
+        query = query.where(OpenTask.party_code == party)
+    if role:
+        query = query.where(OpenTask.role == role)
+    query = query.order_by(OpenTask.procedure_id.desc(), OpenTask.opened_dt, OpenTask.party_code, OpenTask.id)
+    return [_task(t, type_) for t, type_ in session.execute(query)]
+
+
+def _answer(a):
+    return {'party': a.party_code, 'decision': a.decision, 'statement': a.statement, 'person': a.person,
+            'at': shown(a.answered_dt)}
+
+
+def show(session, procedure_id):
+    p = get(session, procedure_id)
+    answers = session.scalars(select(Answer).where(Answer.procedure_id == p.id).order_by(Answer.id)).all()
+    open_tasks = session.scalars(select(OpenTask).where(OpenTask.procedure_id == p.id)
+                                 .order_by(OpenTask.opened_dt, OpenTask.party_code)).all()
+    timeline = session.scalars(select(AuditEntry).where(AuditEntry.procedure_id == p.id)
+                               .order_by(AuditEntry.seq)).all()
+    owed = session.scalars(select(ContributionOwed).where(ContributionOwed.procedure_id == p.id)).all()
+    return dict(_procedure(p), request=p.request, ended=shown(p.ended_dt), next_timer=shown(p.next_timer_dt),
+                version=p.version, state_format=p.state_format,
+                answers=[_answer(a) for a in answers],
+                waiting_for=[t.party_code or t.role for t in open_tasks],
+                open_tasks=[_task(t, p.type) for t in open_tasks],
+                contributions_owed=[{'party': o.party_code, 'year': o.year, 'amount_eur': o.amount_eur} for o in owed],
+                timeline=[{'at': shown(e.at_dt), 'event': e.event, 'person': e.person, 'acting_for': e.acting_for,
+                           'data': e.data} for e in timeline])
+
+
+def appendices(session):
+    return [{'number': a.number, 'title': a.title, 'procedure_id': a.procedure_id, 'adopted': shown(a.adopted_dt),
+             'body': a.body, 'statements': [{'party': s['party'], 'representative': s['representative'],
+                                             'statement': s['statement'], 'date': s['date']} for s in a.statements]}
+            for a in session.scalars(select(Appendix).order_by(Appendix.number))]
+
+
+def audit_entries(session, procedure_id=None):
+    query = select(AuditEntry).order_by(AuditEntry.seq)
+    if procedure_id is not None:
+        query = query.where(AuditEntry.procedure_id == procedure_id)
+    return [audit.as_dict(e) for e in session.scalars(query)]

@@ -1,0 +1,93 @@
+"""The deal register: the deal, its parties and their status."""
+from sqlalchemy import select
+
+from engine import audit
+from engine.dates import add_months, local_date, start_of_day
+from engine.deal_file import from_canonical_json
+from engine.errors import CommandRefused, NotFound
+from engine.models import Deal, Party
+
+#: parties that still take part in consultations (Opzegging: until the notice takes effect)
+CONSULTED_STATUSES = ('active', 'withdrawing')
+RULE_TERM = 'Inwerkingtreding en looptijd'
+
+
+def definition(deal):
+    return from_canonical_json(deal.definition_json)
+
+
+def load_deal(session, deal_definition, now, actor):
+    """Create the deal and its parties; a second run with the same file changes nothing."""
+    existing = session.scalars(select(Deal)).first()
+    if existing is not None:
+        if existing.definition_json == deal_definition.canonical_json:
+            return existing, False
+        raise CommandRefused.one(
+            'deal', f'the database already holds deal {existing.slug!r} loaded from a different file; '
+                    'a loaded deal changes only through its procedures (wijziging, toetreding, opzegging)',
+            'Wijzigingen')
+    deal = Deal(slug=deal_definition.slug, name=deal_definition.name, citeertitel=deal_definition.citeertitel,
+                start_date=deal_definition.start, end_date=deal_definition.end, status='active',
+                definition_json=deal_definition.canonical_json)
+    session.add(deal)
+    session.flush()
+    for party in deal_definition.parties:
+        session.add(Party(deal_id=deal.id, code=party.code, name=party.name, kind=party.kind,
+                          representatives=list(party.representatives),
+                          annual_contribution_eur=party.annual_contribution_eur,
+                          contribution_text=describe_contribution(party), status='active',
+                          joined_on=deal_definition.start))
+    audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, event='deal_loaded',
+                 data={'slug': deal.slug, 'parties': [p.code for p in deal_definition.parties],
+                       'start': str(deal.start_date), 'end': str(deal.end_date)})
+    return deal, True
+
+
+def describe_contribution(party):
+    parts = [f"EUR {c.amount_eur:,} {'per jaar' if c.per == 'year' else 'eenmalig'}".replace(',', '.')
+             + (f' ({c.source})' if c.source else '') for c in party.contributions]
+    if party.in_kind:
+        parts.append(party.in_kind)
+    return '; '.join(parts)
+
+
+def parties(session):
+    return session.scalars(select(Party).order_by(Party.id)).all()
+
+
+def party(session, code, field='party'):
+    found = session.scalars(select(Party).where(Party.code == code)).first()
+    if found is None:
+        known = ', '.join(p.code for p in parties(session))
+        raise NotFound.one(field, f'no party with code {code!r} (known: {known})')
+    return found
+
+
+def consulted_parties(session, today, excluding=None):
+    """Every party whose consent is needed today: active or withdrawing, already joined."""
+    return [p for p in parties(session)
+            if p.status in CONSULTED_STATUSES and p.joined_on <= today and p.code != excluding]
+
+
+def term_end_instant(deal):
+    """'eindigt op 1 april 2024': from that day on the deal is no longer in force."""
+    return start_of_day(deal.end_date)
+
+
+def continuation_start_instant(deal):
+    definition_ = definition(deal)
+    return start_of_day(add_months(deal.end_date, -definition_.terms.continuation_months_before_end))
+
+
+def require_open(deal, now):
+    """No procedure starts outside the term."""
+    if deal.status == 'ended' or now >= term_end_instant(deal):
+        raise CommandRefused.one('deal', f'the deal ended on {deal.end_date}; no new procedure can start', RULE_TERM)
+    if local_date(now) < deal.start_date:
+        raise CommandRefused.one('deal', f'the deal is in force from {deal.start_date}; no procedure can start before',
+                                 RULE_TERM)
+
+
+def person_for(party_, person):
+    """The acting person: the one named, else the party's first representative as signed."""
+    return person or party_.representatives[0]

@@ -1,0 +1,44 @@
+"""One command, one transaction: everything a command writes commits together or not at all."""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.errors import CommandRefused, Conflict
+from engine.models import Deal
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts (a person) and for whom (a party code, a role, 'applicant' or 'scheduler')."""
+    person: str
+    acting_for: str
+
+
+class UnitOfWork:
+    def __init__(self, session_factory, clock):
+        self._session_factory = session_factory
+        self.clock = clock
+
+    def __enter__(self):
+        self.session = self._session_factory()
+        self.now = self.clock.now()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        # Whatever was not committed is thrown away, in-memory workflows included:
+        # they live only inside the command.
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self):
+        try:
+            self.session.commit()
+        except StaleDataError as err:
+            raise Conflict('another command changed this procedure first; nothing was saved') from err
+
+    def deal(self):
+        deal = self.session.scalars(select(Deal)).first()
+        if deal is None:
+            raise CommandRefused.one('deal', 'no deal is loaded; run `citydeal init` first')
+        return deal
