@@ -72,12 +72,12 @@ def consultation_extended(step, data):
 
 
 def _statements(step):
-    answers = step.session.scalars(select(Answer).where(Answer.procedure_id == step.procedure.id)
-                                   .order_by(Answer.answered_dt, Answer.id)).all()
-    names = {p.code: p.name for p in step.session.scalars(select(Party))}
-    return [{'party': a.party_code, 'party_name': names.get(a.party_code, a.party_code), 'representative': a.person,
+    """In the order the parties signed the deal, like a signature page."""
+    answers = step.session.execute(select(Answer, Party.name).join(Party, Party.code == Answer.party_code)
+                                   .where(Answer.procedure_id == step.procedure.id).order_by(Party.id)).all()
+    return [{'party': a.party_code, 'party_name': name, 'representative': a.person,
              'date': local_date(a.answered_dt).isoformat(), 'decision': a.decision, 'statement': a.statement}
-            for a in answers]
+            for a, name in answers]
 
 
 def _attach_appendix(step, title, body):

@@ -30,12 +30,11 @@ class UnitOfWork:
         # they live only inside the command.
         self.session.rollback()
         self.session.close()
+        if exc_type is not None and issubclass(exc_type, StaleDataError):
+            raise Conflict('another command changed this procedure first; nothing was saved') from exc
 
     def commit(self):
-        try:
-            self.session.commit()
-        except StaleDataError as err:
-            raise Conflict('another command changed this procedure first; nothing was saved') from err
+        self.session.commit()
 
     def deal(self):
         deal = self.session.scalars(select(Deal)).first()

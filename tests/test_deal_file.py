@@ -1,0 +1,87 @@
+"""The deal register: the deal file as the text of the deal gives it."""
+import tomllib
+from copy import deepcopy
+from datetime import date
+
+import pytest
+
+from engine import deal_file
+from engine.errors import CommandRefused
+from tests.conftest import DEAL_FILE
+
+CODES = ('bzk ocw szw rotterdam s-hertogenbosch arnhem groningen utrecht nijmegen zeist weert '
+         'amsterdam tilburg wonen-limburg zayaz tiwos platform31').split()
+
+
+@pytest.fixture
+def raw():
+    return tomllib.loads(DEAL_FILE.read_text(encoding='utf-8'))
+
+
+@pytest.mark.rule('Deal: 17 founding Partijen')
+def test_the_deal_has_its_seventeen_parties_by_kind():
+    deal = deal_file.load(DEAL_FILE)
+    assert [p.code for p in deal.parties] == CODES
+    kinds = [p.kind for p in deal.parties]
+    assert (kinds.count('rijk'), kinds.count('gemeente'), kinds.count('woningcorporatie'),
+            kinds.count('kennisinstelling')) == (3, 10, 3, 1)
+    zeist = next(p for p in deal.parties if p.code == 'zeist')
+    assert len(zeist.representatives) == 2
+
+
+@pytest.mark.rule('Deal: term')
+def test_term_and_constants_come_from_the_text():
+    deal = deal_file.load(DEAL_FILE)
+    assert (deal.start, deal.end) == (date(2021, 3, 4), date(2024, 4, 1))
+    assert deal.citeertitel == 'City Deal Energieke wijken'
+    assert (deal.terms.consultation_weeks, deal.terms.notice_months,
+            deal.terms.continuation_months_before_end) == (6, 3, 2)
+    assert [p.number for p in deal.phases] == [1, 2, 3, 4]
+
+
+@pytest.mark.rule('Deal: contributions')
+def test_contributions_per_party():
+    parties = {p.code: p for p in deal_file.load(DEAL_FILE).parties}
+    assert parties['bzk'].annual_contribution_eur == 100_000
+    assert [c.amount_eur for c in parties['bzk'].contributions if c.per == 'once'] == [30_000]
+    assert parties['szw'].annual_contribution_eur == 10_000
+    assert all(parties[c].annual_contribution_eur == 10_000 for c in CODES[3:13])
+    assert all(parties[c].annual_contribution_eur is None for c in ('ocw', 'wonen-limburg', 'zayaz', 'tiwos', 'platform31'))
+
+
+def test_another_deal_file_of_the_same_form_works(raw):
+    other = deepcopy(raw)
+    other['deal'].update(slug='andere-deal', name='City Deal Andere', citeertitel='City Deal Andere',
+                         start=date(2022, 1, 1), end=date(2025, 1, 1))
+    other['phases'] = []
+    other['parties'] = [{'code': 'a', 'name': 'A', 'kind': 'gemeente', 'representatives': ['X']},
+                        {'code': 'b', 'name': 'B', 'kind': 'rijk', 'representatives': ['Y']}]
+    deal = deal_file.parse(other)
+    assert [p.code for p in deal.parties] == ['a', 'b']
+
+
+def test_a_malformed_file_gets_one_message_per_bad_field(raw):
+    raw['parties'][3]['kind'] = 'stad'
+    raw['parties'][4]['code'] = 'bzk'
+    del raw['deal']['name']
+    raw['terms']['notice_months'] = '3'
+    raw['deal']['end'] = raw['deal']['start']
+    raw['parties'][2]['representatives'] = []
+    with pytest.raises(CommandRefused) as refused:
+        deal_file.parse(raw)
+    fields = sorted(p.field for p in refused.value.problems)
+    assert fields == ['deal.end', 'deal.name', 'parties[2].representatives', 'parties[3].kind', 'parties[4].code',
+                      'terms.notice_months']
+    assert all(p.rule for p in refused.value.problems)
+
+
+def test_a_file_that_is_not_toml_is_refused(tmp_path):
+    path = tmp_path / 'broken.toml'
+    path.write_text('[deal\nname = ')
+    with pytest.raises(CommandRefused, match='not valid TOML'):
+        deal_file.load(path)
+
+
+def test_the_stored_definition_reads_back_equal():
+    deal = deal_file.load(DEAL_FILE)
+    assert deal_file.from_canonical_json(deal.canonical_json) == deal

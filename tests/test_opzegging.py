@@ -1,0 +1,86 @@
+"""Opzegging: a party withdraws with 3 months' notice stating changed circumstances."""
+from datetime import datetime, timedelta
+
+import pytest
+
+from engine.dates import AMSTERDAM
+from engine.errors import CommandRefused
+from tests.conftest import consent_all, one_task, open_consultation, snapshot, start_amendment
+
+CIRCUMSTANCES = 'Fusie van de corporatie; de wijkaanpak gaat over naar de nieuwe organisatie.'
+
+
+def party(app, code):
+    return next(p for p in app.parties() if p['code'] == code)
+
+
+@pytest.mark.rule('Opzegging 1: 3 months notice')
+def test_notice_on_30_november_takes_effect_on_28_february(app, clock):
+    clock.set(datetime(2021, 11, 30, 15, 0, tzinfo=AMSTERDAM))
+    pid = app.start_opzegging(by='tiwos', circumstances=CIRCUMSTANCES)['id']
+    tiwos = party(app, 'tiwos')
+    assert (tiwos['status'], tiwos['withdrawal_effective_on']) == ('withdrawing', '2022-02-28')
+    assert app.show(pid)['next_timer'] == '2022-02-28T00:00:00+01:00'
+
+
+@pytest.mark.rule('Opzegging 1: 3 months notice')
+@pytest.mark.rule('Opzegging 3: contribution for the year of notice stays due')
+def test_at_the_effective_date_the_party_is_withdrawn_and_owes_the_year(app, clock):
+    clock.set(datetime(2021, 11, 30, 15, 0, tzinfo=AMSTERDAM))
+    pid = app.start_opzegging(by='weert', circumstances=CIRCUMSTANCES)['id']
+    clock.set(datetime(2022, 2, 27, 23, 59, tzinfo=AMSTERDAM))
+    assert app.tick() == []
+    assert party(app, 'weert')['status'] == 'withdrawing'
+    clock.set(datetime(2022, 2, 28, 0, 0, 1, tzinfo=AMSTERDAM))
+    assert [f.what for f in app.tick()] == ['timer']
+    weert = party(app, 'weert')
+    assert (weert['status'], weert['left_on']) == ('withdrawn', '2022-02-28')
+    shown = app.show(pid)
+    assert shown['contributions_owed'] == [{'party': 'weert', 'year': 2021, 'amount_eur': 10000}]
+    assert shown['status'] == 'running'  # the projectleider has not acknowledged yet
+    task = one_task(app, role='projectleider')
+    result = app.complete(task['id'], 'projectleider', {'deal_stands': 'true', 'note': 'Deal blijft in stand.'})
+    assert result == {'procedure_id': pid, 'status': 'completed', 'outcome': 'withdrawn'}
+
+
+@pytest.mark.rule('Opzegging 2: the deal stays in force for the others')
+def test_projectleider_records_whether_the_deal_stands(app):
+    pid = app.start_opzegging(by='zayaz', circumstances=CIRCUMSTANCES)['id']
+    task = one_task(app, role='projectleider')
+    with pytest.raises(CommandRefused, match='deal_stands'):
+        app.complete(task['id'], 'projectleider', {})
+    app.complete(task['id'], 'projectleider', {'deal_stands': 'false', 'note': 'Werklijn 3 vervalt.'})
+    entry = next(e for e in app.show(pid)['timeline'] if e['event'] == 'notice_acknowledged')
+    assert entry['data'] == {'deal_stands': False, 'note': 'Werklijn 3 vervalt.'}
+
+
+@pytest.mark.rule('Opzegging 2: the notice must state the changed circumstances')
+def test_a_notice_without_circumstances_is_incomplete(app):
+    before = snapshot(app)
+    with pytest.raises(CommandRefused) as refused:
+        app.start_opzegging(by='tiwos', circumstances='  \n ')
+    assert refused.value.problems[0].field == 'circumstances'
+    assert 'Opzegging' in refused.value.problems[0].rule
+    assert snapshot(app) == before
+
+
+def test_a_party_gives_notice_once(app):
+    app.start_opzegging(by='tiwos', circumstances=CIRCUMSTANCES)
+    with pytest.raises(CommandRefused, match='withdrawing'):
+        app.start_opzegging(by='tiwos', circumstances=CIRCUMSTANCES)
+
+
+def test_a_withdrawing_party_is_still_asked_a_withdrawn_one_no_longer(app, clock):
+    app.start_opzegging(by='tiwos', circumstances=CIRCUMSTANCES)
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    assert app.tasks(party='tiwos')
+    consent_all(app, pid)
+    clock.set(clock.now() + timedelta(days=100))
+    app.tick()
+    pid = start_amendment(app, by='arnhem')
+    open_consultation(app, pid)
+    assert app.tasks(party='tiwos') == []
+    assert len([t for t in app.tasks() if t['party']]) == 15
+    with pytest.raises(CommandRefused, match='no longer a party'):
+        start_amendment(app, by='tiwos')
