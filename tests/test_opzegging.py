@@ -24,7 +24,7 @@ def test_notice_on_30_november_takes_effect_on_28_february(app, clock):
 
 
 @pytest.mark.rule('Opzegging 1: 3 months notice')
-@pytest.mark.rule('Opzegging 3: contribution for the year of notice stays due')
+@pytest.mark.rule('Opzegging 4: contribution for the year of notice stays due')
 def test_at_the_effective_date_the_party_is_withdrawn_and_owes_the_year(app, clock):
     clock.set(datetime(2021, 11, 30, 15, 0, tzinfo=AMSTERDAM))
     pid = app.start_opzegging(by='weert', circumstances=CIRCUMSTANCES)['id']
@@ -43,7 +43,7 @@ def test_at_the_effective_date_the_party_is_withdrawn_and_owes_the_year(app, clo
     assert result == {'procedure_id': pid, 'status': 'completed', 'outcome': 'withdrawn'}
 
 
-@pytest.mark.rule('Opzegging 2: the deal stays in force for the others')
+@pytest.mark.rule('Opzegging 3: the deal stays in force for the others')
 def test_projectleider_records_whether_the_deal_stands(app):
     pid = app.start_opzegging(by='zayaz', circumstances=CIRCUMSTANCES)['id']
     task = one_task(app, role='projectleider')

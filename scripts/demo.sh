@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# A narrated amendment through all 17 parties, typed as a user would, on its own database
+# (var/demo.db) with the clock set inside the deal's term.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+mkdir -p var
+rm -f var/demo.db
+export CITYDEAL_DATABASE_URL="sqlite:///$PWD/var/demo.db"
+export CITYDEAL_NOW="2021-04-12T10:00:00+02:00"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ citydeal %s\n' "$*"; "$BIN/citydeal" "$@"; }
+first_task() { "$BIN/citydeal" tasks "$@" --json | "$BIN/python" -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])'; }
+
+say "The deal is loaded into a fresh demo database; the clock stands at $CITYDEAL_NOW."
+run init
+
+say "BZK asks in writing to amend the deal (Wijzigingen lid 1). The request reaches projectleider and secretaris now; the consultation runs 6 weeks."
+run start wijziging --by bzk --title "Werklijn 5: warmte in de wijk" \
+    --text "Aan Deel 1 wordt een vijfde werklijn toegevoegd: collectieve warmte in kwetsbare wijken." \
+    --motivation "De proeftuinen vragen om een gezamenlijke aanpak van warmtenetten."
+run show 1
+
+say "The projectleider informs the other 16 parties and asks for their consent (Wijzigingen lid 2)."
+run complete "$(first_task --role projectleider)" --as projectleider
+run tasks
+
+say "Each party's representative consents, with a written statement."
+for party in $("$BIN/citydeal" tasks --json | "$BIN/python" -c 'import json, sys; print(" ".join(t["party"] for t in json.load(sys.stdin) if t["party"]))'); do
+    run complete "$(first_task --party "$party")" --as "$party" --decision consent \
+        --statement "Namens $party: wij stemmen in met de toevoeging van werklijn 5."
+done
+
+say "All 17 consented: the amendment and the statements are attached as a bijlage (Wijzigingen lid 3)."
+run show 1
+run appendices
+
+say "The audit chain holds every step; verify it."
+run audit verify

@@ -1,0 +1,72 @@
+"""The audit chain: every change is logged, and tampering is found and named."""
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from engine import audit
+from engine.models import AuditEntry
+
+from tests.conftest import consent_all, open_consultation, start_amendment
+
+
+@pytest.fixture
+def logged(app):
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    consent_all(app, pid)
+    return app
+
+
+def execute(app, sql, **params):
+    with app.engine.begin() as connection:
+        connection.execute(text(sql), params)
+
+
+@pytest.mark.rule('Auditors: full, tamper-evident history')
+def test_every_step_is_logged_with_person_and_party_and_the_chain_verifies(logged):
+    entries = logged.audit()
+    assert entries[0]['event'] == 'deal_loaded'
+    completed = [e for e in entries if e['event'] == 'task_completed']
+    assert len(completed) == 17  # the projectleider's opening and 16 answers
+    assert {e['acting_for'] for e in completed} >= {'projectleider', 'zeist', 'tiwos'}
+    verdict = logged.verify_audit()
+    assert verdict.ok and verdict.entries == len(entries)
+
+
+def test_a_changed_entry_is_named(logged):
+    execute(logged, "UPDATE audit_entries SET person = 'iemand anders' WHERE seq = 5")
+    verdict = logged.verify_audit()
+    assert not verdict.ok and verdict.message.startswith('entry 5 was changed')
+
+
+def test_a_removed_entry_is_named(logged):
+    execute(logged, 'DELETE FROM audit_entries WHERE seq = 7')
+    verdict = logged.verify_audit()
+    assert not verdict.ok and verdict.message.startswith('entry 7 was removed')
+
+
+def test_an_inserted_entry_is_named(logged):
+    count = len(logged.audit())
+    # Make room at seq 4, then slip in an entry whose own hash is consistent.
+    execute(logged, 'UPDATE audit_entries SET seq = seq + 1000 WHERE seq >= 4')
+    execute(logged, 'UPDATE audit_entries SET seq = seq - 999 WHERE seq >= 1004')
+    with logged.unit_of_work() as uow:
+        at = uow.session.get(AuditEntry, 3).at_dt
+        forged_prev = 'f' * 64
+        uow.session.add(AuditEntry(seq=4, at_dt=at, person='x', acting_for='bzk', procedure_id=None, event='forged',
+                                   data={}, prev_hash=forged_prev,
+                                   hash=audit._content_hash(4, at, 'x', 'bzk', None, 'forged', {}, forged_prev)))
+        uow.commit()
+    assert len(logged.audit()) == count + 1
+    verdict = logged.verify_audit()
+    assert not verdict.ok and verdict.message.startswith('entry 4 was inserted')
+
+
+def test_the_chain_cannot_fork(logged):
+    """Two entries can never follow the same hash: a concurrent writer fails instead of forking."""
+    with logged.unit_of_work() as uow:
+        last = uow.session.get(AuditEntry, 3)
+        uow.session.add(AuditEntry(seq=999, at_dt=last.at_dt, person='x', acting_for='bzk', event='fork', data={},
+                                   prev_hash=last.prev_hash, hash='0'))
+        with pytest.raises(IntegrityError):
+            uow.commit()

@@ -1,0 +1,110 @@
+"""The same scenarios as a user types them: the ``citydeal`` command in its own process."""
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.cli
+
+
+@pytest.fixture
+def citydeal(tmp_path):
+    db = tmp_path / 'cli.db'
+
+    def run(*args, now='2021-04-12T10:00:00+02:00', expect=0):
+        env = {'CITYDEAL_DATABASE_URL': f'sqlite:///{db}', 'CITYDEAL_NOW': now, 'PATH': '/usr/bin:/bin'}
+        done = subprocess.run([sys.executable, '-m', 'citydeal.cli', *args], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=60)
+        assert done.returncode == expect, (done.stdout, done.stderr)
+        return done
+    run.db = db
+    run('init')
+    return run
+
+
+def as_json(done):
+    return json.loads(done.stdout)
+
+
+def tables(db):
+    with sqlite3.connect(db) as connection:
+        names = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {n: connection.execute(f'SELECT * FROM {n} ORDER BY 1').fetchall() for n in names}
+
+
+@pytest.mark.rule('Wijziging 1: consent of all Partijen')
+def test_an_amendment_through_all_seventeen_parties(citydeal):
+    assert 'nothing changed' in citydeal('init').stdout
+    parties = as_json(citydeal('parties', '--json'))
+    assert len(parties) == 17 and set(parties[0]) == {'code', 'name', 'kind', 'status'}
+    started = as_json(citydeal('start', 'wijziging', '--by', 'utrecht', '--title', 'Monitor',
+                               '--text', 'Voeg een monitor toe.', '--motivation', 'Meetbaar maken.', '--json'))
+    assert started == {'id': 1, 'status': 'running'}
+    [opening] = as_json(citydeal('tasks', '--role', 'projectleider', '--json'))
+    assert set(opening) == {'id', 'procedure_id', 'procedure_type', 'name', 'party', 'role', 'due'}
+    citydeal('complete', opening['id'], '--as', 'projectleider')
+    for task in as_json(citydeal('tasks', '--json')):
+        done = citydeal('complete', task['id'], '--as', task['party'], '--decision', 'consent',
+                        '--statement', f"Akkoord, {task['party']}")
+    assert 'completed (adopted)' in done.stdout
+    shown = as_json(citydeal('show', '1', '--json'))
+    assert (shown['status'], shown['outcome'], len(shown['answers'])) == ('completed', 'adopted', 17)
+    [procedure] = as_json(citydeal('procedures', '--json'))
+    assert set(procedure) == {'id', 'type', 'status', 'outcome', 'started', 'deadline'}
+    [appendix] = as_json(citydeal('appendices', '--json'))
+    assert appendix['number'] == 1 and len(appendix['statements']) == 17
+    assert set(appendix['statements'][0]) == {'party', 'representative', 'statement', 'date'}
+    assert citydeal('audit', 'verify').stdout.startswith('OK')
+
+
+@pytest.mark.rule('Opzegging 1: 3 months notice')
+def test_a_withdrawal_and_its_timer(citydeal):
+    citydeal('start', 'opzegging', '--by', 'zayaz', '--circumstances', 'Fusie.', now='2021-11-30T15:00:00+01:00')
+    assert 'nothing due' in citydeal('tick', now='2022-02-27T12:00:00+01:00').stdout
+    assert 'timer' in citydeal('tick', now='2022-02-28T00:00:05+01:00').stdout
+    zayaz = next(p for p in as_json(citydeal('parties', '--json')) if p['code'] == 'zayaz')
+    assert zayaz['status'] == 'withdrawn'
+
+
+@pytest.mark.parametrize('args, field', [
+    (('start', 'wijziging', '--by', 'bzk', '--title', ' ', '--text', 'x'), 'title'),
+    (('start', 'wijziging', '--by', 'nobody', '--title', 't', '--text', 'x'), 'by'),
+    (('start', 'opzegging', '--by', 'bzk', '--circumstances', ''), 'circumstances'),
+    (('start', 'toetreding', '--applicant', 'X', '--kind', 'gemeente', '--representative', 'Y',
+      '--contribution', 'Z'), 'endorses_goals'),
+    (('start', 'toetreding', '--applicant', 'X', '--kind', 'gemeente', '--representative', 'Y',
+      '--contribution', ' ', '--endorses-goals'), 'contribution'),
+    (('complete', 'no-such-task', '--as', 'bzk', '--decision', 'consent'), 'task'),
+    (('complete', 'x', '--as', 'bzk', '--set', 'novalue'), '--set'),
+    (('show', '99'), 'procedure'),
+])
+def test_bad_input_exits_2_names_the_field_and_changes_nothing(citydeal, args, field):
+    before = tables(citydeal.db)
+    done = citydeal(*args, expect=2)
+    assert f'error: {field}:' in done.stderr and 'nothing was changed' in done.stderr
+    assert tables(citydeal.db) == before
+
+
+def test_an_objection_without_statement_and_a_malformed_deal_file(citydeal, tmp_path):
+    citydeal('start', 'wijziging', '--by', 'bzk', '--title', 't', '--text', 'x')
+    opening = as_json(citydeal('tasks', '--role', 'projectleider', '--json'))[0]
+    citydeal('complete', opening['id'], '--as', 'projectleider')
+    task = as_json(citydeal('tasks', '--party', 'tilburg', '--json'))[0]
+    before = tables(citydeal.db)
+    done = citydeal('complete', task['id'], '--as', 'tilburg', '--decision', 'objection', expect=2)
+    assert 'error: statement: an objection needs a written statement' in done.stderr
+    bad = tmp_path / 'bad.toml'
+    bad.write_text('[deal]\nslug = "Bad Slug"\n')
+    done = citydeal('init', '--deal', str(bad), expect=2)
+    assert 'deal.slug' in done.stderr and 'terms' in done.stderr and 'parties' in done.stderr
+    assert tables(citydeal.db) == before
+
+
+def test_a_tampered_audit_log_fails_verification(citydeal):
+    citydeal('start', 'jaarcyclus', '--year', '2021')
+    with sqlite3.connect(citydeal.db) as connection:
+        connection.execute("UPDATE audit_entries SET event = 'niets' WHERE seq = 2")
+    done = citydeal('audit', 'verify', expect=1)
+    assert 'entry 2 was changed' in done.stdout

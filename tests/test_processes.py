@@ -1,0 +1,71 @@
+"""The BPMN models: valid, drawable in a modeller, in lanes, and fully wired to the engine."""
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from engine import forms, workflow_runtime
+
+NS = {'bpmn': 'http://www.omg.org/spec/BPMN/20100524/MODEL',
+      'bpmndi': 'http://www.omg.org/spec/BPMN/20100524/DI'}
+FLOW_NODES = ('startEvent', 'endEvent', 'intermediateCatchEvent', 'boundaryEvent', 'userTask', 'scriptTask',
+              'exclusiveGateway', 'parallelGateway')
+NAMED = ('startEvent', 'endEvent', 'intermediateCatchEvent', 'boundaryEvent', 'userTask', 'scriptTask')
+
+
+def model(process_id):
+    return ET.parse(workflow_runtime.PROCESSES / f'{process_id}.bpmn').getroot()
+
+
+@pytest.mark.parametrize('process_id', workflow_runtime.PROCEDURE_TYPES)
+def test_each_model_parses_and_validates_under_its_file_name(process_id):
+    spec = workflow_runtime.spec(process_id)
+    assert spec.name == process_id
+
+
+@pytest.mark.parametrize('process_id', workflow_runtime.PROCEDURE_TYPES)
+def test_every_element_has_its_diagram_and_its_lane(process_id):
+    root = model(process_id)
+    process = root.find('bpmn:process', NS)
+    nodes = {e.get('id'): e for kind in FLOW_NODES for e in process.findall(f'bpmn:{kind}', NS)}
+    flows = {e.get('id') for e in process.findall('bpmn:sequenceFlow', NS)}
+    shapes = {s.get('bpmnElement') for s in root.iter(f"{{{NS['bpmndi']}}}BPMNShape")}
+    edges = {e.get('bpmnElement') for e in root.iter(f"{{{NS['bpmndi']}}}BPMNEdge")}
+    lanes = process.findall('bpmn:laneSet/bpmn:lane', NS)
+    assert nodes.keys() <= shapes and flows <= edges
+    assert {lane.get('id') for lane in lanes} <= shapes
+    assert root.find('bpmn:collaboration/bpmn:participant', NS).get('processRef') == process_id
+    in_lanes = [ref.text for lane in lanes for ref in lane.findall('bpmn:flowNodeRef', NS)]
+    assert sorted(in_lanes) == sorted(nodes), 'every element in exactly one lane'
+    unnamed = [i for i, e in nodes.items() if e.tag.split('}')[1] in NAMED and not (e.get('name') or '').strip()]
+    assert unnamed == []
+
+
+@pytest.mark.parametrize('process_id', workflow_runtime.PROCEDURE_TYPES)
+def test_timers_are_dates_the_application_computed(process_id):
+    """ISO durations overflow at month end in SpiffWorkflow; only timeDate from data is allowed."""
+    root = model(process_id)
+    for timer in root.iter(f"{{{NS['bpmn']}}}timerEventDefinition"):
+        [child] = list(timer)
+        assert child.tag.endswith('timeDate') and child.text.isidentifier()
+
+
+def test_every_user_task_has_a_form_and_every_form_a_task():
+    user_tasks = {(pid, e.get('id')) for pid in workflow_runtime.PROCEDURE_TYPES
+                  for e in model(pid).iter(f"{{{NS['bpmn']}}}userTask")}
+    assert user_tasks == set(forms.FORMS)
+
+
+def test_every_effect_a_script_asks_for_exists():
+    from engine.effects import EFFECTS
+    asked = set()
+    for pid in workflow_runtime.PROCEDURE_TYPES:
+        for script in model(pid).iter(f"{{{NS['bpmn']}}}script"):
+            asked |= {line.split("'")[1] for line in script.text.splitlines() if line.startswith('effect(')}
+    assert asked == set(EFFECTS)
+
+
+def test_user_task_lanes_map_to_a_role_or_the_parties():
+    for pid in workflow_runtime.PROCEDURE_TYPES:
+        for spec in workflow_runtime.spec(pid).task_specs.values():
+            if getattr(spec, 'manual', False):
+                assert spec.lane in workflow_runtime.LANE_ROLES or spec.lane == workflow_runtime.PARTIES_LANE
