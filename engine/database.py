@@ -2,8 +2,6 @@
 import os
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
 
@@ -47,6 +45,10 @@ def make_session_factory(engine):
 
 
 def upgrade_schema(engine):
+    # Only `init` migrates: keep Alembic's import off every other command's start-up.
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option('script_location', str(MIGRATIONS))
     with engine.connect() as connection:

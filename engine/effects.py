@@ -114,14 +114,16 @@ def amendment_adopted(step, data):
 
 @effect
 def amendment_not_adopted(step, data):
-    _audit(step, 'amendment_not_adopted', {'objections': _objections(step)})
-    _tell_everyone(step, 'outcome', f"Wijziging niet aangenomen: {step.procedure.request['title']}",
-                   'Niet alle Partijen hebben ingestemd; de wijziging is niet aangenomen.\n')
+    _without_consent(step, 'amendment_not_adopted', f"Wijziging niet aangenomen: {step.procedure.request['title']}",
+                     'Niet alle Partijen hebben ingestemd; de wijziging is niet aangenomen.\n')
 
 
-def _objections(step):
-    return [a.party_code for a in step.session.scalars(
-        select(Answer).where(Answer.procedure_id == step.procedure.id, Answer.decision == 'objection'))]
+def _without_consent(step, event, subject, body):
+    """Not every party consented (an objection, or answers missing at a closed deadline)."""
+    answers = step.session.scalars(select(Answer).where(Answer.procedure_id == step.procedure.id)).all()
+    _audit(step, event, {'objections': [a.party_code for a in answers if a.decision == 'objection'],
+                         'consents': len([a for a in answers if a.decision == 'consent'])})
+    _tell_everyone(step, 'outcome', subject, body)
 
 
 @effect
@@ -152,9 +154,8 @@ def party_admitted(step, data):
 
 @effect
 def accession_refused(step, data):
-    _audit(step, 'accession_refused', {'objections': _objections(step)})
-    _tell_everyone(step, 'outcome', f"Toetreding geweigerd: {step.procedure.request['applicant']}",
-                   'Niet alle Partijen hebben ingestemd met de toetreding.\n')
+    _without_consent(step, 'accession_refused', f"Toetreding geweigerd: {step.procedure.request['applicant']}",
+                     'Niet alle Partijen hebben ingestemd met de toetreding.\n')
 
 
 def _withdrawing_party(step):
