@@ -69,3 +69,13 @@ def test_user_task_lanes_map_to_a_role_or_the_parties():
         for spec in workflow_runtime.spec(pid).task_specs.values():
             if getattr(spec, 'manual', False):
                 assert spec.lane in workflow_runtime.LANE_ROLES or spec.lane == workflow_runtime.PARTIES_LANE
+
+
+@pytest.mark.parametrize('process_id', ('wijziging', 'toetreding'))
+def test_consent_round_references_resolve_so_a_modeller_keeps_them(process_id):
+    """bpmn.io drops a loopDataInputRef/OutputRef that names no element when it saves the file."""
+    process = model(process_id).find('bpmn:process', NS)
+    declared = {p.get('id') for p in process.findall('bpmn:property', NS)}
+    loop = process.find('bpmn:userTask/bpmn:multiInstanceLoopCharacteristics', NS)
+    refs = {loop.find(f'bpmn:{ref}', NS).text for ref in ('loopDataInputRef', 'loopDataOutputRef')}
+    assert refs == {'consulted', 'answers'} <= declared
