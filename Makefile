@@ -20,6 +20,7 @@ run: setup
 	scripts/demo.sh
 
 test: setup
+	$(BIN)/ruff check engine citydeal tests
 	$(BIN)/python -m pytest
 
 clean:

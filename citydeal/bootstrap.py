@@ -1,8 +1,11 @@
 """The one place that wires database, clock and engine; the CLI, web app, scheduler and tests call it."""
 from functools import partial
 
+from sqlalchemy import inspect
+
 from engine import audit, completing, deal_file, queries, register, starting, timers
 from engine.clock import SystemClock
+from engine.errors import CommandRefused
 from engine.database import database_url, make_engine, make_session_factory, upgrade_schema
 from engine.unit_of_work import Actor, UnitOfWork
 
@@ -16,17 +19,26 @@ class CityDeal:
         self.engine = make_engine(url or database_url())
         self.clock = clock or SystemClock.from_environment()
         self.unit_of_work = partial(UnitOfWork, make_session_factory(self.engine), self.clock)
+        self._schema_checked = False
 
     def close(self):
         self.engine.dispose()
 
+    def _require_schema(self):
+        if not self._schema_checked:
+            if not inspect(self.engine).has_table('deals'):
+                raise CommandRefused.one('database', 'holds no deal yet; run `citydeal init` first')
+            self._schema_checked = True
+
     def _command(self, operation, *args, **kwargs):
+        self._require_schema()
         with self.unit_of_work() as uow:
             result = operation(uow, *args, **kwargs)
             uow.commit()
             return result
 
     def _read(self, query, *args, **kwargs):
+        self._require_schema()
         with self.unit_of_work() as uow:
             return query(uow.session, *args, **kwargs)
 
@@ -64,8 +76,9 @@ class CityDeal:
         procedure = self._command(completing.complete_task, task_id, acting_for, values, person)
         return {'procedure_id': procedure.id, 'status': procedure.status, 'outcome': procedure.outcome}
 
-    def tick(self):
-        return timers.tick(self.unit_of_work)
+    def tick(self, on_fired=None):
+        self._require_schema()
+        return timers.tick(self.unit_of_work, on_fired)
 
     # --- reads
     def parties(self):
@@ -86,10 +99,11 @@ class CityDeal:
     def audit(self, procedure_id=None):
         return self._read(queries.audit_entries, procedure_id)
 
-    def verify_audit(self):
-        return self._read(audit.verify)
+    def verify_audit(self, anchor=None):
+        return self._read(audit.verify, anchor)
 
     def deal(self):
+        self._require_schema()
         with self.unit_of_work() as uow:
             deal = uow.deal()
             return {'slug': deal.slug, 'name': deal.name, 'citeertitel': deal.citeertitel,

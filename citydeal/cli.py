@@ -67,6 +67,7 @@ def _parser():
     p = command('audit', 'the audit log; `audit verify` checks the hash chain')
     p.add_argument('action', nargs='?', choices=('verify',))
     p.add_argument('--procedure', type=int)
+    p.add_argument('--anchor', metavar='SEQ:HASH', help='with verify: a head printed earlier and kept elsewhere')
     return parser
 
 
@@ -95,8 +96,8 @@ def _table(rows, columns):
     if not rows:
         return '(none)'
     widths = [max(len(c), *(len(str(r.get(c) or '')) for r in rows)) for c in columns]
-    lines = ['  '.join(c.ljust(w) for c, w in zip(columns, widths))]
-    lines += ['  '.join(str(r.get(c) or '').ljust(w) for c, w in zip(columns, widths)) for r in rows]
+    lines = ['  '.join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ['  '.join(str(r.get(c) or '').ljust(w) for c, w in zip(columns, widths, strict=True)) for r in rows]
     return '\n'.join(lines)
 
 
@@ -148,18 +149,48 @@ def run(args, app):
     elif args.command == 'appendices':
         _print(args, app.appendices(), _appendices_text)
     elif args.command == 'tick':
-        fired = app.tick()
-        _print(args, [{'due': str(f.due), 'what': f.what, 'procedure_id': f.procedure_id} for f in fired],
-               '\n'.join(f'fired: {f}' for f in fired) or 'nothing due')
+        return _tick(args, app)
     elif args.command == 'audit' and args.action == 'verify':
-        verdict = app.verify_audit()
-        _print(args, {'ok': verdict.ok, 'entries': verdict.entries, 'message': verdict.message}, verdict.message)
+        verdict = app.verify_audit(_anchor(args.anchor))
+        _print(args, {'ok': verdict.ok, 'entries': verdict.entries, 'head': verdict.head,
+                      'message': verdict.message}, verdict.message)
         return 0 if verdict.ok else 1
     elif args.command == 'audit':
         _print(args, app.audit(args.procedure), lambda rows: '\n'.join(
             f"{e['seq']:>5}  {e['at']}  {e['event']:<22} {e['person']} for {e['acting_for']}"
             + (f"  procedure {e['procedure_id']}" if e['procedure_id'] else '') for e in rows) or '(none)')
     return 0
+
+
+def _tick(args, app):
+    fired = []
+
+    def report(item):
+        fired.append(item)
+        if not args.json:
+            print(f'fired: {item}', flush=True)
+    try:
+        app.tick(report)
+    except CommandRefused as refused:
+        # Items fired before the failure are committed: say so rather than "nothing changed".
+        for problem in refused.problems:
+            print(f'error: {problem}', file=sys.stderr)
+        print(f'{len(fired)} item(s) fired and were saved before this error', file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([{'due': str(f.due), 'what': f.what, 'procedure_id': f.procedure_id} for f in fired]))
+    elif not fired:
+        print('nothing due')
+    return 0
+
+
+def _anchor(raw):
+    if raw is None:
+        return None
+    seq, sep, hash_ = raw.partition(':')
+    if not sep or not seq.isdigit() or len(hash_) != 64:
+        raise CommandRefused.one('--anchor', f'{raw!r} is not SEQ:HASH as printed by `citydeal audit verify`')
+    return int(seq), hash_
 
 
 def main(argv=None):

@@ -2,8 +2,9 @@
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import String, Text, cast, select, text
 
 from engine.dates import shown
 from engine.models import AuditEntry
@@ -19,7 +20,14 @@ def _content_hash(seq, at_dt, person, acting_for, procedure_id, event, data, pre
     return hashlib.sha256(content.encode('utf-8')).hexdigest()
 
 
+#: any constant; names the PostgreSQL advisory lock that orders appends to the chain
+CHAIN_LOCK = 7_203_2021
+
+
 def append(session, *, at, person, acting_for, event, data, procedure_id=None):
+    if session.get_bind().dialect.name == 'postgresql':
+        # Two transactions must not both read the same head; SQLite's BEGIN IMMEDIATE already orders them.
+        session.execute(text('SELECT pg_advisory_xact_lock(:key)'), {'key': CHAIN_LOCK})
     last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
     seq = last.seq + 1 if last else 1
     prev_hash = last.hash if last else GENESIS
@@ -38,27 +46,64 @@ class Verdict:
     ok: bool
     entries: int
     message: str
+    head: str = GENESIS
 
 
-def verify(session):
-    """Walk the chain in order; name the first entry that was changed, removed or inserted."""
-    previous_hash, expected_seq, count = GENESIS, 1, 0
-    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)):
-        count += 1
-        recomputed = _content_hash(entry.seq, entry.at_dt, entry.person, entry.acting_for, entry.procedure_id,
-                                   entry.event, entry.data, entry.prev_hash)
-        if recomputed != entry.hash:
-            return Verdict(False, count, f'entry {entry.seq} was changed: its content does not match its hash')
-        if entry.prev_hash != previous_hash:
-            if entry.seq > expected_seq:
-                return Verdict(False, count, f'entry {expected_seq} was removed: entry {entry.seq} '
-                                             f'follows a hash that is not in the chain')
-            return Verdict(False, count, f'entry {entry.seq} was inserted or its predecessor changed: '
-                                         f'it does not follow entry {expected_seq - 1}')
-        if entry.seq != expected_seq:
-            return Verdict(False, count, f'entry {entry.seq} was inserted out of sequence (expected {expected_seq})')
-        previous_hash, expected_seq = entry.hash, entry.seq + 1
-    return Verdict(True, count, f'OK: {count} entries, chain intact')
+def _stored_entries(session):
+    """Entries as stored, read as text so that a corrupted value is reported, not raised."""
+    columns = (AuditEntry.seq, cast(AuditEntry.at_dt, String), AuditEntry.person, AuditEntry.acting_for,
+               AuditEntry.procedure_id, AuditEntry.event, cast(AuditEntry.data, Text), AuditEntry.prev_hash,
+               AuditEntry.hash)
+    for seq, at_text, person, acting_for, procedure_id, event, data_text, prev_hash, hash_ in \
+            session.execute(select(*columns).order_by(AuditEntry.seq)):
+        try:
+            at = datetime.fromisoformat(at_text).replace(tzinfo=timezone.utc)
+            data = json.loads(data_text)
+        except (TypeError, ValueError) as err:
+            yield seq, None, f'entry {seq} was changed: its stored values are unreadable ({err})'
+            continue
+        recomputed = _content_hash(seq, at, person, acting_for, procedure_id, event, data, prev_hash)
+        yield seq, (prev_hash, hash_, recomputed), None
+
+
+def verify(session, anchor=None):
+    """Walk the chain in order; name the first entry that was changed, removed or inserted.
+
+    The chain proves that nothing changed *before* its last entry. That the last entries were not
+    cut off needs a hash kept elsewhere: ``anchor`` is (seq, hash) as an earlier verify printed it.
+    """
+    entries = []
+    for seq, hashes, unreadable in _stored_entries(session):
+        if unreadable:
+            return Verdict(False, len(entries) + 1, unreadable)
+        entries.append((seq, *hashes))
+    previous_hash, expected_seq = GENESIS, 1
+    for index, (seq, prev_hash, hash_, recomputed) in enumerate(entries):
+        if recomputed != hash_:
+            return Verdict(False, index + 1, f'entry {seq} was changed: its content does not match its hash')
+        if prev_hash != previous_hash:
+            following = entries[index + 1][1] if index + 1 < len(entries) else None
+            if following == previous_hash:
+                message = f'entry {seq} was inserted: the entry after it follows entry {expected_seq - 1}'
+            elif seq > expected_seq:
+                message = f'entry {expected_seq} was removed: entry {seq} follows a hash that is not in the chain'
+            else:
+                message = (f'entry {expected_seq - 1} was changed and its hash recomputed: entry {seq} '
+                           f'does not follow it')
+            return Verdict(False, index + 1, message)
+        if seq != expected_seq:
+            return Verdict(False, index + 1, f'entry {seq} was inserted out of sequence (expected {expected_seq})')
+        previous_hash, expected_seq = hash_, seq + 1
+    if anchor is not None:
+        anchor_seq, anchor_hash = anchor
+        held = {seq: hash_ for seq, _, hash_, _ in entries}
+        if held.get(anchor_seq) != anchor_hash:
+            found = 'is missing' if anchor_seq not in held else 'has another hash'
+            return Verdict(False, len(entries), f'entry {anchor_seq} {found}: the chain no longer matches the '
+                                                'anchor kept outside the database (entries cut from the end, '
+                                                'or the chain rewritten)')
+    return Verdict(True, len(entries), f'OK: {len(entries)} entries, chain intact; head {len(entries)}:{previous_hash}',
+                   previous_hash)
 
 
 def as_dict(entry):

@@ -17,10 +17,13 @@ ROLES = ('projectleider', 'secretaris')
 def complete_task(uow, task_id, acting_for, values, person=None):
     """``values``: the form's raw fields (decision, statement, and any ``--set NAME=VALUE``)."""
     deal = uow.deal()
+    register.require_in_force(deal, uow.now)
     row = _open_task(uow.session, task_id)
     procedure = procedure_store.get(uow.session, row.procedure_id)
     actor = _actor(uow.session, deal, row, acting_for, person)
-    if row.due_dt is not None and uow.now > row.due_dt:
+    # Only answers are bound to the consultation deadline; the projectleider's own late task
+    # still moves the procedure on (the deadline timer then fires at once).
+    if row.name == 'instemming_geven' and uow.now > row.due_dt:
         raise CommandRefused.one('task', f'the deadline {shown(row.due_dt)} has passed', RULE_DEADLINE)
     form = forms.FORMS[(procedure.type, row.name)]
     values = forms.read(form, values)
@@ -68,11 +71,14 @@ def _actor(session, deal, row, acting_for, person):
         if row.role != acting_for:
             raise CommandRefused.one('as', f'task {row.id} is for {row.party_code or row.role}, not for {acting_for}',
                                      'only the party or role a task is for may complete it')
-        return Actor(person or register.definition(deal).roles[acting_for], acting_for)
+        return Actor(register.checked_person(person) or register.definition(deal).roles[acting_for], acting_for)
     party = register.party(session, acting_for, 'as')
     if row.party_code != party.code:
         raise CommandRefused.one('as', f'task {row.id} is for {row.party_code or row.role}, not for {party.code}',
                                  'a representative acts only for their own party')
+    if party.status not in register.CONSULTED_STATUSES:
+        raise CommandRefused.one('as', f'{party.code} withdrew on {party.left_on} and is no longer a party',
+                                 'Opzegging lid 1')
     # A person other than the signatories may act (a deputy); the audit records who, and for whom.
     return Actor(register.person_for(party, person), party.code)
 

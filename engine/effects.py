@@ -29,7 +29,9 @@ class Step:
     now: datetime
     actor: object
     clock: object
+    #: callbacks into the procedure runner, which imports this module
     start_procedure: object = None
+    lapse_consents: object = None
     task_row: object = None
     workflow_data: dict = None
 
@@ -181,8 +183,15 @@ def notice_acknowledged(step, data):
 @effect
 def party_withdrawn(step, data):
     party = _withdrawing_party(step)
+    withdraw(step, party, party.withdrawal_effective_on)
+    # No longer a party, so no longer asked: its open consent requests lapse.
+    step.lapse_consents(step, party.code)
+
+
+def withdraw(step, party, left_on):
+    """Opzegging lid 4: the contribution for the year of the notice stays due."""
     party.status = 'withdrawn'
-    party.left_on = party.withdrawal_effective_on
+    party.left_on = left_on
     year = local_date(step.procedure.started_dt).year
     step.session.add(ContributionOwed(party_code=party.code, year=year, amount_eur=party.annual_contribution_eur,
                                       procedure_id=step.procedure.id, recorded_dt=step.now))
@@ -190,7 +199,7 @@ def party_withdrawn(step, data):
                                      'contribution_owed': {'year': year, 'amount_eur': party.annual_contribution_eur}})
     _tell_everyone(step, 'party_withdrawn', f'{party.name} is teruggetreden',
                    f'{party.name} is per {party.left_on} geen Partij meer. De bijdrage over {year} '
-                   'blijft verschuldigd (Opzegging lid 3).\n')
+                   'blijft verschuldigd (Opzegging lid 4).\n')
 
 
 @effect

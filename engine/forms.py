@@ -97,9 +97,9 @@ class CoalitionDecisionForm(Schema):
     werkplan = fields.String(required=True, validate=validate.OneOf(('adopted', 'not_adopted')))
     communicatieplan = fields.String(required=True, validate=validate.OneOf(('adopted', 'not_adopted')))
     begroting = fields.String(required=True, validate=validate.OneOf(('adopted', 'not_adopted')))
-    werkplan_reason = fields.String(load_default='')
-    communicatieplan_reason = fields.String(load_default='')
-    begroting_reason = fields.String(load_default='')
+    werkplan_reason = fields.String(load_default='', validate=validate.Length(max=MAX_TEXT))
+    communicatieplan_reason = fields.String(load_default='', validate=validate.Length(max=MAX_TEXT))
+    begroting_reason = fields.String(load_default='', validate=validate.Length(max=MAX_TEXT))
 
     @validates_schema
     def refusal_needs_reason(self, data, **kwargs):
@@ -139,10 +139,12 @@ def _consent(step, values):
 def _extend_or_close(step, values):
     if values['choice'] == 'close':
         return {'choice': 'close'}
-    new_deadline = end_of_day(values['new_deadline'])
-    if new_deadline <= step.now or (step.procedure.deadline_dt and new_deadline <= step.procedure.deadline_dt):
-        raise CommandRefused.one('new_deadline', f'{values["new_deadline"]} must be after today and after the '
-                                 f'current deadline {local_date(step.procedure.deadline_dt)}', 'Wijzigingen lid 2')
+    day = values['new_deadline']
+    if not local_date(step.procedure.deadline_dt) < day < step.deal.end_date or day < local_date(step.now):
+        raise CommandRefused.one('new_deadline', f'{day} must lie after the current deadline '
+                                 f'{local_date(step.procedure.deadline_dt)}, not before today, and before the end '
+                                 f'of the term ({step.deal.end_date})', 'Wijzigingen lid 2')
+    new_deadline = end_of_day(day)
     answers = step.session.scalars(select(Answer).where(Answer.procedure_id == step.procedure.id)
                                    .order_by(Answer.id)).all()
     answered = {a.party_code for a in answers}

@@ -1,7 +1,7 @@
 """The database tables. Instants are stored as UTC; calendar days as dates."""
 from datetime import timezone
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text,
                         TypeDecorator, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -51,7 +51,7 @@ class Party(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     deal_id: Mapped[int] = mapped_column(ForeignKey('deals.id'), nullable=False)
     code: Mapped[str] = mapped_column(String(80), nullable=False)
-    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
     #: rijk, gemeente, woningcorporatie or kennisinstelling
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
     #: the people who signed for the party, as signed
@@ -144,7 +144,7 @@ class Appendix(Base):
     #: bijlage number, 1, 2, ... in order of adoption
     number: Mapped[int] = mapped_column(Integer, nullable=False)
     procedure_id: Mapped[int] = mapped_column(ForeignKey('procedures.id'), nullable=False, unique=True)
-    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     #: every consent statement: party, representative, date, text
     statements: Mapped[list] = mapped_column(JSON, nullable=False)
@@ -189,7 +189,7 @@ class OutboxMessage(Base):
     event: Mapped[str] = mapped_column(String(80), nullable=False)
     #: party codes and role names
     recipients: Mapped[list] = mapped_column(JSON, nullable=False)
-    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    subject: Mapped[str] = mapped_column(Text, nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     #: queued, sent or failed
     status: Mapped[str] = mapped_column(String(20), nullable=False, default='queued', index=True)

@@ -10,8 +10,12 @@ from engine.models import OpenTask, Procedure
 DUE_AT_DEADLINE = {'instemming_geven', 'consultatie_openen', 'criteria_toetsen'}
 
 
+#: ids beyond a 64-bit integer cannot exist, and the database driver would overflow on them
+MAX_ID = 2 ** 63 - 1
+
+
 def get(session, procedure_id):
-    found = session.get(Procedure, procedure_id)
+    found = session.get(Procedure, procedure_id) if 0 < procedure_id <= MAX_ID else None
     if found is None:
         raise NotFound.one('procedure', f'no procedure with id {procedure_id}')
     return found

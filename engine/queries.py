@@ -1,7 +1,7 @@
 """Read models for the CLI (and later the web app): plain dicts, times shown in Amsterdam."""
 from sqlalchemy import select
 
-from engine import audit
+from engine import audit, register
 from engine.dates import shown
 from engine.models import Answer, Appendix, AuditEntry, ContributionOwed, OpenTask, Party, Procedure
 from engine.procedure_store import get
@@ -32,6 +32,8 @@ def _task(t, procedure_type):
 
 
 def tasks(session, party=None, role=None):
+    if party:
+        register.party(session, party, 'party')
     query = select(OpenTask, Procedure.type).join(Procedure, Procedure.id == OpenTask.procedure_id)
     if party:
         query = query.where(OpenTask.party_code == party)
@@ -74,5 +76,6 @@ def appendices(session):
 def audit_entries(session, procedure_id=None):
     query = select(AuditEntry).order_by(AuditEntry.seq)
     if procedure_id is not None:
+        get(session, procedure_id)
         query = query.where(AuditEntry.procedure_id == procedure_id)
     return [audit.as_dict(e) for e in session.scalars(query)]

@@ -79,15 +79,32 @@ def continuation_start_instant(deal):
     return start_of_day(add_months(deal.end_date, -definition_.terms.continuation_months_before_end))
 
 
-def require_open(deal, now):
-    """No procedure starts outside the term."""
+def require_in_force(deal, now):
+    """Nothing starts or moves outside the term, even before `tick` has marked the deal ended."""
     if deal.status == 'ended' or now >= term_end_instant(deal):
-        raise CommandRefused.one('deal', f'the deal ended on {deal.end_date}; no new procedure can start', RULE_TERM)
+        raise CommandRefused.one('deal', f'the deal ended on {deal.end_date}; its procedures are closed', RULE_TERM)
     if local_date(now) < deal.start_date:
-        raise CommandRefused.one('deal', f'the deal is in force from {deal.start_date}; no procedure can start before',
+        raise CommandRefused.one('deal', f'the deal is in force from {deal.start_date}; nothing can happen before',
                                  RULE_TERM)
+
+
+MAX_PERSON = 300
+
+
+def checked_person(person):
+    """A named acting person, or None; a blank or over-long name is refused."""
+    if person is None:
+        return None
+    if not person.strip() or len(person) > MAX_PERSON:
+        raise CommandRefused.one('person', f'must be a name of 1 to {MAX_PERSON} characters')
+    return person.strip()
 
 
 def person_for(party_, person):
     """The acting person: the one named, else the party's first representative as signed."""
-    return person or party_.representatives[0]
+    return checked_person(person) or party_.representatives[0]
+
+
+def require_joined(party_, today, field='by'):
+    if party_.joined_on > today:
+        raise CommandRefused.one(field, f'{party_.code} becomes a party on {party_.joined_on}', 'Toetreding lid 3')

@@ -1,5 +1,6 @@
 """Starting the five procedures. Each checks its input, then hands computed dates to the model."""
 from datetime import date, timedelta
+from uuid import UUID
 
 from sqlalchemy import select
 
@@ -7,7 +8,7 @@ from engine import audit, effects, procedure_store, register, workflow_runtime
 from engine.dates import add_months, end_of_day, local_date, shown, start_of_day
 from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, Problem
-from engine.models import Answer, Party, Procedure
+from engine.models import Answer, OpenTask, Procedure
 from engine.unit_of_work import Actor
 
 MAX_TITLE = 300
@@ -30,9 +31,12 @@ def _refuse_if(problems):
 
 
 def _consultation_deadline(deal, now):
-    """Wijzigingen lid 2: within 6 weeks of the request reaching projectleider and secretaris."""
+    """Wijzigingen lid 2: within 6 weeks of the request reaching projectleider and secretaris.
+
+    A consultation never outlasts the deal: near the end it closes the day before the end date.
+    """
     weeks = register.definition(deal).terms.consultation_weeks
-    return end_of_day(local_date(now) + timedelta(weeks=weeks))
+    return min(end_of_day(local_date(now) + timedelta(weeks=weeks)), register.term_end_instant(deal) - timedelta(seconds=1))
 
 
 def _launch(uow, deal, type_, request, data, actor, *, initiated_by=None, subject_key=None, deadline=None,
@@ -51,10 +55,31 @@ def _launch(uow, deal, type_, request, data, actor, *, initiated_by=None, subjec
 def run(uow, deal, procedure, workflow, actor, task_row=None):
     """Advance the workflow, apply what its scripts asked for, save: all inside the caller's transaction."""
     step = effects.Step(uow.session, deal, procedure, uow.now, actor, uow.clock,
-                        start_procedure=_start_end_date_amendment, task_row=task_row)
+                        start_procedure=_start_end_date_amendment, lapse_consents=_lapse_consents, task_row=task_row)
     effects.apply(step, workflow_runtime.advance(workflow))
     procedure_store.save(uow.session, procedure, workflow, uow.now, actor)
     return procedure
+
+
+def _lapse_consents(step, party_code):
+    """Close the open consent requests of a party that has left, so that no consultation waits for it."""
+    rows = step.session.scalars(select(OpenTask).where(OpenTask.party_code == party_code,
+                                                       OpenTask.name == 'instemming_geven')).all()
+    for row in rows:
+        procedure = procedure_store.get(step.session, row.procedure_id)
+        workflow = procedure_store.load(procedure, step.clock)
+        fired = workflow_runtime.advance(workflow)
+        task = workflow.get_task_from_id(UUID(row.id))
+        other = effects.Step(step.session, step.deal, procedure, step.now, step.actor, step.clock,
+                             start_procedure=_start_end_date_amendment, lapse_consents=_lapse_consents)
+        effects.apply(other, fired)
+        if workflow_runtime.is_ready(task):
+            task.data['answer'] = {'party': party_code, 'decision': 'lapsed'}
+            task.run()
+            audit.append(step.session, at=step.now, person=step.actor.person, acting_for=step.actor.acting_for,
+                         procedure_id=procedure.id, event='consent_request_lapsed',
+                         data={'party': party_code, 'reason': 'the party withdrew'})
+        run(step, step.deal, procedure, workflow, step.actor)
 
 
 def _consultation_data(parties, deadline, answers_before):
@@ -65,8 +90,9 @@ def _consultation_data(parties, deadline, answers_before):
 
 def start_wijziging(uow, by, title, text, motivation=None, new_end_date=None, person=None):
     deal = uow.deal()
-    register.require_open(deal, uow.now)
+    register.require_in_force(deal, uow.now)
     requester = register.party(uow.session, by, 'by')
+    register.require_joined(requester, local_date(uow.now))
     rule = 'Wijzigingen lid 1: elke Partij kan schriftelijk verzoeken'
     title, p1 = _text(title, 'title', rule, limit=MAX_TITLE)
     text, p2 = _text(text, 'text', rule)
@@ -128,7 +154,7 @@ def _parse_date(raw, field):
 
 def start_toetreding(uow, applicant, kind, representative, contribution, endorses_goals):
     deal = uow.deal()
-    register.require_open(deal, uow.now)
+    register.require_in_force(deal, uow.now)
     rule = 'Toetreding lid 2: schriftelijk verzoek met de concrete bijdrage'
     applicant, p1 = _text(applicant, 'applicant', rule, limit=MAX_TITLE)
     representative, p2 = _text(representative, 'representative', rule, limit=MAX_TITLE)
@@ -139,8 +165,12 @@ def start_toetreding(uow, applicant, kind, representative, contribution, endorse
     if endorses_goals is not True:
         problems.append(Problem('endorses_goals', 'the applicant must endorse the goals of the deal',
                                 'Deel 2, Aansluiten nieuwe deelnemers: onderschrijven van de doelstellingen'))
-    if applicant and uow.session.scalars(select(Party).where(Party.name == applicant)).first():
+    if applicant and _is_party(uow.session, applicant):
         problems.append(Problem('applicant', f'{applicant!r} is already a party', 'Toetreding lid 1: anderen'))
+    pending = _pending_accession(uow.session, applicant)
+    if pending:
+        problems.append(Problem('applicant', f'a request from {applicant!r} is already running (procedure {pending.id})',
+                                'Toetreding lid 2'))
     _refuse_if(problems)
     actor = Actor(representative, 'applicant')
     request = {'applicant': applicant, 'kind': kind, 'representative': representative,
@@ -148,10 +178,21 @@ def start_toetreding(uow, applicant, kind, representative, contribution, endorse
     return _launch_consultation(uow, deal, 'toetreding', request, actor, _consultation_deadline(deal, uow.now), None)
 
 
+def _is_party(session, name):
+    return any(p.name.casefold() == name.casefold() for p in register.parties(session)
+               if p.status in register.CONSULTED_STATUSES)
+
+
+def _pending_accession(session, applicant):
+    running = session.scalars(select(Procedure).where(Procedure.type == 'toetreding', Procedure.status == 'running'))
+    return next((p for p in running if p.request['applicant'].casefold() == applicant.casefold()), None)
+
+
 def start_opzegging(uow, by, circumstances, person=None):
     deal = uow.deal()
-    register.require_open(deal, uow.now)
+    register.require_in_force(deal, uow.now)
     party = register.party(uow.session, by, 'by')
+    register.require_joined(party, local_date(uow.now))
     circumstances, problem = _text(circumstances, 'circumstances',
                                    'Opzegging lid 1: de opzegging moet de verandering in omstandigheden vermelden')
     problems = [problem]
@@ -171,7 +212,7 @@ def start_opzegging(uow, by, circumstances, person=None):
 
 def start_jaarcyclus(uow, year, person=None):
     deal = uow.deal()
-    register.require_open(deal, uow.now)
+    register.require_in_force(deal, uow.now)
     try:
         year = int(year)
     except (TypeError, ValueError):
@@ -186,7 +227,8 @@ def start_jaarcyclus(uow, year, person=None):
     midpoint = deal.start_date + (deal.end_date - deal.start_date) / 2
     request = {'year': year, 'midterm': midpoint.year == year}
     data = {'year': year, 'is_midterm_year': midpoint.year == year}
-    actor = Actor(person or register.definition(deal).roles['projectleider'], 'projectleider')
+    actor = Actor(register.checked_person(person) or register.definition(deal).roles['projectleider'],
+                  'projectleider')
     return _launch(uow, deal, 'jaarcyclus', request, data, actor, subject_key=f'year:{year}')
 
 
@@ -197,7 +239,7 @@ def existing_procedure(session, type_, subject_key):
 
 def start_voortzetting(uow, actor=None):
     deal = uow.deal()
-    register.require_open(deal, uow.now)
+    register.require_in_force(deal, uow.now)
     subject = f'end:{deal.end_date}'
     existing = existing_procedure(uow.session, 'voortzetting', subject)
     if existing:

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from engine import audit, notices, procedure_store, register, starting
+from engine import audit, effects, notices, procedure_store, register, starting
 from engine.dates import shown
 from engine.models import Procedure
 from engine.unit_of_work import Actor
@@ -29,16 +29,23 @@ def due_now(uow):
         select(Procedure.id, Procedure.next_timer_dt).where(Procedure.status == 'running',
                                                              Procedure.next_timer_dt <= uow.now))]
     if deal.status == 'active':
+        term_end = register.term_end_instant(deal)
         continuation = register.continuation_start_instant(deal)
-        if uow.now >= continuation and not starting.existing_procedure(uow.session, 'voortzetting', f'end:{deal.end_date}'):
+        if uow.now >= term_end:
+            # Past the end nothing new starts: a consultation on continuation would come too late.
+            due.append((term_end, 'term_end', None))
+        elif uow.now >= continuation and not starting.existing_procedure(uow.session, 'voortzetting',
+                                                                           f'end:{deal.end_date}'):
             due.append((continuation, 'continuation_start', None))
-        if uow.now >= register.term_end_instant(deal):
-            due.append((register.term_end_instant(deal), 'term_end', None))
-    return sorted(due, key=lambda d: (d[0], d[1] == 'term_end'))
+    return sorted(due, key=lambda d: d[0])
 
 
-def tick(unit_of_work):
-    """Fire each due item in its own transaction; return what fired."""
+def tick(unit_of_work, on_fired=None):
+    """Fire each due item in its own transaction; return what fired.
+
+    ``on_fired`` hears of each item once it is committed, so that a caller can report progress
+    even when a later item fails.
+    """
     fired, seen = [], set()
     while True:
         with unit_of_work() as uow:
@@ -57,6 +64,8 @@ def tick(unit_of_work):
                 _end_term(uow)
             uow.commit()
             fired.append(Fired(when, what, procedure_id))
+            if on_fired:
+                on_fired(fired[-1])
 
 
 def _fire_timers(uow, procedure_id):
@@ -76,6 +85,11 @@ def _end_term(uow):
     deal.status = 'ended'
     deal.ended_dt = register.term_end_instant(deal)
     for procedure in uow.session.scalars(select(Procedure).where(Procedure.status == 'running')):
+        if procedure.type == 'opzegging':
+            # The notice had not yet taken effect, but the party leaves with the deal and still
+            # owes the contribution for the year of its notice.
+            step = effects.Step(uow.session, deal, procedure, uow.now, SCHEDULER, uow.clock)
+            effects.withdraw(step, register.party(uow.session, procedure.initiated_by), deal.end_date)
         procedure_store.cancel(uow.session, procedure, uow.now, SCHEDULER, f'the deal ended on {deal.end_date}')
     audit.append(uow.session, at=uow.now, person=SCHEDULER.person, acting_for=SCHEDULER.acting_for,
                  event='deal_ended', data={'end_date': str(deal.end_date)})

@@ -70,3 +70,29 @@ def test_the_chain_cannot_fork(logged):
                                    prev_hash=last.prev_hash, hash='0'))
         with pytest.raises(IntegrityError):
             uow.commit()
+
+
+def test_a_changed_entry_with_recomputed_hash_is_named(logged):
+    with logged.unit_of_work() as uow:
+        entry = uow.session.get(AuditEntry, 5)
+        entry.person = 'iemand anders'
+        entry.hash = audit._content_hash(5, entry.at_dt, entry.person, entry.acting_for, entry.procedure_id,
+                                         entry.event, entry.data, entry.prev_hash)
+        uow.commit()
+    verdict = logged.verify_audit()
+    assert not verdict.ok and verdict.message.startswith('entry 5 was changed')
+
+
+def test_entries_cut_from_the_end_are_found_against_a_kept_anchor(logged):
+    anchor = logged.verify_audit()
+    assert anchor.message.endswith(f'head {anchor.entries}:{anchor.head}')
+    execute(logged, 'DELETE FROM audit_entries WHERE seq = :seq', seq=anchor.entries)
+    assert logged.verify_audit().ok  # without an anchor a cut end cannot be seen
+    verdict = logged.verify_audit((anchor.entries, anchor.head))
+    assert not verdict.ok and verdict.message.startswith(f'entry {anchor.entries} is missing')
+
+
+def test_an_unreadable_entry_is_named_not_crashed_on(logged):
+    execute(logged, "UPDATE audit_entries SET data = '{not json' WHERE seq = 6")
+    verdict = logged.verify_audit()
+    assert not verdict.ok and verdict.message.startswith('entry 6 was changed: its stored values are unreadable')

@@ -108,3 +108,68 @@ def test_a_tampered_audit_log_fails_verification(citydeal):
         connection.execute("UPDATE audit_entries SET event = 'niets' WHERE seq = 2")
     done = citydeal('audit', 'verify', expect=1)
     assert 'entry 2 was changed' in done.stdout
+
+
+def first(citydeal, *args):
+    return as_json(citydeal('tasks', *args, '--json'))[0]['id']
+
+
+@pytest.mark.rule('Toetreding 1: with the consent of all Partijen')
+def test_an_accession_through_the_cli(citydeal):
+    citydeal('start', 'toetreding', '--applicant', 'Gemeente Eindhoven', '--kind', 'gemeente',
+             '--representative', 'de heer R. Thijs, wethouder', '--contribution', 'EUR 10.000 per jaar',
+             '--endorses-goals')
+    citydeal('complete', first(citydeal, '--role', 'projectleider'), '--as', 'projectleider', '--set', 'complete=true')
+    for task in as_json(citydeal('tasks', '--json')):
+        citydeal('complete', task['id'], '--as', task['party'], '--decision', 'consent')
+    done = citydeal('complete', first(citydeal, '--role', 'projectleider'), '--as', 'projectleider',
+                    '--set', 'code=eindhoven', '--set', 'effective_date=2021-07-01')
+    assert 'completed (admitted)' in done.stdout
+    assert 'eindhoven' in [p['code'] for p in as_json(citydeal('parties', '--json'))]
+
+
+@pytest.mark.rule('Wijziging 2: projectleider extends or closes at the deadline')
+def test_an_extension_through_the_cli(citydeal):
+    citydeal('start', 'wijziging', '--by', 'bzk', '--title', 't', '--text', 'x')
+    citydeal('complete', first(citydeal, '--role', 'projectleider'), '--as', 'projectleider')
+    assert 'timer' in citydeal('tick', now='2021-05-25T09:00:00+02:00').stdout
+    done = citydeal('complete', first(citydeal, '--role', 'projectleider'), '--as', 'projectleider',
+                    '--set', 'choice=extend', '--set', 'new_deadline=2021-06-30', '--set', 'reason=Zomerreces',
+                    now='2021-05-25T10:00:00+02:00')
+    assert 'running' in done.stdout
+    assert as_json(citydeal('show', '1', '--json'))['deadline'] == '2021-06-30T23:59:59+02:00'
+
+
+@pytest.mark.rule('Jaarcyclus: coalitieoverleg adopts werkplan, communicatieplan and begroting')
+def test_an_annual_cycle_through_the_cli(citydeal):
+    citydeal('start', 'jaarcyclus', '--year', '2021')
+    tasks = {t['name']: t['id'] for t in as_json(citydeal('tasks', '--role', 'projectleider', '--json'))}
+    citydeal('complete', tasks['evaluatie_opleveren'], '--as', 'projectleider',
+             '--set', 'initiatives_projects=Proeftuinen', '--set', 'goals_deel1=Op koers')
+    citydeal('complete', tasks['plannen_opstellen'], '--as', 'projectleider', '--set', 'werkplan_concept=W',
+             '--set', 'communicatieplan_concept=C', '--set', 'begroting_concept=B')
+    citydeal('complete', first(citydeal, '--role', 'secretaris'), '--as', 'secretaris', '--set', 'werkplan=adopted',
+             '--set', 'communicatieplan=adopted', '--set', 'begroting=adopted')
+    done = citydeal('complete', first(citydeal, '--role', 'secretaris'), '--as', 'secretaris',
+                    '--set', 'next_steps=Opschalen')
+    assert 'completed (adopted)' in done.stdout
+
+
+@pytest.mark.rule('Continuation: consultation at the latest 2 months before the end date')
+def test_continuation_and_the_end_of_the_term_through_the_cli(citydeal):
+    assert 'continuation_start' in citydeal('tick', now='2024-02-01T08:00:00+01:00').stdout
+    citydeal('complete', first(citydeal, '--role', 'secretaris'), '--as', 'secretaris', '--set', 'result=end',
+             now='2024-02-02T08:00:00+01:00')
+    assert 'term_end' in citydeal('tick', now='2024-04-01T08:00:00+02:00').stdout
+    done = citydeal('start', 'jaarcyclus', '--year', '2024', now='2024-04-01T09:00:00+02:00', expect=2)
+    assert 'error: deal: the deal ended on 2024-04-01' in done.stderr
+
+
+def test_commands_before_init_and_odd_ids_are_refused(citydeal, tmp_path):
+    citydeal.db.unlink()
+    done = citydeal('parties', expect=2)
+    assert 'run `citydeal init` first' in done.stderr
+    citydeal('init')
+    assert 'error: procedure:' in citydeal('show', '99999999999999999999999', expect=2).stderr
+    assert 'error: deal:' in citydeal('init', '--deal', str(tmp_path), expect=2).stderr
+    assert 'error: --anchor' in citydeal('audit', 'verify', '--anchor', 'x', expect=2).stderr

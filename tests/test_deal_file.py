@@ -85,3 +85,19 @@ def test_a_file_that_is_not_toml_is_refused(tmp_path):
 def test_the_stored_definition_reads_back_equal():
     deal = deal_file.load(DEAL_FILE)
     assert deal_file.from_canonical_json(deal.canonical_json) == deal
+
+
+def test_ranges_and_zone_are_checked(raw):
+    raw['terms']['consultation_weeks'] = 600000
+    raw['deal']['timezone'] = 'America/New_York'
+    with pytest.raises(CommandRefused) as refused:
+        deal_file.parse(raw)
+    assert sorted(p.field for p in refused.value.problems) == ['deal.timezone', 'terms.consultation_weeks']
+
+
+def test_unreadable_files_are_refused(tmp_path):
+    latin1 = tmp_path / 'latin1.toml'
+    latin1.write_bytes('naam = "Bosch\xe9"'.encode('latin-1'))
+    for path in (tmp_path, latin1):
+        with pytest.raises(CommandRefused, match='cannot read'):
+            deal_file.load(path)

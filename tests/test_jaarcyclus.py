@@ -2,7 +2,6 @@
 import pytest
 
 from engine.errors import CommandRefused
-from tests.conftest import one_task
 
 EVALUATION = {'initiatives_projects': 'Twaalf proeftuinen lopen.', 'goals_deel1': 'Koppelkansen zichtbaar.'}
 PLANS = {'werkplan_concept': 'Werkplan 2022', 'communicatieplan_concept': 'Communicatieplan 2022',

@@ -1,5 +1,5 @@
 """Wijziging: an amendment needs the written consent of all parties within the consultation."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 

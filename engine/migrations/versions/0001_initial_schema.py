@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 00:37:16.368484
+Create Date: 2026-11-27 01:01:13.506448
 """
 from alembic import op
 import sqlalchemy as sa
@@ -51,7 +51,7 @@ def upgrade():
     sa.Column('procedure_id', sa.Integer(), nullable=True),
     sa.Column('event', sa.String(length=80), nullable=False),
     sa.Column('recipients', sa.JSON(), nullable=False),
-    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('subject', sa.Text(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.PrimaryKeyConstraint('id')
@@ -63,7 +63,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('deal_id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=80), nullable=False),
-    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('representatives', sa.JSON(), nullable=False),
     sa.Column('annual_contribution_eur', sa.Integer(), nullable=True),
@@ -121,7 +121,7 @@ def upgrade():
     sa.Column('deal_id', sa.Integer(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('procedure_id', sa.Integer(), nullable=False),
-    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('title', sa.Text(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('statements', sa.JSON(), nullable=False),
     sa.Column('adopted_dt', sa.DateTime(), nullable=False),
