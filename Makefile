@@ -20,7 +20,7 @@ run: setup
 	scripts/demo.sh
 
 test: setup
-	$(BIN)/ruff check engine citydeal tests
+	$(BIN)/ruff check engine citydeal notifications tests
 	$(BIN)/python -m pytest
 
 clean:

@@ -8,6 +8,7 @@ from engine.clock import SystemClock
 from engine.errors import CommandRefused
 from engine.database import database_url, make_engine, make_session_factory, upgrade_schema
 from engine.unit_of_work import Actor, UnitOfWork
+from notifications.render import Renderer
 
 INSTALLER = Actor('citydeal init', 'admin')
 
@@ -18,7 +19,7 @@ class CityDeal:
     def __init__(self, url=None, clock=None):
         self.engine = make_engine(url or database_url())
         self.clock = clock or SystemClock.from_environment()
-        self.unit_of_work = partial(UnitOfWork, make_session_factory(self.engine), self.clock)
+        self.unit_of_work = partial(UnitOfWork, make_session_factory(self.engine), self.clock, Renderer())
         self._schema_checked = False
 
     def close(self):
@@ -44,7 +45,8 @@ class CityDeal:
 
     # --- set-up
     def init(self, deal_path):
-        """Create or upgrade the schema and load the deal; returns (deal slug, whether it was new)."""
+        """Create or upgrade the schema and load the deal; returns (deal slug, 'loaded', 'unchanged' or
+        'contacts updated')."""
         definition = deal_file.load(deal_path)
         upgrade_schema(self.engine)
         with self.unit_of_work() as uow:

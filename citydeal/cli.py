@@ -121,8 +121,8 @@ def _appendices_text(rows):
 
 def run(args, app):
     if args.command == 'init':
-        slug, created = app.init(args.deal)
-        print(f"deal {slug} {'loaded' if created else 'already loaded; nothing changed'}")
+        slug, what = app.init(args.deal)
+        print(f"deal {slug}: {what}")
     elif args.command == 'parties':
         _print(args, [{k: p[k] for k in ('code', 'name', 'kind', 'status')} for p in app.parties()],
                lambda rows: _table(rows, ['code', 'name', 'kind', 'status']))

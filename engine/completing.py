@@ -48,8 +48,10 @@ def complete_task(uow, task_id, acting_for, values, person=None):
                  event='task_completed', data={'task': row.name, 'task_id': row.id, 'party': row.party_code,
                                                'values': _jsonable(values)})
     if row.name == 'instemming_geven' and values['decision'] == 'objection':
-        notices.queue(uow.session, uow.now, procedure.id, 'objection_received', ['projectleider'],
-                      f'Bezwaar van {row.party_code} (procedure {procedure.id})', values['statement'])
+        party = register.party(uow.session, row.party_code)
+        notices.queue(uow.session, uow.now, procedure, 'objection_received', ['projectleider'],
+                      title=effects.title(procedure), party_name=party.name, person=actor.person,
+                      statement=values['statement'])
     task.run()
     run(uow, deal, procedure, workflow, actor, task_row=row)
     return procedure
@@ -71,7 +73,7 @@ def _actor(session, deal, row, acting_for, person):
         if row.role != acting_for:
             raise CommandRefused.one('as', f'task {row.id} is for {row.party_code or row.role}, not for {acting_for}',
                                      'only the party or role a task is for may complete it')
-        return Actor(register.checked_person(person) or register.definition(deal).roles[acting_for], acting_for)
+        return Actor(register.checked_person(person) or register.definition(deal).roles[acting_for].name, acting_for)
     party = register.party(session, acting_for, 'as')
     if row.party_code != party.code:
         raise CommandRefused.one('as', f'task {row.id} is for {row.party_code or row.role}, not for {party.code}',

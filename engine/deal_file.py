@@ -20,6 +20,20 @@ class Terms:
     notice_months: int
     continuation_months_before_end: int
     in_kind_days_per_month: int | None = None
+    #: (month, day) each year's cycle starts; None: the projectleider starts it by hand
+    annual_cycle_start: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Reminders:
+    before_deadline_days: tuple = (14, 2)
+    role_task_overdue_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,7 @@ class PartyDefinition:
     code: str
     name: str
     kind: str
+    email: str
     representatives: tuple
     contributions: tuple = ()
     in_kind: str = ''
@@ -63,9 +78,12 @@ class DealDefinition:
     timezone: str
     terms: Terms
     roles: dict
+    reminders: Reminders
     phases: tuple
     parties: tuple
     canonical_json: str = field(default='', compare=False)
+    #: the canonical JSON without contact details: what only a procedure may change
+    content_json: str = field(default='', compare=False)
 
 
 class PlainDate(fields.Field):
@@ -102,15 +120,44 @@ class TermsSchema(Schema):
     notice_months = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=24))
     continuation_months_before_end = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=24))
     in_kind_days_per_month = fields.Integer(strict=True, validate=validate.Range(min=0, max=31), load_default=None)
+    annual_cycle_start = fields.String(load_default=None, validate=validate.Regexp(
+        r'^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', error='must be MM-DD, e.g. 01-15'))
 
     @post_load
     def make(self, data, **kwargs):
+        if data['annual_cycle_start']:
+            month, day = data['annual_cycle_start'].split('-')
+            data['annual_cycle_start'] = (int(month), int(day))
         return Terms(**data)
 
 
+def email():
+    return fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class RoleSchema(Schema):
+    name = text()
+    email = email()
+
+    @post_load
+    def make(self, data, **kwargs):
+        return Role(**data)
+
+
 class RolesSchema(Schema):
-    projectleider = text()
-    secretaris = text()
+    projectleider = fields.Nested(RoleSchema, required=True)
+    secretaris = fields.Nested(RoleSchema, required=True)
+
+
+class RemindersSchema(Schema):
+    before_deadline_days = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=365)),
+                                       load_default=lambda: [14, 2])
+    role_task_overdue_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=365), load_default=7)
+
+    @post_load
+    def make(self, data, **kwargs):
+        return Reminders(tuple(sorted(set(data['before_deadline_days']), reverse=True)),
+                         data['role_task_overdue_days'])
 
 
 class PhaseSchema(Schema):
@@ -143,6 +190,7 @@ class PartySchema(Schema):
     code = fields.String(required=True, validate=validate.Regexp(CODE_PATTERN, error='lowercase letters, digits and hyphens'))
     name = text()
     kind = fields.String(required=True, validate=validate.OneOf(PARTY_KINDS))
+    email = email()
     representatives = fields.List(text(), required=True, validate=validate.Length(min=1, error='at least one representative'))
     contributions = fields.List(fields.Nested(ContributionSchema), load_default=list)
     in_kind = fields.String(load_default='')
@@ -158,6 +206,7 @@ class DealFileSchema(Schema):
     deal = fields.Nested(DealSchema, required=True)
     terms = fields.Nested(TermsSchema, required=True)
     roles = fields.Nested(RolesSchema, required=True)
+    reminders = fields.Nested(RemindersSchema, load_default=lambda: Reminders())
     phases = fields.List(fields.Nested(PhaseSchema), load_default=list)
     parties = fields.List(fields.Nested(PartySchema), required=True, validate=validate.Length(min=1, error='at least one party'))
 
@@ -210,9 +259,19 @@ def parse(raw):
     if problems:
         raise CommandRefused(problems)
     return DealDefinition(
-        **deal, terms=data['terms'], roles=data['roles'], phases=tuple(data['phases']),
-        parties=tuple(data['parties']),
-        canonical_json=json.dumps(raw, sort_keys=True, default=_json_default, ensure_ascii=False))
+        **deal, terms=data['terms'], roles=data['roles'], reminders=data['reminders'], phases=tuple(data['phases']),
+        parties=tuple(data['parties']), canonical_json=_canonical(raw), content_json=_canonical(_without_contacts(raw)))
+
+
+def _canonical(raw):
+    return json.dumps(raw, sort_keys=True, default=_json_default, ensure_ascii=False)
+
+
+def _without_contacts(raw):
+    """Addresses and the roles' holders change without an amendment; everything else is the deal."""
+    content = {k: v for k, v in raw.items() if k not in ('roles', 'reminders')}
+    content['parties'] = [{k: v for k, v in party.items() if k != 'email'} for party in raw.get('parties', ())]
+    return content
 
 
 def load(path):

@@ -46,11 +46,24 @@ def _audit(step, event, data):
                  procedure_id=step.procedure.id, event=event, data=data)
 
 
-def _title(step):
-    request = step.procedure.request
-    if step.procedure.type == 'toetreding':
-        return f"toetreding {request['applicant']}"
-    return request.get('title') or step.procedure.type
+def title(procedure):
+    """How messages and listings name a procedure."""
+    request = procedure.request
+    if procedure.type == 'toetreding':
+        return f"Toetreding {request['applicant']}"
+    if procedure.type == 'jaarcyclus':
+        return f"Jaarcyclus {request['year']}"
+    if procedure.type == 'voortzetting':
+        return f"Voortzetting na {request['end_date']}"
+    return request.get('title') or procedure.type
+
+
+def _tell(step, event, recipients, **context):
+    notices.queue(step.session, step.now, step.procedure, event, recipients, title=title(step.procedure), **context)
+
+
+def _tell_everyone(step, event, **context):
+    _tell(step, event, notices.everyone(step.session, step.now), **context)
 
 
 @effect
@@ -58,11 +71,21 @@ def request_registered(step, data):
     request = step.procedure.request
     _audit(step, 'request_registered', {'reaches': ['projectleider', 'secretaris'],
                                         'consultation_deadline': shown(step.procedure.deadline_dt)})
-    notices.queue(step.session, step.now, step.procedure.id, 'request_registered', notices.ROLES,
-                  f'Verzoek geregistreerd: {_title(step)}',
-                  f'Procedure {step.procedure.id} ({step.procedure.type}) is geregistreerd.\n'
-                  f'Ingediend door: {request.get("requester") or request.get("applicant") or "Partijen gezamenlijk"}\n'
-                  f'Overlegtermijn tot: {shown(step.procedure.deadline_dt)}\n')
+    submitted_by = request.get('applicant') or _party_name(step, request.get('requester')) or 'de Partijen gezamenlijk'
+    kind = 'verzoek tot toetreding' if step.procedure.type == 'toetreding' else 'verzoek tot wijziging'
+    _tell(step, 'request_registered', notices.ROLES, kind=kind, submitted_by=submitted_by,
+          deadlines=[consultation_deadline(step.procedure)])
+
+
+def consultation_deadline(procedure):
+    return notices.Deadline(f'procedure-{procedure.id}-overleg', f'Overlegtermijn sluit: {title(procedure)}',
+                            procedure.deadline_dt)
+
+
+def _party_name(step, code):
+    if code is None:
+        return None
+    return step.session.scalars(select(Party.name).where(Party.code == code)).one()
 
 
 @effect
@@ -71,6 +94,21 @@ def consultation_extended(step, data):
     _audit(step, 'consultation_extended', {'new_deadline': shown(step.procedure.deadline_dt),
                                            'reason': data.get('extension_reason', ''),
                                            'still_asked': data.get('consulted', [])})
+
+
+@effect
+def deadline_escalated(step, data):
+    """At the deadline with answers missing, the projectleider hears who has not answered."""
+    answered = {a.party_code for a in step.session.scalars(select(Answer).where(Answer.procedure_id == step.procedure.id))}
+    missing = [code for code in data.get('consulted_all', []) if code not in answered
+               and _party_status(step, code) in ('active', 'withdrawing')]
+    _audit(step, 'deadline_passed', {'deadline': shown(step.procedure.deadline_dt), 'missing': missing})
+    _tell(step, 'escalation', ['projectleider'], deadline=step.procedure.deadline_dt, missing=missing,
+          dedupe_key=f'escalation:{step.procedure.id}:{step.procedure.deadline_dt.isoformat()}')
+
+
+def _party_status(step, code):
+    return step.session.scalars(select(Party.status).where(Party.code == code)).one()
 
 
 def _statements(step):
@@ -82,20 +120,15 @@ def _statements(step):
             for a, name in answers]
 
 
-def _attach_appendix(step, title, body):
+def _attach_appendix(step, title_, body):
     number = (step.session.scalar(select(func.max(Appendix.number)).where(Appendix.deal_id == step.deal.id)) or 0) + 1
-    appendix = Appendix(deal_id=step.deal.id, number=number, procedure_id=step.procedure.id, title=title, body=body,
+    appendix = Appendix(deal_id=step.deal.id, number=number, procedure_id=step.procedure.id, title=title_, body=body,
                         statements=_statements(step), adopted_dt=step.now)
     step.session.add(appendix)
     step.session.flush()
-    _audit(step, 'appendix_attached', {'number': number, 'title': title,
+    _audit(step, 'appendix_attached', {'number': number, 'title': title_,
                                        'statements': [s['party'] for s in appendix.statements]})
     return appendix
-
-
-def _tell_everyone(step, event, subject, body):
-    notices.queue(step.session, step.now, step.procedure.id, event, notices.everyone(step.session, step.now),
-                  subject, body)
 
 
 @effect
@@ -110,37 +143,38 @@ def amendment_adopted(step, data):
         step.deal.end_date = date.fromisoformat(request['new_end_date'])
         _audit(step, 'term_changed', {'old_end': str(old), 'new_end': str(step.deal.end_date),
                                       'appendix': appendix.number})
-    _tell_everyone(step, 'outcome', f"Wijziging aangenomen: {request['title']}",
-                   f'Alle Partijen hebben ingestemd. De wijziging is bijlage {appendix.number} van de City Deal.\n')
+    _tell_everyone(step, 'amendment_adopted', appendix_number=appendix.number,
+                   new_end_date=request.get('new_end_date'))
 
 
 @effect
 def amendment_not_adopted(step, data):
-    _without_consent(step, 'amendment_not_adopted', f"Wijziging niet aangenomen: {step.procedure.request['title']}",
-                     'Niet alle Partijen hebben ingestemd; de wijziging is niet aangenomen.\n')
+    _without_consent(step, 'amendment_not_adopted')
 
 
-def _without_consent(step, event, subject, body):
+def _without_consent(step, event, **context):
     """Not every party consented (an objection, or answers missing at a closed deadline)."""
     answers = step.session.scalars(select(Answer).where(Answer.procedure_id == step.procedure.id)).all()
-    _audit(step, event, {'objections': [a.party_code for a in answers if a.decision == 'objection'],
-                         'consents': len([a for a in answers if a.decision == 'consent'])})
-    _tell_everyone(step, 'outcome', subject, body)
+    objections = [a.party_code for a in answers if a.decision == 'objection']
+    consents = len([a for a in answers if a.decision == 'consent'])
+    _audit(step, event, {'objections': objections, 'consents': consents})
+    recipients = notices.everyone(step.session, step.now) + (['applicant'] if step.procedure.type == 'toetreding' else [])
+    _tell(step, event, recipients, objections=objections, consents=consents, **context)
 
 
 @effect
 def accession_returned(step, data):
-    _audit(step, 'accession_returned', {'reason': data.get('criteria_reason', '')})
-    notices.queue(step.session, step.now, step.procedure.id, 'outcome', notices.ROLES,
-                  f"Verzoek tot toetreding geretourneerd: {step.procedure.request['applicant']}",
-                  f"Reden: {data.get('criteria_reason', '')}\n")
+    reason = data.get('criteria_reason', '')
+    _audit(step, 'accession_returned', {'reason': reason})
+    _tell(step, 'accession_returned', list(notices.ROLES) + ['applicant'],
+          applicant=step.procedure.request['applicant'], reason=reason)
 
 
 @effect
 def party_admitted(step, data):
     request = step.procedure.request
     party = Party(deal_id=step.deal.id, code=data['new_party_code'], name=request['applicant'], kind=request['kind'],
-                  representatives=[request['representative']], annual_contribution_eur=None,
+                  email=request.get('email'), representatives=[request['representative']], annual_contribution_eur=None,
                   contribution_text=request['contribution'], status='active',
                   joined_on=date.fromisoformat(data['effective_date']))
     step.session.add(party)
@@ -150,18 +184,22 @@ def party_admitted(step, data):
             f"Concrete bijdrage: {request['contribution']}\n"
             f"Onderschrijft de doelstellingen van de City Deal: ja\nIngangsdatum: {party.joined_on}")
     appendix = _attach_appendix(step, f"Toetreding: {request['applicant']}", body)
-    _tell_everyone(step, 'party_admitted', f"Nieuwe Partij: {party.name}",
-                   f'{party.name} is Partij van de City Deal vanaf {party.joined_on} (bijlage {appendix.number}).\n')
+    _tell(step, 'party_admitted', notices.everyone(step.session, step.now) + [party.code], party_name=party.name,
+          joined_on=party.joined_on, contribution=request['contribution'], appendix_number=appendix.number)
 
 
 @effect
 def accession_refused(step, data):
-    _without_consent(step, 'accession_refused', f"Toetreding geweigerd: {step.procedure.request['applicant']}",
-                     'Niet alle Partijen hebben ingestemd met de toetreding.\n')
+    _without_consent(step, 'accession_refused', applicant=step.procedure.request['applicant'])
 
 
 def _withdrawing_party(step):
     return step.session.scalars(select(Party).where(Party.code == step.procedure.initiated_by)).one()
+
+
+def notice_effective(procedure):
+    return notices.Deadline(f'procedure-{procedure.id}-opzegging', f'Opzegging gaat in: {procedure.initiated_by}',
+                            procedure.deadline_dt)
 
 
 @effect
@@ -170,9 +208,9 @@ def notice_received(step, data):
     party.status = 'withdrawing'
     party.withdrawal_effective_on = date.fromisoformat(step.procedure.request['effective_date'])
     _audit(step, 'party_withdrawing', {'party': party.code, 'effective_date': str(party.withdrawal_effective_on)})
-    _tell_everyone(step, 'notice_of_withdrawal', f'Opzegging door {party.name}',
-                   f'{party.name} heeft de deelname opgezegd met ingang van {party.withdrawal_effective_on}.\n'
-                   f"Veranderde omstandigheden: {step.procedure.request['circumstances']}\n")
+    _tell_everyone(step, 'notice_of_withdrawal', party_name=party.name, received=step.procedure.request['received'],
+                   effective=party.withdrawal_effective_on, circumstances=step.procedure.request['circumstances'],
+                   deadlines=[notice_effective(step.procedure)])
 
 
 @effect
@@ -190,6 +228,7 @@ def party_withdrawn(step, data):
 
 def withdraw(step, party, left_on):
     """Opzegging lid 4: the contribution for the year of the notice stays due."""
+    recipients = notices.everyone(step.session, step.now)
     party.status = 'withdrawn'
     party.left_on = left_on
     year = local_date(step.procedure.started_dt).year
@@ -197,9 +236,8 @@ def withdraw(step, party, left_on):
                                       procedure_id=step.procedure.id, recorded_dt=step.now))
     _audit(step, 'party_withdrawn', {'party': party.code, 'left_on': str(party.left_on),
                                      'contribution_owed': {'year': year, 'amount_eur': party.annual_contribution_eur}})
-    _tell_everyone(step, 'party_withdrawn', f'{party.name} is teruggetreden',
-                   f'{party.name} is per {party.left_on} geen Partij meer. De bijdrage over {year} '
-                   'blijft verschuldigd (Opzegging lid 4).\n')
+    _tell(step, 'party_withdrawn', recipients, party_name=party.name, left_on=left_on, year=year,
+          amount=party.annual_contribution_eur)
 
 
 @effect
@@ -216,5 +254,4 @@ def continuation_agreed(step, data):
 @effect
 def continuation_declined(step, data):
     _audit(step, 'continuation_declined', {'ends_on': str(step.deal.end_date), 'note': data.get('note', '')})
-    _tell_everyone(step, 'outcome', 'Geen voortzetting van de City Deal',
-                   f'De Partijen zetten de City Deal niet voort; zij eindigt op {step.deal.end_date}.\n')
+    _tell_everyone(step, 'continuation_declined', end_date=step.deal.end_date)

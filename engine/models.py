@@ -54,6 +54,8 @@ class Party(Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     #: rijk, gemeente, woningcorporatie or kennisinstelling
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    #: where its messages go; NULL for an admitted applicant that gave none
+    email: Mapped[str] = mapped_column(String(254), nullable=True)
     #: the people who signed for the party, as signed
     representatives: Mapped[list] = mapped_column(JSON, nullable=False)
     #: euros a year where the deal names an amount; NULL for a contribution in kind
@@ -181,18 +183,59 @@ class AuditEntry(Base):
 
 
 class OutboxMessage(Base):
-    """Written in the same transaction as the change it reports; sent later."""
+    """One message to one recipient, written in the same transaction as the change it reports."""
     __tablename__ = 'outbox'
     id: Mapped[int] = mapped_column(primary_key=True)
     created_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
-    procedure_id: Mapped[int] = mapped_column(Integer, nullable=True)
+    procedure_id: Mapped[int] = mapped_column(Integer, nullable=True, index=True)
     event: Mapped[str] = mapped_column(String(80), nullable=False)
-    #: party codes and role names
-    recipients: Mapped[list] = mapped_column(JSON, nullable=False)
+    #: the party code or role it is for
+    recipient: Mapped[str] = mapped_column(String(80), nullable=False)
+    to_address: Mapped[str] = mapped_column(String(254), nullable=False)
     subject: Mapped[str] = mapped_column(Text, nullable=False)
-    body: Mapped[str] = mapped_column(Text, nullable=False)
-    #: queued, sent or failed
-    status: Mapped[str] = mapped_column(String(20), nullable=False, default='queued', index=True)
+    body_text: Mapped[str] = mapped_column(Text, nullable=False)
+    body_html: Mapped[str] = mapped_column(Text, nullable=False)
+    #: an iCalendar file with every deadline the message mentions; NULL when it mentions none
+    ics: Mapped[str] = mapped_column(Text, nullable=True)
+    #: a reminder or escalation is sent once per recipient and occasion, whoever fires it
+    dedupe_key: Mapped[str] = mapped_column(String(200), nullable=True, unique=True)
+    #: queued, sent or failed (a permanent refusal of the address)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default='queued')
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str] = mapped_column(Text, nullable=True)
+    #: when the sender may try (again); indexed for the sender's query
+    next_attempt_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False, index=True)
+    #: a sender that claimed the message holds it until then; after a crash another may take it
+    claimed_until_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    sent_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+
+    def __repr__(self):
+        return f'<OutboxMessage {self.id} {self.event} to {self.recipient} {self.status}>'
+
+
+class Reminder(Base):
+    """A reminder planned when a task opened; gone when the task closes, fired once when due."""
+    __tablename__ = 'reminders'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey('procedures.id'), nullable=False)
+    #: the open task it is about; the reminder is dropped when the task closes
+    task_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    #: before_deadline (to a party) or overdue (to the projectleider or secretaris)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    recipient: Mapped[str] = mapped_column(String(80), nullable=False)
+    due_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False, index=True)
+    #: the deadline it reminds of, if any; none is sent after it
+    deadline_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    #: also the outbox key, so that the message exists once whatever fires it
+    dedupe_key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+
+
+class SchedulerLease(Base):
+    """Which scheduler process may act; the others wait for the lease to expire."""
+    __tablename__ = 'scheduler_lease'
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200), nullable=False)
+    expires_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
 
 
 Index('ix_procedures_type_subject', Procedure.type, Procedure.subject_key)

@@ -1,10 +1,9 @@
 """Saving and loading procedures: the serialized workflow plus the rows that make it queryable."""
 from sqlalchemy import delete, select
 
-from engine import audit, notices, workflow_runtime
-from engine.dates import shown
+from engine import audit, effects, notices, register, reminders, workflow_runtime
 from engine.errors import NotFound
-from engine.models import OpenTask, Procedure
+from engine.models import Deal, OpenTask, Procedure
 
 #: tasks whose due date is the consultation deadline
 DUE_AT_DEADLINE = {'instemming_geven', 'consultatie_openen', 'criteria_toetsen'}
@@ -54,6 +53,8 @@ def cancel(session, procedure, now, actor, reason):
     procedure.status = 'cancelled'
     procedure.ended_dt = now
     procedure.next_timer_dt = None
+    open_ids = session.scalars(select(OpenTask.id).where(OpenTask.procedure_id == procedure.id)).all()
+    reminders.drop(session, open_ids)
     session.execute(delete(OpenTask).where(OpenTask.procedure_id == procedure.id))
     audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, procedure_id=procedure.id,
                  event='procedure_cancelled', data={'reason': reason})
@@ -62,8 +63,11 @@ def cancel(session, procedure, now, actor, reason):
 def _sync_open_tasks(session, procedure, workflow, now):
     existing = {t.id: t for t in session.scalars(select(OpenTask).where(OpenTask.procedure_id == procedure.id))}
     ready = {str(t.id): t for t in workflow_runtime.ready_tasks(workflow)}
-    for task_id in existing.keys() - ready.keys():
+    closed = existing.keys() - ready.keys()
+    for task_id in closed:
         session.delete(existing[task_id])
+    reminders.drop(session, closed)
+    deal_definition = register.definition(session.get(Deal, procedure.deal_id))
     for task_id in sorted(ready.keys() - existing.keys(), key=lambda i: _order(ready[i])):
         task = ready[task_id]
         party_code, role = workflow_runtime.task_owner(task)
@@ -71,6 +75,7 @@ def _sync_open_tasks(session, procedure, workflow, now):
         row = OpenTask(id=task_id, procedure_id=procedure.id, name=task.task_spec.bpmn_id,
                        label=task.task_spec.bpmn_name, party_code=party_code, role=role, due_dt=due, opened_dt=now)
         session.add(row)
+        reminders.plan(session, deal_definition, procedure, row)
         _announce(session, procedure, row, now)
 
 
@@ -79,13 +84,26 @@ def _order(task):
 
 
 def _announce(session, procedure, row, now):
-    title = procedure.request.get('title') or procedure.request.get('applicant') or procedure.type
-    due = f'\nUiterlijk: {shown(row.due_dt)}' if row.due_dt else ''
+    title = effects.title(procedure)
     if row.name == 'instemming_geven':
-        subject = f'Verzoek om instemming: {title}'
-        event = 'consultation_opened'
+        notices.queue(session, now, procedure, 'consultation_opened', [row.party_code], title=title,
+                      due=row.due_dt, task_id=row.id, summary=_summary(procedure),
+                      deadlines=[effects.consultation_deadline(procedure)])
     else:
-        subject = f'Taak: {row.label} ({procedure.type} {procedure.id})'
-        event = 'task_opened'
-    body = f'{row.label}\nProcedure {procedure.id} ({procedure.type}): {title}\nTaak-id: {row.id}{due}\n'
-    notices.queue(session, now, procedure.id, event, [row.party_code or row.role], subject, body)
+        notices.queue(session, now, procedure, 'task_opened', [row.role], title=title, label=row.label,
+                      due=row.due_dt, task_id=row.id)
+
+
+def _summary(procedure):
+    """What a party is asked to consent to, in full."""
+    request = procedure.request
+    if procedure.type == 'toetreding':
+        return (f"Aanvrager: {request['applicant']} ({request['kind']})\n"
+                f"Vertegenwoordigd door: {request['representative']}\n"
+                f"Concrete bijdrage: {request['contribution']}")
+    summary = f"Voorgestelde wijziging:\n{request['text']}"
+    if request.get('motivation'):
+        summary += f"\n\nMotivering:\n{request['motivation']}"
+    if request.get('new_end_date'):
+        summary += f"\n\nNieuwe einddatum: {request['new_end_date']}"
+    return summary

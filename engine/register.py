@@ -1,4 +1,6 @@
 """The deal register: the deal, its parties and their status."""
+from functools import lru_cache
+
 from sqlalchemy import select
 
 from engine import audit
@@ -13,7 +15,13 @@ RULE_TERM = 'Inwerkingtreding en looptijd'
 
 
 def definition(deal):
-    return from_canonical_json(deal.definition_json)
+    return _parsed(deal.definition_json)
+
+
+@lru_cache(maxsize=8)
+def _parsed(definition_json):
+    # Parsing and checking the stored file takes a few milliseconds; commands ask for it often.
+    return from_canonical_json(definition_json)
 
 
 def load_deal(session, deal_definition, now, actor):
@@ -21,18 +29,22 @@ def load_deal(session, deal_definition, now, actor):
     existing = session.scalars(select(Deal)).first()
     if existing is not None:
         if existing.definition_json == deal_definition.canonical_json:
-            return existing, False
-        raise CommandRefused.one(
-            'deal', f'the database already holds deal {existing.slug!r} loaded from a different file; '
-                    'a loaded deal changes only through its procedures (wijziging, toetreding, opzegging)',
-            'Wijzigingen')
+            return existing, 'unchanged'
+        if definition(existing).content_json != deal_definition.content_json:
+            raise CommandRefused.one(
+                'deal', f'the database already holds deal {existing.slug!r} loaded from a different file; '
+                        'a loaded deal changes only through its procedures (wijziging, toetreding, opzegging)',
+                'Wijzigingen')
+        _update_contacts(session, existing, deal_definition, now, actor)
+        return existing, 'contacts updated'
+
     deal = Deal(slug=deal_definition.slug, name=deal_definition.name, citeertitel=deal_definition.citeertitel,
                 start_date=deal_definition.start, end_date=deal_definition.end, status='active',
                 definition_json=deal_definition.canonical_json)
     session.add(deal)
     session.flush()
     for party in deal_definition.parties:
-        session.add(Party(deal_id=deal.id, code=party.code, name=party.name, kind=party.kind,
+        session.add(Party(deal_id=deal.id, code=party.code, name=party.name, kind=party.kind, email=party.email,
                           representatives=list(party.representatives),
                           annual_contribution_eur=party.annual_contribution_eur,
                           contribution_text=describe_contribution(party), status='active',
@@ -40,7 +52,20 @@ def load_deal(session, deal_definition, now, actor):
     audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, event='deal_loaded',
                  data={'slug': deal.slug, 'parties': [p.code for p in deal_definition.parties],
                        'start': str(deal.start_date), 'end': str(deal.end_date)})
-    return deal, True
+    return deal, 'loaded'
+
+
+def _update_contacts(session, deal, deal_definition, now, actor):
+    emails = {p.code: p.email for p in deal_definition.parties}
+    changed = {}
+    for party_ in parties(session):
+        if party_.code in emails and party_.email != emails[party_.code]:
+            changed[party_.code] = emails[party_.code]
+            party_.email = emails[party_.code]
+    deal.definition_json = deal_definition.canonical_json
+    audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, event='contacts_updated',
+                 data={'party_emails': changed,
+                       'roles': {r: {'name': v.name, 'email': v.email} for r, v in deal_definition.roles.items()}})
 
 
 def describe_contribution(party):

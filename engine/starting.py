@@ -210,7 +210,7 @@ def start_opzegging(uow, by, circumstances, person=None):
                    deadline=start_of_day(effective))
 
 
-def start_jaarcyclus(uow, year, person=None):
+def start_jaarcyclus(uow, year, person=None, actor=None):
     deal = uow.deal()
     register.require_in_force(deal, uow.now)
     try:
@@ -227,8 +227,8 @@ def start_jaarcyclus(uow, year, person=None):
     midpoint = deal.start_date + (deal.end_date - deal.start_date) / 2
     request = {'year': year, 'midterm': midpoint.year == year}
     data = {'year': year, 'is_midterm_year': midpoint.year == year}
-    actor = Actor(register.checked_person(person) or register.definition(deal).roles['projectleider'],
-                  'projectleider')
+    actor = actor or Actor(register.checked_person(person) or register.definition(deal).roles['projectleider'].name,
+                           'projectleider')
     return _launch(uow, deal, 'jaarcyclus', request, data, actor, subject_key=f'year:{year}')
 
 
@@ -245,7 +245,7 @@ def start_voortzetting(uow, actor=None):
     if existing:
         raise CommandRefused.one('voortzetting', f'the consultation on continuation for the end date {deal.end_date} '
                                  f'already exists (procedure {existing.id})', 'Inwerkingtreding en looptijd lid 2')
-    actor = actor or Actor(register.definition(deal).roles['projectleider'], 'projectleider')
+    actor = actor or Actor(register.definition(deal).roles['projectleider'].name, 'projectleider')
     request = {'end_date': deal.end_date.isoformat(),
                'latest_start': shown(register.continuation_start_instant(deal))}
     return _launch(uow, deal, 'voortzetting', request, {'end_date': deal.end_date.isoformat()}, actor,

@@ -1,11 +1,19 @@
-"""``tick``: fire everything due as of now, in due order, one transaction each."""
+"""Everything that falls due by the clock: workflow timers, reminders, the yearly cycle, the
+consultation on continuation and the end of the term.
+
+``tick`` fires what is due as of now, in due order, one transaction each; ``next_due`` tells
+the scheduler when to wake. Both read indexed columns only: no workflow is deserialized to
+find out what is due.
+"""
+import calendar
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from engine import audit, effects, notices, procedure_store, register, starting
-from engine.dates import shown
-from engine.models import Procedure
+from engine import audit, effects, notices, procedure_store, register, reminders, starting
+from engine.dates import shown, start_of_day
+from engine.models import Procedure, Reminder
 from engine.unit_of_work import Actor
 
 SCHEDULER = Actor('citydeal scheduler', 'scheduler')
@@ -22,22 +30,57 @@ class Fired:
         return f'{shown(self.due)} {self.what}{where}'
 
 
+def _deal_items(uow, deal):
+    """(due, what, year) of the deal's own dates that have not happened yet."""
+    if deal.status != 'active':
+        return []
+    term_end = register.term_end_instant(deal)
+    items = [(term_end, 'term_end', None)]
+    if uow.now >= term_end:
+        # Catching up after the end: what should have started during the term can no longer start.
+        return items
+    if not starting.existing_procedure(uow.session, 'voortzetting', f'end:{deal.end_date}'):
+        items.append((register.continuation_start_instant(deal), 'continuation_start', None))
+    cycle = _next_annual_cycle(uow.session, deal)
+    if cycle:
+        items.append((start_of_day(cycle[1]), 'annual_cycle_start', cycle[0]))
+    # Past the end nothing new starts: anything dated at or after it gives way to the end itself.
+    return [item for item in items if item[1] == 'term_end' or item[0] < term_end]
+
+
+def _next_annual_cycle(session, deal):
+    """(year, start day) of the first year in the term whose cycle has not started yet."""
+    month_day = register.definition(deal).terms.annual_cycle_start
+    if month_day is None:
+        return None
+    month, day = month_day
+    for year in range(deal.start_date.year, deal.end_date.year + 1):
+        start = max(date(year, month, min(day, calendar.monthrange(year, month)[1])), deal.start_date)
+        if start < deal.end_date and not starting.existing_procedure(session, 'jaarcyclus', f'year:{year}'):
+            return year, start
+    return None
+
+
 def due_now(uow):
-    """What is due, from indexed columns only: no workflow is deserialized to find it."""
     deal = uow.deal()
-    due = [(p.next_timer_dt, 'timer', p.id) for p in uow.session.execute(
+    due = [(when, 'timer', pid) for pid, when in uow.session.execute(
         select(Procedure.id, Procedure.next_timer_dt).where(Procedure.status == 'running',
                                                              Procedure.next_timer_dt <= uow.now))]
-    if deal.status == 'active':
-        term_end = register.term_end_instant(deal)
-        continuation = register.continuation_start_instant(deal)
-        if uow.now >= term_end:
-            # Past the end nothing new starts: a consultation on continuation would come too late.
-            due.append((term_end, 'term_end', None))
-        elif uow.now >= continuation and not starting.existing_procedure(uow.session, 'voortzetting',
-                                                                           f'end:{deal.end_date}'):
-            due.append((continuation, 'continuation_start', None))
+    due += [(when, 'reminder', rid) for rid, when in uow.session.execute(
+        select(Reminder.id, Reminder.due_dt).where(Reminder.due_dt <= uow.now))]
+    due += [item for item in _deal_items(uow, deal) if item[0] <= uow.now]
     return sorted(due, key=lambda d: d[0])
+
+
+def next_due(uow):
+    """The earliest moment anything falls due, past or future, or None."""
+    deal = uow.deal()
+    candidates = [
+        uow.session.scalar(select(func.min(Procedure.next_timer_dt)).where(Procedure.status == 'running')),
+        uow.session.scalar(select(func.min(Reminder.due_dt))),
+    ] + [item[0] for item in _deal_items(uow, deal)]
+    candidates = [c for c in candidates if c is not None]
+    return min(candidates) if candidates else None
 
 
 def tick(unit_of_work, on_fired=None):
@@ -52,16 +95,11 @@ def tick(unit_of_work, on_fired=None):
             due = due_now(uow)
             if not due:
                 return fired
-            when, what, procedure_id = due[0]
+            when, what, ref = due[0]
             if due[0] in seen:
-                raise RuntimeError(f'{what} due {shown(when)} is still due after it fired (procedure {procedure_id})')
+                raise RuntimeError(f'{what} due {shown(when)} is still due after it fired ({ref})')
             seen.add(due[0])
-            if what == 'timer':
-                _fire_timers(uow, procedure_id)
-            elif what == 'continuation_start':
-                starting.start_voortzetting(uow, SCHEDULER)
-            else:
-                _end_term(uow)
+            procedure_id = _FIRE[what](uow, ref)
             uow.commit()
             fired.append(Fired(when, what, procedure_id))
             if on_fired:
@@ -77,13 +115,30 @@ def _fire_timers(uow, procedure_id):
                  procedure_id=procedure.id, event='timer_fired',
                  data={'due': shown(procedure.next_timer_dt), 'waiting': sorted(waiting)})
     starting.run(uow, deal, procedure, workflow, SCHEDULER)
+    return procedure_id
 
 
-def _end_term(uow):
+def _fire_reminder(uow, reminder_id):
+    reminder = uow.session.get(Reminder, reminder_id)
+    procedure_id = reminder.procedure_id
+    reminders.fire(uow.session, uow.now, reminder_id, SCHEDULER)
+    return procedure_id
+
+
+def _start_continuation(uow, _):
+    return starting.start_voortzetting(uow, SCHEDULER).id
+
+
+def _start_annual_cycle(uow, year):
+    return starting.start_jaarcyclus(uow, year, actor=SCHEDULER).id
+
+
+def _end_term(uow, _):
     """Inwerkingtreding en looptijd: without continuation the deal ends; open procedures close."""
     deal = uow.deal()
     deal.status = 'ended'
     deal.ended_dt = register.term_end_instant(deal)
+    recipients = notices.everyone(uow.session, uow.now)
     for procedure in uow.session.scalars(select(Procedure).where(Procedure.status == 'running')):
         if procedure.type == 'opzegging':
             # The notice had not yet taken effect, but the party leaves with the deal and still
@@ -93,5 +148,9 @@ def _end_term(uow):
         procedure_store.cancel(uow.session, procedure, uow.now, SCHEDULER, f'the deal ended on {deal.end_date}')
     audit.append(uow.session, at=uow.now, person=SCHEDULER.person, acting_for=SCHEDULER.acting_for,
                  event='deal_ended', data={'end_date': str(deal.end_date)})
-    notices.queue(uow.session, uow.now, None, 'deal_ended', notices.everyone(uow.session, uow.now),
-                  f'{deal.citeertitel} is geëindigd', f'De City Deal is geëindigd op {deal.end_date}.\n')
+    notices.queue(uow.session, uow.now, None, 'deal_ended', recipients, end_date=deal.end_date)
+    return None
+
+
+_FIRE = {'timer': _fire_timers, 'reminder': _fire_reminder, 'continuation_start': _start_continuation,
+         'annual_cycle_start': _start_annual_cycle, 'term_end': _end_term}

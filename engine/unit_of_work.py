@@ -16,12 +16,15 @@ class Actor:
 
 
 class UnitOfWork:
-    def __init__(self, session_factory, clock):
+    def __init__(self, session_factory, clock, renderer):
         self._session_factory = session_factory
         self.clock = clock
+        self._renderer = renderer
 
     def __enter__(self):
         self.session = self._session_factory()
+        # Messages are rendered where they are queued, inside this transaction (engine.notices).
+        self.session.info['renderer'] = self._renderer
         self.now = self.clock.now()
         return self
 

@@ -40,10 +40,19 @@ def snapshot(app):
         return {t: connection.execute(text(f'SELECT * FROM {t} ORDER BY 1')).fetchall() for t in tables}
 
 
-def one_task(app, **who):
-    tasks = app.tasks(**who)
+def one_task(app, name=None, **who):
+    tasks = [t for t in app.tasks(**who) if name is None or t['name'] == name]
     assert len(tasks) == 1, tasks
     return tasks[0]
+
+
+#: what the scheduler fires on its own around the procedures a test is about
+BACKGROUND = ('annual_cycle_start', 'reminder')
+
+
+def fired(app):
+    """What a tick fired, leaving out the yearly cycles and reminders that fall due on the way."""
+    return [f.what for f in app.tick() if f.what not in BACKGROUND]
 
 
 def open_consultation(app, procedure_id):

@@ -54,8 +54,8 @@ def test_another_deal_file_of_the_same_form_works(raw):
     other['deal'].update(slug='andere-deal', name='City Deal Andere', citeertitel='City Deal Andere',
                          start=date(2022, 1, 1), end=date(2025, 1, 1))
     other['phases'] = []
-    other['parties'] = [{'code': 'a', 'name': 'A', 'kind': 'gemeente', 'representatives': ['X']},
-                        {'code': 'b', 'name': 'B', 'kind': 'rijk', 'representatives': ['Y']}]
+    other['parties'] = [{'code': 'a', 'name': 'A', 'kind': 'gemeente', 'email': 'a@a.example', 'representatives': ['X']},
+                        {'code': 'b', 'name': 'B', 'kind': 'rijk', 'email': 'b@b.example', 'representatives': ['Y']}]
     deal = deal_file.parse(other)
     assert [p.code for p in deal.parties] == ['a', 'b']
 

@@ -5,7 +5,7 @@ import pytest
 
 from engine.dates import AMSTERDAM
 from engine.errors import CommandRefused
-from tests.conftest import consent_all, one_task, open_consultation, snapshot, start_amendment
+from tests.conftest import fired, consent_all, one_task, open_consultation, snapshot, start_amendment
 
 CIRCUMSTANCES = 'Fusie van de corporatie; de wijkaanpak gaat over naar de nieuwe organisatie.'
 
@@ -29,16 +29,16 @@ def test_at_the_effective_date_the_party_is_withdrawn_and_owes_the_year(app, clo
     clock.set(datetime(2021, 11, 30, 15, 0, tzinfo=AMSTERDAM))
     pid = app.start_opzegging(by='weert', circumstances=CIRCUMSTANCES)['id']
     clock.set(datetime(2022, 2, 27, 23, 59, tzinfo=AMSTERDAM))
-    assert app.tick() == []
+    assert fired(app) == []
     assert party(app, 'weert')['status'] == 'withdrawing'
     clock.set(datetime(2022, 2, 28, 0, 0, 1, tzinfo=AMSTERDAM))
-    assert [f.what for f in app.tick()] == ['timer']
+    assert fired(app) == ['timer']
     weert = party(app, 'weert')
     assert (weert['status'], weert['left_on']) == ('withdrawn', '2022-02-28')
     shown = app.show(pid)
     assert shown['contributions_owed'] == [{'party': 'weert', 'year': 2021, 'amount_eur': 10000}]
     assert shown['status'] == 'running'  # the projectleider has not acknowledged yet
-    task = one_task(app, role='projectleider')
+    task = one_task(app, role='projectleider', name='opzegging_bevestigen')
     result = app.complete(task['id'], 'projectleider', {'deal_stands': 'true', 'note': 'Deal blijft in stand.'})
     assert result == {'procedure_id': pid, 'status': 'completed', 'outcome': 'withdrawn'}
 
@@ -46,7 +46,7 @@ def test_at_the_effective_date_the_party_is_withdrawn_and_owes_the_year(app, clo
 @pytest.mark.rule('Opzegging 3: the deal stays in force for the others')
 def test_projectleider_records_whether_the_deal_stands(app):
     pid = app.start_opzegging(by='zayaz', circumstances=CIRCUMSTANCES)['id']
-    task = one_task(app, role='projectleider')
+    task = one_task(app, role='projectleider', name='opzegging_bevestigen')
     with pytest.raises(CommandRefused, match='deal_stands'):
         app.complete(task['id'], 'projectleider', {})
     app.complete(task['id'], 'projectleider', {'deal_stands': 'false', 'note': 'Werklijn 3 vervalt.'})

@@ -1,0 +1,62 @@
+"""Reminders: planned when a task opens, dropped when it closes, sent once when due.
+
+Parties get one before each consultation deadline at the offsets of the deal file (never after
+the deadline, never once they answered); the projectleider and secretaris get one when a task
+of theirs stays open too long.
+"""
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from engine import audit, effects, notices
+from engine.dates import local_date, start_of_day
+from engine.models import OpenTask, Party, Procedure, Reminder
+
+#: the hour of day (Amsterdam) a reminder goes out
+MORNING = timedelta(hours=9)
+
+
+def plan(session, deal_definition, procedure, row):
+    settings = deal_definition.reminders
+    if row.party_code and row.due_dt:
+        for days in settings.before_deadline_days:
+            due = start_of_day(local_date(row.due_dt) - timedelta(days=days)) + MORNING
+            if row.opened_dt < due < row.due_dt:
+                session.add(Reminder(procedure_id=procedure.id, task_id=row.id, kind='before_deadline',
+                                     recipient=row.party_code, due_dt=due, deadline_dt=row.due_dt,
+                                     dedupe_key=f'reminder:{procedure.id}:{row.party_code}:'
+                                                f'{row.due_dt.isoformat()}:{days}d'))
+    elif row.role:
+        session.add(Reminder(procedure_id=procedure.id, task_id=row.id, kind='overdue', recipient=row.role,
+                             due_dt=row.opened_dt + timedelta(days=settings.role_task_overdue_days),
+                             dedupe_key=f'overdue:{row.id}'))
+
+
+def drop(session, task_ids):
+    if task_ids:
+        session.execute(delete(Reminder).where(Reminder.task_id.in_(list(task_ids))))
+
+
+def fire(session, now, reminder_id, actor):
+    """Send one due reminder, unless its task closed or its deadline passed meanwhile."""
+    reminder = session.get(Reminder, reminder_id)
+    if reminder is None:
+        return None
+    row = session.get(OpenTask, reminder.task_id)
+    session.delete(reminder)
+    if row is None or (reminder.deadline_dt is not None and now > reminder.deadline_dt):
+        return None
+    procedure = session.get(Procedure, reminder.procedure_id)
+    if reminder.kind == 'before_deadline':
+        party_name = session.scalars(select(Party.name).where(Party.code == row.party_code)).one()
+        sent = notices.queue(session, now, procedure, 'reminder', [row.party_code], dedupe_key=reminder.dedupe_key,
+                             title=effects.title(procedure), party_name=party_name, due=row.due_dt, task_id=row.id,
+                             deadlines=[effects.consultation_deadline(procedure)])
+    else:
+        sent = notices.queue(session, now, procedure, 'overdue', [row.role], dedupe_key=reminder.dedupe_key,
+                             title=effects.title(procedure), label=row.label, opened=row.opened_dt, task_id=row.id)
+    if sent:
+        audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, procedure_id=procedure.id,
+                     event='reminder_sent', data={'kind': reminder.kind, 'to': reminder.recipient,
+                                                  'task_id': row.id, 'key': reminder.dedupe_key})
+    return sent
