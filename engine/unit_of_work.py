@@ -29,9 +29,8 @@ class UnitOfWork:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        # Whatever was not committed is thrown away, in-memory workflows included:
-        # they live only inside the command.
-        self.session.rollback()
+        # Whatever was not committed is thrown away (closing rolls back), in-memory workflows
+        # included: they live only inside the command. Loaded rows stay readable, detached.
         self.session.close()
         if exc_type is not None and issubclass(exc_type, StaleDataError):
             raise Conflict('another command changed this procedure first; nothing was saved') from exc

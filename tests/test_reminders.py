@@ -1,0 +1,131 @@
+"""Reminders and escalations on the fake clock: on time, once, and never to a party that answered."""
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from citydeal.bootstrap import CityDeal
+from engine import reminders as reminders_module
+from engine.dates import AMSTERDAM
+from engine.models import OutboxMessage, Reminder
+from engine.timers import SCHEDULER
+from tests.conftest import answer, consent_all, one_task, open_consultation, start_amendment
+
+
+def outbox(app, event):
+    with app.engine.connect() as connection:
+        return connection.execute(text('SELECT recipient, subject, created_dt FROM outbox WHERE event = :e ORDER BY id'),
+                                  {'e': event}).fetchall()
+
+
+def at(*args):
+    return datetime(*args, tzinfo=AMSTERDAM)
+
+
+@pytest.fixture
+def consultation(app):
+    """Opened on 12 April 2021; the deadline is 24 May 2021, 23:59:59."""
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    return pid
+
+
+def test_reminders_14_and_2_days_before_to_those_who_have_not_answered(app, clock, consultation):
+    consent_all(app, consultation, except_=('tiwos', 'zayaz'))
+    clock.set(at(2021, 5, 10, 8, 59))
+    app.tick()
+    assert outbox(app, 'reminder') == []
+    clock.set(at(2021, 5, 10, 9, 0, 1))
+    app.tick()
+    first = outbox(app, 'reminder')
+    assert sorted(r[0] for r in first) == ['tiwos', 'zayaz']
+    assert first[0][1] == 'Herinnering: uw instemming gevraagd voor 24 mei 2021, 23:59: Werklijn 5: warmte'
+    answer(app, 'tiwos')
+    clock.set(at(2021, 5, 22, 9, 30))
+    app.tick()
+    assert [r[0] for r in outbox(app, 'reminder')] == ['tiwos', 'zayaz', 'zayaz']
+
+
+def test_no_reminder_after_the_deadline_even_when_the_scheduler_was_down(app, clock, consultation):
+    consent_all(app, consultation, except_=('tiwos',))
+    clock.set(at(2021, 5, 25, 9, 0))  # both reminder moments and the deadline passed while nobody ticked
+    app.tick()
+    assert outbox(app, 'reminder') == []
+    [escalation] = outbox(app, 'escalation')
+    assert escalation[0] == 'projectleider'
+    with app.engine.connect() as connection:
+        body = connection.execute(text("SELECT body_text FROM outbox WHERE event = 'escalation'")).scalar()
+    assert 'Nog geen antwoord van: tiwos' in body
+
+
+def test_an_answer_between_planning_and_sending_cancels_the_reminder(app, clock, consultation):
+    with app.unit_of_work() as uow:
+        planned = uow.session.scalars(select(Reminder.id).where(Reminder.recipient == 'weert')).all()
+    assert len(planned) == 2
+    answer(app, 'weert')
+    with app.unit_of_work() as uow:
+        assert uow.session.scalars(select(Reminder).where(Reminder.recipient == 'weert')).all() == []
+        # a scheduler that had read the reminder before the answer fires it after: nothing is sent
+        assert reminders_module.fire(uow.session, clock.now(), planned[0], SCHEDULER) is None
+    clock.set(at(2021, 5, 23, 9, 0))
+    app.tick()
+    assert 'weert' not in [r[0] for r in outbox(app, 'reminder')]
+
+
+def test_each_reminder_once_whatever_fires_it_and_across_restarts(app, db_url, clock, consultation):
+    clock.set(at(2021, 5, 10, 9, 5))
+    app.tick()
+    app.close()
+    restarted = CityDeal(url=db_url, clock=clock)
+    assert [f.what for f in restarted.tick()] == []
+    clock.set(at(2021, 5, 22, 9, 5))
+    restarted.tick()
+    restarted.tick()
+    sent = [r[0] for r in outbox(restarted, 'reminder')]
+    assert len(sent) == 32 and len(set(sent)) == 16
+    with restarted.unit_of_work() as uow:
+        keys = uow.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.event == 'reminder')).all()
+    assert len(set(keys)) == 32
+    restarted.close()
+
+
+def test_double_firing_sends_once(app, clock, consultation):
+    """A second scheduler that read the due reminder before the first deleted it: the outbox key holds."""
+    clock.set(at(2021, 5, 10, 9, 5))
+    with app.unit_of_work() as uow:
+        reminder = uow.session.scalars(select(Reminder).where(Reminder.recipient == 'arnhem')
+                                       .order_by(Reminder.due_dt)).first()
+        copy = {c: getattr(reminder, c) for c in ('procedure_id', 'task_id', 'kind', 'recipient', 'due_dt',
+                                                  'deadline_dt', 'dedupe_key')}
+        assert reminders_module.fire(uow.session, clock.now(), reminder.id, SCHEDULER)
+        uow.commit()
+    with app.unit_of_work() as uow:
+        stale = Reminder(**copy)
+        uow.session.add(stale)
+        uow.session.flush()
+        assert reminders_module.fire(uow.session, clock.now(), stale.id, SCHEDULER) == []
+        uow.commit()
+    assert [r[0] for r in outbox(app, 'reminder')] == ['arnhem']
+
+
+def test_an_extended_deadline_gets_reminders_of_its_own(app, clock, consultation):
+    consent_all(app, consultation, except_=('zayaz',))
+    clock.set(at(2021, 5, 25, 9, 0))
+    app.tick()
+    decide = one_task(app, role='projectleider', name='verlengen_of_afsluiten')
+    app.complete(decide['id'], 'projectleider', {'choice': 'extend', 'new_deadline': '2021-06-30', 'reason': 'Reces'})
+    clock.set(at(2021, 6, 28, 9, 1))
+    app.tick()
+    sent = outbox(app, 'reminder')
+    assert [r[0] for r in sent] == ['zayaz', 'zayaz']  # 14 and 2 days before the new deadline
+    assert all('30 juni 2021' in r[1] for r in sent)
+
+
+def test_an_open_task_of_the_projectleider_is_reminded_after_a_week(app, clock):
+    start_amendment(app)
+    clock.set(clock.now() + timedelta(days=7, minutes=1))
+    app.tick()
+    overdue = [r for r in outbox(app, 'overdue')]
+    assert [r[0] for r in overdue] == ['projectleider']
+    app.tick()
+    assert len(outbox(app, 'overdue')) == 1
