@@ -3,12 +3,13 @@ from functools import partial
 
 from sqlalchemy import inspect
 
-from engine import audit, completing, deal_file, queries, register, starting, timers
+from engine import audit, completing, deal_file, lease, outbox, queries, register, starting, timers
+from engine.queries import calendar_items
 from engine.clock import SystemClock
 from engine.errors import CommandRefused
 from engine.database import database_url, make_engine, make_session_factory, upgrade_schema
 from engine.unit_of_work import Actor, UnitOfWork
-from notifications.render import Renderer
+from notifications.render import Renderer, calendar_file
 
 INSTALLER = Actor('citydeal init', 'admin')
 
@@ -81,6 +82,44 @@ class CityDeal:
     def tick(self, on_fired=None):
         self._require_schema()
         return timers.tick(self.unit_of_work, on_fired)
+
+    def next_due(self):
+        return self._read_uow(timers.next_due)
+
+    # --- the scheduler's lease
+    def acquire_lease(self, holder, now, ttl):
+        return self._command_uow(lambda uow: lease.acquire(uow.session, holder, now, ttl))
+
+    def release_lease(self, holder, now):
+        self._command_uow(lambda uow: lease.release(uow.session, holder, now))
+
+    # --- the outbox, for a sender
+    def claim_outbox(self, limit):
+        return self._command_uow(lambda uow: outbox.claim(uow.session, uow.now, limit))
+
+    def record_delivery(self, message_id, error=None, permanent=False):
+        self._command_uow(lambda uow: outbox.record(uow.session, uow.now, message_id, error, permanent))
+
+    def outbox(self, status=None):
+        return self._read(outbox.listing, status)
+
+    def calendar(self, party=None):
+        """Every upcoming deadline as an iCalendar file."""
+        def export(uow):
+            return calendar_file(register.definition(uow.deal()), calendar_items(uow, party), uow.now)
+        return self._read_uow(export)
+
+    def _read_uow(self, operation):
+        self._require_schema()
+        with self.unit_of_work() as uow:
+            return operation(uow)
+
+    def _command_uow(self, operation):
+        self._require_schema()
+        with self.unit_of_work() as uow:
+            result = operation(uow)
+            uow.commit()
+            return result
 
     # --- reads
     def parties(self):

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from engine.errors import CommandRefused, Conflict
+from notifications.smtp import SmtpSettings, deliver
 
 DEFAULT_DEAL = Path(__file__).resolve().parent.parent / 'deals' / 'energieke-wijken.toml'
 
@@ -64,6 +65,17 @@ def _parser():
     p.add_argument('--person', help='who acts (default: the first representative, or the role)')
     command('appendices', 'the appendices (bijlagen)')
     command('tick', 'fire every timer due as of now')
+    command('send', 'deliver the outbox once over SMTP (CITYDEAL_SMTP_*)')
+    p = command('outbox', 'the messages queued, sent and failed')
+    p.add_argument('--status', choices=('queued', 'sent', 'failed'))
+    p = command('calendar', 'every upcoming deadline as iCalendar (e.g. > deadlines.ics)', json_=False)
+    p.add_argument('--party', help='only the deadlines that concern this party')
+    p = command('scheduler', 'run the scheduler: fire deadlines on time, send mail', json_=False)
+    p.add_argument('--lease-seconds', type=float, default=15.0, help='how long a silent scheduler keeps the lease')
+    p = command('mail-sink', 'a local SMTP server that keeps mail as files (for demos)', json_=False)
+    p.add_argument('--host', default='127.0.0.1')
+    p.add_argument('--port', type=int, default=8025)
+    p.add_argument('--dir', default='var/mail', help='where received mail is kept')
     p = command('audit', 'the audit log; `audit verify` checks the hash chain')
     p.add_argument('action', nargs='?', choices=('verify',))
     p.add_argument('--procedure', type=int)
@@ -150,6 +162,17 @@ def run(args, app):
         _print(args, app.appendices(), _appendices_text)
     elif args.command == 'tick':
         return _tick(args, app)
+    elif args.command == 'send':
+        sent, unsent = deliver(app, SmtpSettings.from_environment())
+        _print(args, {'sent': sent, 'not_sent': unsent}, f'{sent} sent, {unsent} waiting for another try')
+    elif args.command == 'outbox':
+        _print(args, [{k: m[k] for k in ('id', 'to', 'subject', 'status', 'attempts', 'last_error')}
+                      for m in app.outbox(args.status)],
+               lambda rows: _table(rows, ['id', 'to', 'status', 'attempts', 'subject', 'last_error']))
+    elif args.command == 'calendar':
+        sys.stdout.write(app.calendar(args.party))
+    elif args.command == 'scheduler':
+        return _scheduler(args, app)
     elif args.command == 'audit' and args.action == 'verify':
         verdict = app.verify_audit(_anchor(args.anchor))
         _print(args, {'ok': verdict.ok, 'entries': verdict.entries, 'head': verdict.head,
@@ -184,6 +207,40 @@ def _tick(args, app):
     return 0
 
 
+def _scheduler(args, app):
+    import logging
+    import signal
+    import threading
+
+    from citydeal.scheduler import run_forever
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(name)s %(message)s')
+    for noisy in ('apscheduler', 'spiff'):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = SmtpSettings.from_environment()
+    app.next_due()  # refuses a database without a deal before anything starts
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f'scheduler running; mail goes to {settings.host}:{settings.port}; Ctrl-C stops it', flush=True)
+    run_forever(app, settings, stop, lease_seconds=args.lease_seconds)
+    return 0
+
+
+def _mail_sink(args):
+    import signal
+    import threading
+
+    from notifications import mail_sink
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    controller = mail_sink.start(args.dir, args.host, args.port, announce=lambda line: print(line, flush=True))
+    print(f'mail sink on {args.host}:{args.port}; every message is kept in {Path(args.dir).resolve()}/', flush=True)
+    stop.wait()
+    controller.stop()
+    return 0
+
+
 def _anchor(raw):
     if raw is None:
         return None
@@ -196,6 +253,8 @@ def _anchor(raw):
 def main(argv=None):
     from citydeal.bootstrap import CityDeal
     args = _parser().parse_args(argv)
+    if args.command == 'mail-sink':
+        return _mail_sink(args)
     try:
         app = CityDeal()
     except CommandRefused as refused:

@@ -14,6 +14,10 @@ class SystemClock:
     def now(self):
         return datetime.now(timezone.utc) + self.offset
 
+    def real(self, moment):
+        """The real instant at which this clock shows ``moment``: when to wake for it."""
+        return moment - self.offset
+
     @classmethod
     def from_environment(cls, environ=os.environ):
         """``CITYDEAL_NOW`` sets the clock at process start; it runs on from there."""

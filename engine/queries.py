@@ -1,7 +1,8 @@
 """Read models for the CLI (and later the web app): plain dicts, times shown in Amsterdam."""
 from sqlalchemy import select
 
-from engine import audit, register
+from engine import audit, effects, register, timers
+from engine.notices import Deadline
 from engine.dates import shown
 from engine.models import Answer, Appendix, AuditEntry, ContributionOwed, OpenTask, Party, Procedure
 from engine.procedure_store import get
@@ -79,3 +80,32 @@ def audit_entries(session, procedure_id=None):
         get(session, procedure_id)
         query = query.where(AuditEntry.procedure_id == procedure_id)
     return [audit.as_dict(e) for e in session.scalars(query)]
+
+
+def calendar_items(uow, party=None):
+    """Every upcoming deadline, for a calendar: consultations, notices, the deal's own dates."""
+    deal = uow.deal()
+    if party:
+        register.party(uow.session, party, 'party')
+    items = []
+    running = uow.session.scalars(select(Procedure).where(Procedure.status == 'running',
+                                                          Procedure.deadline_dt > uow.now))
+    for p in running:
+        if party and not _concerns(uow.session, p, party):
+            continue
+        items.append(effects.notice_effective(p) if p.type == 'opzegging' else effects.consultation_deadline(p))
+    labels = {'term_end': 'Einde looptijd City Deal', 'continuation_start': 'Uiterlijke start overleg over voortzetting',
+              'annual_cycle_start': 'Start jaarcyclus'}
+    for when, what, year in timers.deal_dates(uow, deal):
+        if when > uow.now:
+            items.append(Deadline(f'deal-{what}-{year or deal.end_date}', labels[what] + (f' {year}' if year else ''),
+                                  when))
+    return sorted(items, key=lambda d: d.at)
+
+
+def _concerns(session, procedure, party):
+    """A party's calendar: consultations it is asked in, and notices (which concern everyone)."""
+    if procedure.type == 'opzegging':
+        return True
+    return session.scalars(select(OpenTask.id).where(OpenTask.procedure_id == procedure.id,
+                                                     OpenTask.party_code == party)).first() is not None

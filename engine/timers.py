@@ -30,7 +30,7 @@ class Fired:
         return f'{shown(self.due)} {self.what}{where}'
 
 
-def _deal_items(uow, deal):
+def deal_dates(uow, deal):
     """(due, what, year) of the deal's own dates that have not happened yet."""
     if deal.status != 'active':
         return []
@@ -68,7 +68,7 @@ def due_now(uow):
                                                              Procedure.next_timer_dt <= uow.now))]
     due += [(when, 'reminder', rid) for rid, when in uow.session.execute(
         select(Reminder.id, Reminder.due_dt).where(Reminder.due_dt <= uow.now))]
-    due += [item for item in _deal_items(uow, deal) if item[0] <= uow.now]
+    due += [item for item in deal_dates(uow, deal) if item[0] <= uow.now]
     return sorted(due, key=lambda d: d[0])
 
 
@@ -78,7 +78,7 @@ def next_due(uow):
     candidates = [
         uow.session.scalar(select(func.min(Procedure.next_timer_dt)).where(Procedure.status == 'running')),
         uow.session.scalar(select(func.min(Reminder.due_dt))),
-    ] + [item[0] for item in _deal_items(uow, deal)]
+    ] + [item[0] for item in deal_dates(uow, deal)]
     candidates = [c for c in candidates if c is not None]
     return min(candidates) if candidates else None
 

@@ -68,13 +68,19 @@ def _paragraphs(body):
 
 
 def _calendar(context):
+    return calendar_file(context['deal'], context['deadlines'], context['now'])
+
+
+def calendar_file(deal, deadlines, now):
+    """An iCalendar file (text) with one event per deadline, in Amsterdam time."""
     calendar = Calendar()
-    calendar.add('prodid', f'-//citydeal//{context["deal"].slug}//NL')
+    calendar.add('prodid', f'-//citydeal//{deal.slug}//NL')
     calendar.add('version', '2.0')
     calendar.add('method', 'PUBLISH')
+    calendar.add('x-wr-calname', f'{deal.citeertitel}: termijnen')
     calendar.add_component(AMSTERDAM_VTIMEZONE)
-    for deadline in context['deadlines']:
-        calendar.add_component(calendar_event(context['deal'], deadline, context['now']))
+    for deadline in deadlines:
+        calendar.add_component(calendar_event(deal, deadline, now))
     return calendar.to_ical().decode()
 
 

@@ -1,0 +1,126 @@
+"""``citydeal scheduler``: fires what falls due on time and drains the outbox, as one of possibly
+several processes of which only the lease holder acts.
+
+APScheduler keeps one job armed at the exact next due moment the database names; a poll every
+second renews the lease, notices changes other processes made and re-arms. Firing is the same
+engine command as ``citydeal tick``.
+"""
+import logging
+import os
+import socket
+import threading
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from engine.dates import shown
+from notifications import smtp
+
+log = logging.getLogger('citydeal.scheduler')
+RETRY_AFTER_FAILURE = timedelta(seconds=5)
+
+
+def real_now():
+    return datetime.now(timezone.utc)
+
+
+class Scheduler:
+    def __init__(self, app, smtp_settings, *, lease_seconds=15.0, poll_seconds=1.0, send_seconds=2.0, holder=None):
+        self.app = app
+        self.smtp_settings = smtp_settings
+        self.lease_ttl = timedelta(seconds=lease_seconds)
+        self.holder = holder or f'{socket.gethostname()}:{os.getpid()}'
+        self.is_leader = False
+        self._armed = None
+        self._lock = threading.Lock()
+        # A late job must run, however late (APScheduler drops jobs more than 1 s late by default).
+        self._scheduler = BackgroundScheduler(timezone=timezone.utc, job_defaults={
+            'misfire_grace_time': None, 'coalesce': True, 'max_instances': 1})
+        self._poll_seconds, self._send_seconds = poll_seconds, send_seconds
+
+    def start(self):
+        self._scheduler.add_job(self._poll, IntervalTrigger(seconds=self._poll_seconds), id='poll',
+                                next_run_time=real_now())
+        self._scheduler.add_job(self._send, IntervalTrigger(seconds=self._send_seconds), id='send',
+                                next_run_time=real_now())
+        self._scheduler.start()
+
+    def stop(self):
+        self._scheduler.shutdown(wait=True)
+        if self.is_leader:
+            self.app.release_lease(self.holder, real_now())
+            self.is_leader = False
+
+    def _poll(self):
+        leader = self.app.acquire_lease(self.holder, real_now(), self.lease_ttl)
+        if leader != self.is_leader:
+            log.info('%s the lease', 'took' if leader else 'lost')
+            self.is_leader = leader
+        if leader:
+            self._arm(self.app.next_due())
+        else:
+            self._disarm()
+
+    def _arm(self, due):
+        with self._lock:
+            if self._armed == 'retry' and self._scheduler.get_job('fire'):
+                return
+            if due == self._armed and self._scheduler.get_job('fire'):
+                return
+            self._disarm_locked()
+            self._armed = due
+            if due is None:
+                return
+            run_at = max(self.app.clock.real(due), real_now())
+            self._scheduler.add_job(self._fire, DateTrigger(run_date=run_at, timezone=timezone.utc), id='fire')
+            log.debug('armed for %s', shown(due))
+
+    def _disarm(self):
+        with self._lock:
+            self._disarm_locked()
+
+    def _disarm_locked(self):
+        if self._scheduler.get_job('fire'):
+            self._scheduler.remove_job('fire')
+        self._armed = None
+
+    def _fire(self):
+        with self._lock:
+            self._armed = None
+        if not self.is_leader:
+            return
+        try:
+            self.app.tick(lambda item: log.info('fired: %s', item))
+        except Exception:
+            # Logged in full; the item stays due, so wait a little before the next try
+            # instead of spinning on it.
+            log.exception('firing failed; trying again in %s s', RETRY_AFTER_FAILURE.total_seconds())
+            with self._lock:
+                self._armed = 'retry'
+                self._scheduler.add_job(self._fire, DateTrigger(run_date=real_now() + RETRY_AFTER_FAILURE,
+                                                                timezone=timezone.utc), id='fire')
+            return
+        # Re-arm for what comes next at once, and send what the firing queued.
+        self._arm(self.app.next_due())
+        self._scheduler.modify_job('send', next_run_time=real_now())
+
+    def _send(self):
+        if not self.is_leader:
+            return
+        sent, unsent = smtp.deliver(self.app, self.smtp_settings)
+        if sent or unsent:
+            log.info('outbox: %d sent, %d waiting for another try', sent, unsent)
+
+
+def run_forever(app, smtp_settings, stop_event, **options):
+    scheduler = Scheduler(app, smtp_settings, **options)
+    scheduler.start()
+    log.info('scheduler %s started; lease %ss; mail via %s:%s', scheduler.holder,
+             scheduler.lease_ttl.total_seconds(), smtp_settings.host, smtp_settings.port)
+    try:
+        stop_event.wait()
+    finally:
+        scheduler.stop()
+        log.info('scheduler %s stopped', scheduler.holder)

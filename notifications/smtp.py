@@ -1,0 +1,113 @@
+"""Delivering the outbox over SMTP, configured by CITYDEAL_SMTP_* variables."""
+import os
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from engine.errors import CommandRefused, Problem
+
+TLS_MODES = ('none', 'starttls', 'tls')
+BATCH = 50
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = '127.0.0.1'
+    port: int = 25
+    tls: str = 'none'
+    user: str | None = None
+    password: str | None = None
+    mail_from: str = 'citydeal@localhost'
+    timeout: float = 20.0
+
+    @classmethod
+    def from_environment(cls, environ=os.environ):
+        raw_port = environ.get('CITYDEAL_SMTP_PORT', '25')
+        tls = environ.get('CITYDEAL_SMTP_TLS', 'none')
+        problems = []
+        if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
+            problems.append(('CITYDEAL_SMTP_PORT', f'{raw_port!r} is not a port number'))
+        if tls not in TLS_MODES:
+            problems.append(('CITYDEAL_SMTP_TLS', f'{tls!r} is not one of {", ".join(TLS_MODES)}'))
+        if problems:
+            raise CommandRefused([Problem(field, message) for field, message in problems])
+        return cls(host=environ.get('CITYDEAL_SMTP_HOST', '127.0.0.1'), port=int(raw_port), tls=tls,
+                   user=environ.get('CITYDEAL_SMTP_USER') or None, password=environ.get('CITYDEAL_SMTP_PASSWORD'),
+                   mail_from=environ.get('CITYDEAL_MAIL_FROM', 'citydeal@localhost'))
+
+
+def build(message, mail_from, domain):
+    email = EmailMessage()
+    email['From'] = mail_from
+    email['To'] = message.to_address
+    email['Subject'] = message.subject
+    email['Date'] = format_datetime(message.created_dt)
+    # Stable per outbox row: should a message ever go out twice, receivers can tell.
+    email['Message-ID'] = f'<outbox-{message.id}.{int(message.created_dt.timestamp())}@{domain}>'
+    email.set_content(message.body_text)
+    email.add_alternative(message.body_html, subtype='html')
+    if message.ics:
+        email.add_attachment(message.ics.encode('utf-8'), maintype='text', subtype='calendar',
+                             filename='termijn.ics', params={'method': 'PUBLISH'})
+    return email
+
+
+def _connect(settings):
+    if settings.tls == 'tls':
+        client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+                                  context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        if settings.tls == 'starttls':
+            client.starttls(context=ssl.create_default_context())
+    if settings.user:
+        client.login(settings.user, settings.password or '')
+    return client
+
+
+def _permanent(error):
+    """Only a 5xx refusal of the recipient itself is final; anything else is worth another try."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return False
+
+
+def deliver(app, settings):
+    """Send what is due, one batch after another; returns (sent, not sent)."""
+    sent = unsent = 0
+    domain = settings.mail_from.rpartition('@')[2] or 'localhost'
+    while True:
+        batch = app.claim_outbox(BATCH)
+        if not batch:
+            return sent, unsent
+        try:
+            client = _connect(settings)
+        except (OSError, smtplib.SMTPException, socket.timeout) as error:
+            for message in batch:
+                app.record_delivery(message.id, f'cannot reach {settings.host}:{settings.port}: {error}')
+            return sent, unsent + len(batch)
+        try:
+            for message in batch:
+                try:
+                    client.send_message(build(message, settings.mail_from, domain))
+                except (OSError, smtplib.SMTPException) as error:
+                    app.record_delivery(message.id, f'{type(error).__name__}: {error}', permanent=_permanent(error))
+                    unsent += 1
+                    # SMTPException is an OSError too: only a socket error or a disconnect ends the batch.
+                    if isinstance(error, smtplib.SMTPServerDisconnected) or not isinstance(error, smtplib.SMTPException):
+                        # The connection is gone: the rest of the batch waits for the next round.
+                        for rest in batch[batch.index(message) + 1:]:
+                            app.record_delivery(rest.id, f'not tried: connection lost ({error})')
+                            unsent += 1
+                        return sent, unsent
+                else:
+                    app.record_delivery(message.id)
+                    sent += 1
+        finally:
+            try:
+                client.quit()
+            except (OSError, smtplib.SMTPException):
+                client.close()

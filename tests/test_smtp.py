@@ -1,0 +1,94 @@
+"""The outbox delivered to a real SMTP server on loopback: right content, nothing lost, nothing twice."""
+
+import pytest
+from icalendar import Calendar
+
+from notifications.smtp import SmtpSettings, deliver
+from tests.conftest import open_consultation, start_amendment
+from tests.smtp_server import SmtpServer, free_port
+
+
+@pytest.fixture
+def server():
+    smtp = SmtpServer().start()
+    yield smtp
+    smtp.stop()
+
+
+def settings(port):
+    return SmtpSettings(host='127.0.0.1', port=port, tls='none', mail_from='secretariaat@energieke-wijken.example',
+                        timeout=5)
+
+
+def test_messages_arrive_with_recipient_subject_body_and_calendar(app, server):
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    queued = len(app.outbox('queued'))
+    assert deliver(app, settings(server.port)) == (queued, 0)
+    assert len(server.received) == queued
+    by_recipient = {tos[0]: message for tos, message in server.received if message['Subject'].startswith('Verzoek om')}
+    zeist = by_recipient['zeist@energieke-wijken.example']
+    assert zeist['Subject'] == 'Verzoek om instemming: Werklijn 5: warmte'
+    assert zeist['From'] == 'secretariaat@energieke-wijken.example'
+    assert 'Voeg werklijn 5 toe.' in zeist.get_body(('plain',)).get_content()
+    assert '<h1' in zeist.get_body(('html',)).get_content()
+    [attachment] = [part for part in zeist.iter_attachments() if part.get_content_type() == 'text/calendar']
+    event = Calendar.from_ical(attachment.get_content()).walk('VEVENT')[0]
+    assert event.decoded('dtstart').isoformat() == '2021-05-24T23:59:59+02:00'
+    assert {m['status'] for m in app.outbox()} == {'sent'}
+    assert deliver(app, settings(server.port)) == (0, 0)
+
+
+def test_with_the_server_down_messages_wait_and_then_go_exactly_once(app, clock):
+    port = free_port()
+    start_amendment(app)
+    assert deliver(app, settings(port)) == (0, 3)
+    waiting = app.outbox()
+    assert {m['status'] for m in waiting} == {'queued'}
+    assert all(m['attempts'] == 1 and 'cannot reach' in m['last_error'] for m in waiting)
+    server = SmtpServer(port).start()
+    try:
+        assert deliver(app, settings(port)) == (0, 0)  # backing off: not yet due again
+        clock.advance(seconds=31)
+        assert deliver(app, settings(port)) == (3, 0)
+        assert deliver(app, settings(port)) == (0, 0)
+        clock.advance(hours=2)
+        assert deliver(app, settings(port)) == (0, 0)
+        assert len(server.received) == 3
+        assert {m['status'] for m in app.outbox()} == {'sent'}
+    finally:
+        server.stop()
+
+
+def test_a_refused_address_fails_visibly_and_a_busy_one_is_tried_again(app, server, clock):
+    server.handler.refuse['secretaris@energieke-wijken.example'] = '550 5.1.1 no such mailbox'
+    server.handler.refuse['projectleider@energieke-wijken.example'] = '451 4.3.0 try again later'
+    start_amendment(app)
+    assert deliver(app, settings(server.port)) == (0, 3)
+    status = {(m['to'], m['subject'][:5]): (m['status'], m['last_error']) for m in app.outbox()}
+    assert status[('secretaris@energieke-wijken.example', 'Verzo')][0] == 'failed'
+    assert '550' in status[('secretaris@energieke-wijken.example', 'Verzo')][1]
+    assert status[('projectleider@energieke-wijken.example', 'Verzo')][0] == 'queued'
+    del server.handler.refuse['projectleider@energieke-wijken.example']
+    clock.advance(minutes=1)
+    assert deliver(app, settings(server.port)) == (2, 0)
+
+
+def test_a_sender_that_died_holding_messages_does_not_lose_them(app, server, clock):
+    start_amendment(app)
+    claimed = app.claim_outbox(10)
+    assert len(claimed) == 3 and app.claim_outbox(10) == []  # held by the first sender
+    clock.advance(minutes=3)  # ... which died before recording anything
+    assert deliver(app, settings(server.port)) == (3, 0)
+
+
+def test_smtp_settings_are_read_and_checked():
+    from engine.errors import CommandRefused
+    read = SmtpSettings.from_environment({'CITYDEAL_SMTP_HOST': 'mail.example', 'CITYDEAL_SMTP_PORT': '587',
+                                          'CITYDEAL_SMTP_TLS': 'starttls', 'CITYDEAL_SMTP_USER': 'u',
+                                          'CITYDEAL_SMTP_PASSWORD': 'p', 'CITYDEAL_MAIL_FROM': 'a@b.example'})
+    assert (read.host, read.port, read.tls, read.user, read.mail_from) == ('mail.example', 587, 'starttls', 'u',
+                                                                           'a@b.example')
+    with pytest.raises(CommandRefused) as refused:
+        SmtpSettings.from_environment({'CITYDEAL_SMTP_PORT': 'x', 'CITYDEAL_SMTP_TLS': 'ssl'})
+    assert sorted(p.field for p in refused.value.problems) == ['CITYDEAL_SMTP_PORT', 'CITYDEAL_SMTP_TLS']
