@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from engine import audit, effects, notices, procedure_store, register, reminders, starting
-from engine.dates import shown, start_of_day
+from engine.dates import AMSTERDAM, shown, start_of_day
 from engine.models import Procedure, Reminder
 from engine.unit_of_work import Actor
 
@@ -113,7 +113,8 @@ def _fire_timers(uow, procedure_id):
     waiting = {e.name for e in workflow.waiting_events()}
     audit.append(uow.session, at=uow.now, person=SCHEDULER.person, acting_for=SCHEDULER.acting_for,
                  procedure_id=procedure.id, event='timer_fired',
-                 data={'due': shown(procedure.next_timer_dt), 'waiting': sorted(waiting)})
+                 # to the microsecond: how late a timer fires is measured against this
+                 data={'due': procedure.next_timer_dt.astimezone(AMSTERDAM).isoformat(), 'waiting': sorted(waiting)})
     starting.run(uow, deal, procedure, workflow, SCHEDULER)
     return procedure_id
 
