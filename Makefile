@@ -13,11 +13,9 @@ $(STAMP): setup.cfg pyproject.toml
 
 setup: $(STAMP)
 
-# Until the web app lands, the main job is a narrated demo of an amendment through all 17 parties.
+# Until the web app lands: the narrated demo, then the scheduler with a local mail sink (var/mail/).
 run: setup
-	$(BIN)/citydeal init
-	$(BIN)/citydeal parties
-	scripts/demo.sh
+	scripts/run.sh
 
 test: setup
 	$(BIN)/ruff check engine citydeal notifications tests

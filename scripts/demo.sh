@@ -36,5 +36,16 @@ say "All 17 consented: the amendment and the statements are attached as a bijlag
 run show 1
 run appendices
 
+say "A second request, on 20 April: two parties have not answered yet when the demo ends."
+export CITYDEAL_NOW="2021-04-20T10:00:00+02:00"
+run start wijziging --by utrecht --title "Monitor energiearmoede" \
+    --text "Partijen monitoren energiearmoede per wijk met een gedeelde set indicatoren." --json
+run complete "$(first_task --role projectleider)" --as projectleider
+for party in $("$BIN/citydeal" tasks --json | "$BIN/python" -c 'import json, sys; print(" ".join(t["party"] for t in json.load(sys.stdin) if t["party"] and t["party"] not in ("tiwos", "zayaz")))'); do
+    "$BIN/citydeal" complete "$(first_task --party "$party")" --as "$party" --decision consent >/dev/null
+done
+run show 2
+run calendar --party tiwos
+
 say "The audit chain holds every step; verify it."
 run audit verify
