@@ -38,6 +38,7 @@ def _parser():
     p.add_argument('--representative', required=True)
     p.add_argument('--contribution', required=True, help='the concrete contribution')
     p.add_argument('--endorses-goals', action='store_true', help='the applicant endorses the goals of the deal')
+    p.add_argument('--email', help="the applicant's address, for the outcome")
     p = start.add_parser('opzegging', help='give notice of withdrawal')
     p.add_argument('--by', required=True)
     p.add_argument('--circumstances', required=True, help='the changed circumstances')

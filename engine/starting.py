@@ -2,6 +2,7 @@
 from datetime import date, timedelta
 from uuid import UUID
 
+from marshmallow import ValidationError, validate
 from sqlalchemy import select
 
 from engine import audit, effects, procedure_store, register, workflow_runtime
@@ -152,7 +153,7 @@ def _parse_date(raw, field):
         raise CommandRefused.one(field, f'{raw!r} is not a date (YYYY-MM-DD)') from None
 
 
-def start_toetreding(uow, applicant, kind, representative, contribution, endorses_goals):
+def start_toetreding(uow, applicant, kind, representative, contribution, endorses_goals, email=None):
     deal = uow.deal()
     register.require_in_force(deal, uow.now)
     rule = 'Toetreding lid 2: schriftelijk verzoek met de concrete bijdrage'
@@ -162,6 +163,8 @@ def start_toetreding(uow, applicant, kind, representative, contribution, endorse
     problems = [p1, p2, p3]
     if kind not in PARTY_KINDS:
         problems.append(Problem('kind', f'{kind!r} is not one of {", ".join(PARTY_KINDS)}', rule))
+    if email is not None and not _valid_email(email):
+        problems.append(Problem('email', f'{email!r} is not an e-mail address', 'the applicant hears the outcome'))
     if endorses_goals is not True:
         problems.append(Problem('endorses_goals', 'the applicant must endorse the goals of the deal',
                                 'Deel 2, Aansluiten nieuwe deelnemers: onderschrijven van de doelstellingen'))
@@ -174,8 +177,16 @@ def start_toetreding(uow, applicant, kind, representative, contribution, endorse
     _refuse_if(problems)
     actor = Actor(representative, 'applicant')
     request = {'applicant': applicant, 'kind': kind, 'representative': representative,
-               'contribution': contribution, 'endorses_goals': True}
+               'contribution': contribution, 'endorses_goals': True, 'email': email}
     return _launch_consultation(uow, deal, 'toetreding', request, actor, _consultation_deadline(deal, uow.now), None)
+
+
+def _valid_email(address):
+    try:
+        validate.Email()(address)
+    except ValidationError:
+        return False
+    return len(address) <= 254
 
 
 def _is_party(session, name):

@@ -176,3 +176,14 @@ def test_commands_before_init_and_odd_ids_are_refused(citydeal, tmp_path):
     assert 'error: procedure:' in citydeal('show', '99999999999999999999999', expect=2).stderr
     assert 'error: deal:' in citydeal('init', '--deal', str(tmp_path), expect=2).stderr
     assert 'error: --anchor' in citydeal('audit', 'verify', '--anchor', 'x', expect=2).stderr
+
+
+def test_the_calendar_of_upcoming_deadlines(citydeal):
+    from icalendar import Calendar
+    citydeal('start', 'opzegging', '--by', 'weert', '--circumstances', 'Herindeling.')
+    calendar = Calendar.from_ical(citydeal('calendar').stdout)
+    events = {str(e['summary']): e.decoded('dtstart').isoformat() for e in calendar.walk('VEVENT')}
+    assert events['Opzegging gaat in: weert'] == '2021-07-12T00:00:00+02:00'
+    assert events['Einde looptijd City Deal'] == '2024-04-01T00:00:00+02:00'
+    assert events['Uiterlijke start overleg over voortzetting'] == '2024-02-01T00:00:00+01:00'
+    assert 'error: party:' in citydeal('calendar', '--party', 'nobody', expect=2).stderr

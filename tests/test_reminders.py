@@ -129,3 +129,34 @@ def test_an_open_task_of_the_projectleider_is_reminded_after_a_week(app, clock):
     assert [r[0] for r in overdue] == ['projectleider']
     app.tick()
     assert len(outbox(app, 'overdue')) == 1
+
+
+@pytest.mark.rule('Jaarcyclus: projectleider evaluates every year with Agenda Stad, on two levels')
+def test_each_year_s_cycle_starts_by_itself_once(app, clock):
+    assert [f.what for f in app.tick()] == ['annual_cycle_start']  # 2021: due since the deal began
+    clock.set(at(2022, 1, 14, 23, 59))
+    assert 'annual_cycle_start' not in [f.what for f in app.tick()]
+    clock.set(at(2022, 1, 15, 0, 0, 1))
+    assert 'annual_cycle_start' in [f.what for f in app.tick()]
+    cycles = [p for p in app.procedures() if p['type'] == 'jaarcyclus']
+    assert [c['title'] for c in cycles] == [2021, 2022]
+    assert app.tick() == []
+
+
+def test_a_cycle_the_projectleider_started_early_is_not_started_again(app, clock):
+    app.tick()
+    clock.set(at(2021, 12, 1, 9, 0))
+    app.start_jaarcyclus(year=2022)
+    clock.set(at(2022, 1, 16, 9, 0))
+    assert 'annual_cycle_start' not in [f.what for f in app.tick()]
+
+
+def test_a_missed_accession_deadline_is_escalated_too(app, clock):
+    pid = app.start_toetreding(applicant='Gemeente Eindhoven', kind='gemeente', representative='R. Thijs',
+                               contribution='EUR 10.000 per jaar', endorses_goals=True, email='info@eindhoven.example')['id']
+    open_consultation(app, pid)
+    consent_all(app, pid, except_=('bzk',))
+    clock.set(at(2021, 5, 25, 9, 0))
+    app.tick()
+    [escalation] = outbox(app, 'escalation')
+    assert escalation[1].startswith('Termijn verstreken zonder alle antwoorden')
