@@ -4,21 +4,31 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test demo clean
+.PHONY: setup run test demo clean translations
+
+MO := web/translations/en/LC_MESSAGES/messages.mo
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-setup: $(STAMP)
+$(MO): web/translations/en/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d web/translations -f -q
+
+setup: $(STAMP) $(MO)
+
+# After changing texts in web/: refresh the catalog, then translate what is new in messages.po.
+translations: setup
+	$(BIN)/pybabel extract -F web/babel.cfg -k _l -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d web/translations
 
 # Until the web app lands: the narrated demo, then the scheduler with a local mail sink (var/mail/).
 run: setup
 	scripts/run.sh
 
 test: setup
-	$(BIN)/ruff check engine citydeal notifications tests
+	$(BIN)/ruff check engine citydeal notifications web tests
 	$(BIN)/python -m pytest
 
 clean:

@@ -3,7 +3,8 @@ from functools import partial
 
 from sqlalchemy import inspect
 
-from engine import audit, completing, deal_file, lease, outbox, queries, register, starting, timers
+from engine import accounts, audit, completing, deal_file, lease, outbox, queries, register, starting, timers
+from engine.dates import local_date
 from engine.queries import calendar_items
 from engine.clock import SystemClock
 from engine.errors import CommandRefused
@@ -76,8 +77,12 @@ class CityDeal:
         return {'id': procedure.id, 'status': procedure.status}
 
     def complete(self, task_id, acting_for, values, person=None):
-        procedure = self._command(completing.complete_task, task_id, acting_for, values, person)
-        return {'procedure_id': procedure.id, 'status': procedure.status, 'outcome': procedure.outcome}
+        procedure, receipt = self._command(completing.complete_task, task_id, acting_for, values, person)
+        return {'procedure_id': procedure.id, 'status': procedure.status, 'outcome': procedure.outcome,
+                'receipt': receipt}
+
+    def check_task_values(self, task_id, acting_for, values, person=None):
+        return self._read_uow(lambda uow: completing.check_values(uow, task_id, acting_for, values, person))
 
     def tick(self, on_fired=None):
         self._require_schema()
@@ -85,6 +90,49 @@ class CityDeal:
 
     def next_due(self):
         return self._read_uow(timers.next_due)
+
+    # --- accounts
+    def add_user(self, email, password, party=None, role=None, name=None, actor=INSTALLER):
+        return self._command_uow(lambda uow: accounts.add_user(uow.session, uow.now, actor, email, password,
+                                                               party=party, role=role, name=name))
+
+    def users(self):
+        return self._read_uow(lambda uow: accounts.users(uow.session, local_date(uow.now)))
+
+    def disable_user(self, email, actor=INSTALLER):
+        self._command_uow(lambda uow: accounts.disable_user(uow.session, uow.now, actor, email))
+
+    def account(self, user_id):
+        return self._read_uow(lambda uow: accounts.account(uow.session, user_id, local_date(uow.now)))
+
+    def login(self, email, password, remote_addr):
+        """The account, or LoginRefused; every attempt is kept, refused ones too."""
+        self._require_schema()
+        with self.unit_of_work() as uow:
+            try:
+                result = accounts.authenticate(uow.session, uow.now, email, password, remote_addr)
+            except accounts.LoginRefused:
+                uow.commit()
+                raise
+            uow.commit()
+            return result
+
+    def delegate(self, granting, deputy_email, starts_on, ends_on):
+        self._command_uow(lambda uow: accounts.delegate(uow.session, uow.now, granting, deputy_email,
+                                                        starts_on, ends_on))
+
+    # --- for the web pages
+    def task(self, task_id):
+        return self._read(queries.task, task_id)
+
+    def diagram_state(self, procedure_id):
+        return self._read_uow(lambda uow: queries.diagram_state(uow, procedure_id))
+
+    def audit_search(self, **filters):
+        return self._read(queries.audit_search, **filters)
+
+    def today(self):
+        return local_date(self.clock.now())
 
     # --- the scheduler's lease
     def acquire_lease(self, holder, now, ttl):
@@ -134,8 +182,8 @@ class CityDeal:
     def tasks(self, party=None, role=None):
         return self._read(queries.tasks, party=party, role=role)
 
-    def appendices(self):
-        return self._read(queries.appendices)
+    def appendices(self, public=False):
+        return self._read(queries.appendices, public)
 
     def audit(self, procedure_id=None):
         return self._read(queries.audit_entries, procedure_id)
@@ -147,5 +195,8 @@ class CityDeal:
         self._require_schema()
         with self.unit_of_work() as uow:
             deal = uow.deal()
+            definition = register.definition(deal)
             return {'slug': deal.slug, 'name': deal.name, 'citeertitel': deal.citeertitel,
-                    'start': str(deal.start_date), 'end': str(deal.end_date), 'status': deal.status}
+                    'start': str(deal.start_date), 'end': str(deal.end_date), 'status': deal.status,
+                    'terms': definition.terms, 'phases': definition.phases,
+                    'continuation_start': str(local_date(register.continuation_start_instant(deal)))}

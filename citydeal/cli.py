@@ -32,6 +32,7 @@ def _parser():
     p.add_argument('--motivation')
     p.add_argument('--new-end-date', help='a structured amendment of the end date (YYYY-MM-DD)')
     p.add_argument('--person', help='who acts for the party (default: its first representative)')
+    p.add_argument('--confidential', action='store_true', help='Gegevenswisseling: keep the texts off public pages')
     p = start.add_parser('toetreding', help='apply to join')
     p.add_argument('--applicant', required=True)
     p.add_argument('--kind', required=True)
@@ -39,10 +40,12 @@ def _parser():
     p.add_argument('--contribution', required=True, help='the concrete contribution')
     p.add_argument('--endorses-goals', action='store_true', help='the applicant endorses the goals of the deal')
     p.add_argument('--email', help="the applicant's address, for the outcome")
+    p.add_argument('--confidential', action='store_true', help='Gegevenswisseling: keep the texts off public pages')
     p = start.add_parser('opzegging', help='give notice of withdrawal')
     p.add_argument('--by', required=True)
     p.add_argument('--circumstances', required=True, help='the changed circumstances')
     p.add_argument('--person')
+    p.add_argument('--confidential', action='store_true', help='Gegevenswisseling: keep the texts off public pages')
     p = start.add_parser('jaarcyclus', help='start the annual cycle for a year')
     p.add_argument('--year', required=True)
     p.add_argument('--person')
@@ -73,6 +76,21 @@ def _parser():
     p.add_argument('--party', help='only the deadlines that concern this party')
     p = command('scheduler', 'run the scheduler: fire deadlines on time, send mail', json_=False)
     p.add_argument('--lease-seconds', type=float, default=15.0, help='how long a silent scheduler keeps the lease')
+    users = sub.add_parser('users', help='accounts for the web app').add_subparsers(dest='action', required=True)
+    p = users.add_parser('add', help='add an account')
+    p.add_argument('email')
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument('--party', help='the party this person represents')
+    who.add_argument('--role', choices=('projectleider', 'secretaris', 'auditor', 'admin'))
+    p.add_argument('--name', help='default: the party\'s first representative, or the role')
+    p.add_argument('--password-stdin', action='store_true', required=True, help='read the password from stdin')
+    p = users.add_parser('list', help='list the accounts')
+    p.add_argument('--json', action='store_true')
+    p = users.add_parser('disable', help='disable an account')
+    p.add_argument('email')
+    p = command('serve', 'run the web app (development server; see README for gunicorn)', json_=False)
+    p.add_argument('--host', default='127.0.0.1')
+    p.add_argument('--port', type=int, default=5000)
     p = command('mail-sink', 'a local SMTP server that keeps mail as files (for demos)', json_=False)
     p.add_argument('--host', default='127.0.0.1')
     p.add_argument('--port', type=int, default=8025)
@@ -174,6 +192,12 @@ def run(args, app):
         sys.stdout.write(app.calendar(args.party))
     elif args.command == 'scheduler':
         return _scheduler(args, app)
+    elif args.command == 'users':
+        return _users(args, app)
+    elif args.command == 'serve':
+        from web.app import create_app
+        app.next_due()  # refuses a database without a deal before the server starts
+        create_app(app).run(host=args.host, port=args.port)
     elif args.command == 'audit' and args.action == 'verify':
         verdict = app.verify_audit(_anchor(args.anchor))
         _print(args, {'ok': verdict.ok, 'entries': verdict.entries, 'head': verdict.head,
@@ -239,6 +263,21 @@ def _mail_sink(args):
     print(f'mail sink on {args.host}:{args.port}; every message is kept in {Path(args.dir).resolve()}/', flush=True)
     stop.wait()
     controller.stop()
+    return 0
+
+
+def _users(args, app):
+    if args.action == 'add':
+        password = sys.stdin.readline().rstrip('\n')
+        account = app.add_user(args.email, password, party=args.party, role=args.role, name=args.name)
+        print(f'account {account.email} added ({account.party or account.role})')
+    elif args.action == 'list':
+        rows = [{'email': a.email, 'name': a.name, 'party': a.party, 'role': a.role, 'active': a.is_active}
+                for a in app.users()]
+        _print(args, rows, lambda r: _table(r, ['email', 'name', 'party', 'role', 'active']))
+    else:
+        app.disable_user(args.email)
+        print(f'account {args.email} disabled')
     return 0
 
 

@@ -44,9 +44,10 @@ def complete_task(uow, task_id, acting_for, values, person=None):
                                decision=values['decision'], statement=values['statement'].strip() or
                                _default_statement(values['decision'], procedure),
                                person=actor.person, answered_dt=uow.now))
-    audit.append(uow.session, at=uow.now, person=actor.person, acting_for=actor.acting_for, procedure_id=procedure.id,
-                 event='task_completed', data={'task': row.name, 'task_id': row.id, 'party': row.party_code,
-                                               'values': _jsonable(values)})
+    receipt = audit.append(uow.session, at=uow.now, person=actor.person, acting_for=actor.acting_for,
+                           procedure_id=procedure.id, event='task_completed',
+                           data={'task': row.name, 'label': row.label, 'task_id': row.id, 'party': row.party_code,
+                                 'values': _jsonable(values)})
     if row.name == 'instemming_geven' and values['decision'] == 'objection':
         party = register.party(uow.session, row.party_code)
         notices.queue(uow.session, uow.now, procedure, 'objection_received', ['projectleider'],
@@ -54,7 +55,19 @@ def complete_task(uow, task_id, acting_for, values, person=None):
                       statement=values['statement'])
     task.run()
     run(uow, deal, procedure, workflow, actor, task_row=row)
-    return procedure
+    return procedure, receipt.seq
+
+
+def check_values(uow, task_id, acting_for, values, person=None):
+    """Every check of ``complete_task`` short of completing: for a confirmation step."""
+    deal = uow.deal()
+    register.require_in_force(deal, uow.now)
+    row = _open_task(uow.session, task_id)
+    procedure = procedure_store.get(uow.session, row.procedure_id)
+    _actor(uow.session, deal, row, acting_for, person)
+    if row.name == 'instemming_geven' and uow.now > row.due_dt:
+        raise CommandRefused.one('task', f'the deadline {shown(row.due_dt)} has passed', RULE_DEADLINE)
+    return forms.read(forms.FORMS[(procedure.type, row.name)], values)
 
 
 def _open_task(session, task_id):

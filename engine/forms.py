@@ -222,3 +222,33 @@ def read(form, raw):
             for message in messages if isinstance(messages, list) else [str(messages)]:
                 problems.append(Problem(field if field != '_schema' else '(form)', message.rstrip('.'), form.rule))
         raise CommandRefused(problems) from None
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What a form field is, for a page to draw it: the engine checks the value, not the page."""
+    name: str
+    kind: str  # choice, text, line, yesno or date
+    required: bool
+    choices: tuple = ()
+
+
+SHORT_TEXT = {'code'}
+
+
+def describe(procedure_type, task_name):
+    schema = FORMS[(procedure_type, task_name)].schema()
+    specs = []
+    for name, field in schema.fields.items():
+        validators = field.validators if isinstance(field.validators, (list, tuple)) else [field.validators]
+        choices = next((tuple(v.choices) for v in validators if isinstance(v, validate.OneOf)), ())
+        if choices:
+            kind = 'choice'
+        elif isinstance(field, fields.Boolean):
+            kind = 'yesno'
+        elif isinstance(field, fields.Date):
+            kind = 'date'
+        else:
+            kind = 'line' if name in SHORT_TEXT else 'text'
+        specs.append(FieldSpec(name, kind, field.required, choices))
+    return specs

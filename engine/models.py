@@ -1,7 +1,7 @@
 """The database tables. Instants are stored as UTC; calendar days as dates."""
 from datetime import timezone
 
-from sqlalchemy import (JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
                         TypeDecorator, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -239,3 +239,47 @@ class SchedulerLease(Base):
 
 
 Index('ix_procedures_type_subject', Procedure.type, Procedure.subject_key)
+
+
+class User(Base):
+    """A person who logs in: for one party, or in one role."""
+    __tablename__ = 'users'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: stored lower-case; the login name
+    email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    #: the party this person represents, or NULL for a role
+    party_code: Mapped[str] = mapped_column(String(80), nullable=True)
+    #: projectleider, secretaris, auditor or admin; NULL for a party's representative
+    role: Mapped[str] = mapped_column(String(40), nullable=True)
+    #: argon2id
+    password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+
+    def __repr__(self):
+        return f'<User {self.email} {self.party_code or self.role}>'
+
+
+class Delegation(Base):
+    """A representative lets a deputy act for the party for a period ("namens")."""
+    __tablename__ = 'delegations'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_code: Mapped[str] = mapped_column(String(80), nullable=False)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey('users.id'), nullable=False, index=True)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey('users.id'), nullable=False)
+    starts_on: Mapped[object] = mapped_column(Date, nullable=False)
+    ends_on: Mapped[object] = mapped_column(Date, nullable=False)
+    created_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+
+
+class LoginAttempt(Base):
+    """Failed and successful logins, to slow down guessing."""
+    __tablename__ = 'login_attempts'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    remote_addr: Mapped[str] = mapped_column(String(64), nullable=False)
+    at_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    succeeded: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    __table_args__ = (Index('ix_login_attempts_email_at', 'email', 'at_dt'),
+                      Index('ix_login_attempts_addr_at', 'remote_addr', 'at_dt'))

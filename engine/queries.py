@@ -1,9 +1,13 @@
 """Read models for the CLI (and later the web app): plain dicts, times shown in Amsterdam."""
+from datetime import timedelta
+
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine import audit, effects, register, timers
+from engine import audit, effects, procedure_store, register, timers, workflow_runtime
+from engine.dates import shown, start_of_day
+from engine.errors import NotFound
 from engine.notices import Deadline
-from engine.dates import shown
 from engine.models import Answer, Appendix, AuditEntry, ContributionOwed, OpenTask, Party, Procedure
 from engine.procedure_store import get
 
@@ -67,11 +71,20 @@ def show(session, procedure_id):
                            'data': e.data} for e in timeline])
 
 
-def appendices(session):
-    return [{'number': a.number, 'title': a.title, 'procedure_id': a.procedure_id, 'adopted': shown(a.adopted_dt),
-             'body': a.body, 'statements': [{'party': s['party'], 'representative': s['representative'],
-                                             'statement': s['statement'], 'date': s['date']} for s in a.statements]}
-            for a in session.scalars(select(Appendix).order_by(Appendix.number))]
+def appendices(session, public=False):
+    """The bijlagen; ``public`` leaves out what a submitter marked confidential (Gegevenswisseling)."""
+    rows = session.execute(select(Appendix, Procedure.request).join(Procedure, Procedure.id == Appendix.procedure_id)
+                           .order_by(Appendix.number)).all()
+    result = []
+    for a, request in rows:
+        hidden = public and request.get('confidential', False)
+        result.append({'number': a.number, 'title': a.title, 'procedure_id': a.procedure_id,
+                       'adopted': shown(a.adopted_dt), 'confidential': request.get('confidential', False),
+                       'body': None if hidden else a.body,
+                       'statements': [{'party': s['party'], 'representative': s['representative'],
+                                       'statement': None if hidden else s['statement'], 'date': s['date']}
+                                      for s in a.statements]})
+    return result
 
 
 def audit_entries(session, procedure_id=None):
@@ -109,3 +122,54 @@ def _concerns(session, procedure, party):
         return True
     return session.scalars(select(OpenTask.id).where(OpenTask.procedure_id == procedure.id,
                                                      OpenTask.party_code == party)).first() is not None
+
+
+def task(session, task_id):
+    """One open task with everything a person needs to decide on it."""
+    row = session.get(OpenTask, str(task_id)) if task_id else None
+    if row is None:
+        raise NotFound.one('task', f'no open task with id {task_id}')
+    procedure = get(session, row.procedure_id)
+    return dict(_task(row, procedure.type), procedure=_procedure(procedure), request=procedure.request,
+                opened=shown(row.opened_dt))
+
+
+def diagram_state(uow, procedure_id):
+    """The BPMN element ids a procedure has completed and those it is at now."""
+    procedure = get(uow.session, procedure_id)
+    workflow = procedure_store.load(procedure, uow.clock)
+    completed, active = set(), set()
+    for t in workflow.get_tasks():
+        bpmn_id = getattr(t.task_spec, 'bpmn_id', None)
+        if not bpmn_id:
+            continue
+        if t.state == TaskState.COMPLETED:
+            completed.add(bpmn_id)
+        elif t.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+            active.add(bpmn_id)
+    return {'type': procedure.type, 'completed': completed - active, 'active': active,
+            'model': workflow_runtime.PROCESSES / f'{procedure.type}.bpmn'}
+
+
+def audit_search(session, event=None, procedure_type=None, status=None, party=None, person=None, since=None,
+                 until=None):
+    """Audit entries by the auditors' filters; dates are Amsterdam calendar days, inclusive."""
+    query = select(AuditEntry).order_by(AuditEntry.seq)
+    if event:
+        query = query.where(AuditEntry.event == event)
+    if party:
+        query = query.where(AuditEntry.acting_for == party)
+    if person:
+        query = query.where(AuditEntry.person.contains(person))
+    if since:
+        query = query.where(AuditEntry.at_dt >= start_of_day(since))
+    if until:
+        query = query.where(AuditEntry.at_dt < start_of_day(until + timedelta(days=1)))
+    if procedure_type or status:
+        procedures = select(Procedure.id)
+        if procedure_type:
+            procedures = procedures.where(Procedure.type == procedure_type)
+        if status:
+            procedures = procedures.where(Procedure.status == status)
+        query = query.where(AuditEntry.procedure_id.in_(procedures))
+    return [audit.as_dict(e) for e in session.scalars(query)]

@@ -89,7 +89,7 @@ def _consultation_data(parties, deadline, answers_before):
             'consultation_deadline': deadline.isoformat()}
 
 
-def start_wijziging(uow, by, title, text, motivation=None, new_end_date=None, person=None):
+def start_wijziging(uow, by, title, text, motivation=None, new_end_date=None, person=None, confidential=False):
     deal = uow.deal()
     register.require_in_force(deal, uow.now)
     requester = register.party(uow.session, by, 'by')
@@ -111,7 +111,7 @@ def start_wijziging(uow, by, title, text, motivation=None, new_end_date=None, pe
     actor = Actor(register.person_for(requester, person), requester.code)
     deadline = _consultation_deadline(deal, uow.now)
     request = {'requester': requester.code, 'title': title, 'text': text, 'motivation': motivation,
-               'new_end_date': new_end_date.isoformat() if new_end_date else None}
+               'new_end_date': new_end_date.isoformat() if new_end_date else None, 'confidential': bool(confidential)}
     return _launch_consultation(uow, deal, 'wijziging', request, actor, deadline, requester)
 
 
@@ -153,7 +153,8 @@ def _parse_date(raw, field):
         raise CommandRefused.one(field, f'{raw!r} is not a date (YYYY-MM-DD)') from None
 
 
-def start_toetreding(uow, applicant, kind, representative, contribution, endorses_goals, email=None):
+def start_toetreding(uow, applicant, kind, representative, contribution, endorses_goals, email=None,
+                     confidential=False):
     deal = uow.deal()
     register.require_in_force(deal, uow.now)
     rule = 'Toetreding lid 2: schriftelijk verzoek met de concrete bijdrage'
@@ -177,7 +178,7 @@ def start_toetreding(uow, applicant, kind, representative, contribution, endorse
     _refuse_if(problems)
     actor = Actor(representative, 'applicant')
     request = {'applicant': applicant, 'kind': kind, 'representative': representative,
-               'contribution': contribution, 'endorses_goals': True, 'email': email}
+               'contribution': contribution, 'endorses_goals': True, 'email': email, 'confidential': bool(confidential)}
     return _launch_consultation(uow, deal, 'toetreding', request, actor, _consultation_deadline(deal, uow.now), None)
 
 
@@ -199,7 +200,7 @@ def _pending_accession(session, applicant):
     return next((p for p in running if p.request['applicant'].casefold() == applicant.casefold()), None)
 
 
-def start_opzegging(uow, by, circumstances, person=None):
+def start_opzegging(uow, by, circumstances, person=None, confidential=False):
     deal = uow.deal()
     register.require_in_force(deal, uow.now)
     party = register.party(uow.session, by, 'by')
@@ -214,7 +215,8 @@ def start_opzegging(uow, by, circumstances, person=None):
     months = register.definition(deal).terms.notice_months
     received = local_date(uow.now)
     effective = add_months(received, months)
-    request = {'circumstances': circumstances, 'received': received.isoformat(), 'effective_date': effective.isoformat()}
+    request = {'circumstances': circumstances, 'received': received.isoformat(), 'effective_date': effective.isoformat(),
+               'confidential': bool(confidential)}
     data = {'party': party.code, 'effective_at': start_of_day(effective).isoformat()}
     actor = Actor(register.person_for(party, person), party.code)
     return _launch(uow, deal, 'opzegging', request, data, actor, initiated_by=party.code,

@@ -1,0 +1,161 @@
+"""People who log in: accounts, passwords (argon2id), delegation to a deputy, and who may act for whom.
+
+A person acts for one party (a party may have several people: Zeist signed with two) or in one
+role. Auditors read everything and change nothing; admins manage accounts.
+"""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from marshmallow import ValidationError, validate
+from sqlalchemy import func, select
+
+from engine import audit, register
+from engine.dates import local_date
+from engine.errors import CommandRefused, NotFound, Problem
+from engine.models import Delegation, LoginAttempt, User
+
+ROLES = ('projectleider', 'secretaris', 'auditor', 'admin')
+MIN_PASSWORD = 12
+#: failed logins allowed per address and per account in the window before logins are refused
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+WINDOW = timedelta(minutes=15)
+WRONG_LOGIN = 'e-mail address or password is not right'
+
+_hasher = PasswordHasher()
+# Verifying against this hash when an account does not exist takes as long as a real check,
+# so the answer's timing does not tell whether an address has an account.
+_DUMMY_HASH = _hasher.hash('no account has this password')
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    email: str
+    name: str
+    party: str | None
+    role: str | None
+    is_active: bool
+    #: parties this person may act for today: their own, and any delegated to them
+    acts_for: tuple = ()
+
+
+class LoginRefused(CommandRefused):
+    """Wrong address or password, or too many attempts: one message that tells nothing more."""
+
+
+def _account(session, user, today):
+    acts_for = ((user.party_code,) if user.party_code else ()) + tuple(
+        d.party_code for d in session.scalars(select(Delegation).where(
+            Delegation.deputy_id == user.id, Delegation.starts_on <= today, Delegation.ends_on >= today))
+        if d.party_code != user.party_code)
+    return Account(user.id, user.email, user.name, user.party_code, user.role, user.is_active, acts_for)
+
+
+def add_user(session, now, actor, email, password, party=None, role=None, name=None):
+    problems = []
+    email = (email or '').strip().lower()
+    try:
+        validate.Email()(email)
+    except ValidationError:
+        problems.append(Problem('email', f'{email!r} is not an e-mail address'))
+    if (party is None) == (role is None):
+        problems.append(Problem('party/role', 'give exactly one: --party CODE or --role ROLE'))
+    if role is not None and role not in ROLES:
+        problems.append(Problem('role', f'{role!r} is not one of {", ".join(ROLES)}'))
+    if party is not None:
+        party_ = register.party(session, party, 'party')
+        name = name or party_.representatives[0]
+    if len(password or '') < MIN_PASSWORD:
+        problems.append(Problem('password', f'must be at least {MIN_PASSWORD} characters'))
+    if email and session.scalars(select(User).where(User.email == email)).first():
+        problems.append(Problem('email', f'{email} already has an account'))
+    name = (name or role or '').strip()
+    if not name or len(name) > register.MAX_PERSON:
+        problems.append(Problem('name', f'must be a name of 1 to {register.MAX_PERSON} characters'))
+    if problems:
+        raise CommandRefused(problems)
+    user = User(email=email, name=name, party_code=party, role=role, password_hash=_hasher.hash(password),
+                is_active=True, created_dt=now)
+    session.add(user)
+    session.flush()
+    audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, event='account_added',
+                 data={'email': email, 'name': name, 'party': party, 'role': role})
+    return _account(session, user, local_date(now))
+
+
+def users(session, today):
+    return [_account(session, u, today) for u in session.scalars(select(User).order_by(User.id))]
+
+
+def _user(session, email):
+    user = session.scalars(select(User).where(User.email == (email or '').strip().lower())).first()
+    if user is None:
+        raise NotFound.one('email', f'no account for {email!r}')
+    return user
+
+
+def disable_user(session, now, actor, email):
+    user = _user(session, email)
+    user.is_active = False
+    audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, event='account_disabled',
+                 data={'email': user.email})
+
+
+def account(session, user_id, today):
+    """The account behind a login session; None once disabled or removed."""
+    user = session.get(User, user_id)
+    return _account(session, user, today) if user is not None and user.is_active else None
+
+
+def authenticate(session, now, email, password, remote_addr):
+    """The account, or LoginRefused with one message for every reason (so as not to reveal accounts).
+
+    Each attempt is recorded; the caller commits even when the login is refused.
+    """
+    email = (email or '').strip().lower()[:254]
+    since = now - WINDOW
+    failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.email == email, LoginAttempt.at_dt >= since, LoginAttempt.succeeded.is_(False)))
+    from_address = session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.remote_addr == remote_addr, LoginAttempt.at_dt >= since, LoginAttempt.succeeded.is_(False)))
+    if failures >= MAX_FAILURES_PER_ACCOUNT or from_address >= MAX_FAILURES_PER_ADDRESS:
+        session.add(LoginAttempt(email=email, remote_addr=remote_addr, at_dt=now, succeeded=False))
+        raise LoginRefused.one('login', f'too many attempts; try again in {int(WINDOW.total_seconds() // 60)} minutes')
+    user = session.scalars(select(User).where(User.email == email)).first()
+    ok = _verify(user.password_hash if user else _DUMMY_HASH, password or '') and user is not None and user.is_active
+    session.add(LoginAttempt(email=email, remote_addr=remote_addr, at_dt=now, succeeded=ok))
+    if not ok:
+        raise LoginRefused.one('login', WRONG_LOGIN)
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return _account(session, user, local_date(now))
+
+
+def _verify(password_hash, password):
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def delegate(session, now, granting, deputy_email, starts_on, ends_on):
+    """A representative lets another account act for their party from ``starts_on`` to ``ends_on``."""
+    if granting.party is None:
+        raise CommandRefused.one('party', "only a party's representative can delegate", 'namens')
+    deputy = _user(session, deputy_email)
+    problems = []
+    if deputy.id == granting.id:
+        problems.append(Problem('deputy', 'you cannot delegate to yourself'))
+    if deputy.role is not None:
+        problems.append(Problem('deputy', f'{deputy.email} acts in the role {deputy.role}, not for a party'))
+    if ends_on < starts_on or ends_on < local_date(now):
+        problems.append(Problem('ends_on', f'{ends_on} must not be before {max(starts_on, local_date(now))}'))
+    if problems:
+        raise CommandRefused(problems)
+    session.add(Delegation(party_code=granting.party, deputy_id=deputy.id, granted_by_id=granting.id,
+                           starts_on=starts_on, ends_on=ends_on, created_dt=now))
+    audit.append(session, at=now, person=granting.name, acting_for=granting.party, event='delegation_granted',
+                 data={'deputy': deputy.email, 'starts_on': str(starts_on), 'ends_on': str(ends_on)})

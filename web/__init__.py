@@ -1,0 +1,1 @@
+"""The web app where parties decide: thin Flask views over the engine, through ``citydeal.bootstrap``."""

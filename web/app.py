@@ -1,0 +1,91 @@
+"""The Flask application factory: configuration, extensions, blueprints, security headers, errors."""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, render_template, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from citydeal.bootstrap import CityDeal
+from web import auth, labels, views
+
+LANGUAGES = ('nl', 'en')
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def _secret_key():
+    """CITYDEAL_SECRET_KEY, else a key kept in var/ so that sessions survive a restart."""
+    if os.environ.get('CITYDEAL_SECRET_KEY'):
+        return os.environ['CITYDEAL_SECRET_KEY']
+    path = Path('var/secret_key')
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def select_locale():
+    chosen = request.args.get('lang')
+    if chosen in LANGUAGES:
+        session['lang'] = chosen
+    return session.get('lang') or request.accept_languages.best_match(LANGUAGES) or 'nl'
+
+
+def create_app(city_deal=None, config=None):
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=_secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE='Lax',
+        SESSION_COOKIE_SECURE=os.environ.get('CITYDEAL_HTTPS') == '1',
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE='Lax',
+        MAX_CONTENT_LENGTH=256 * 1024,
+        BABEL_DEFAULT_LOCALE='nl',
+        BABEL_DEFAULT_TIMEZONE='Europe/Amsterdam',
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.config.update(config or {})
+    app.extensions['citydeal'] = city_deal or CityDeal()
+    app.jinja_env.add_extension('jinja2.ext.do')
+    app.jinja_env.globals.update(field_label=labels.field_label, value_label=labels.value_label)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_domain='messages')
+    auth.init_app(app)
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(views.blueprint)
+
+    @app.before_request
+    def _lang():
+        g.lang = select_locale()
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers['Content-Security-Policy'] = (
+            "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+        response.headers['X-Frame-Options'] = 'DENY'
+        response.headers['X-Content-Type-Options'] = 'nosniff'
+        response.headers['Referrer-Policy'] = 'same-origin'
+        response.headers['Cross-Origin-Opener-Policy'] = 'same-origin'
+        return response
+
+    def error_page(status, title, detail):
+        return render_template('error.html', status=status, title=title, detail=detail), status
+
+    from flask_babel import gettext as _
+
+    app.register_error_handler(CSRFError, lambda e: error_page(
+        400, _('Formulier verlopen'), _('Het formulier was verlopen of niet van deze site. Probeer het opnieuw.')))
+    app.register_error_handler(403, lambda e: error_page(
+        403, _('Geen toegang'), _('U mag deze pagina niet zien of deze handeling niet uitvoeren.')))
+    app.register_error_handler(404, lambda e: error_page(404, _('Niet gevonden'), _('Deze pagina bestaat niet.')))
+    app.register_error_handler(405, lambda e: error_page(405, _('Niet toegestaan'), _('Deze handeling kan hier niet.')))
+    app.register_error_handler(413, lambda e: error_page(
+        413, _('Te groot'), _('Wat u verstuurde is te groot. Maak de tekst korter.')))
+    app.register_error_handler(500, lambda e: error_page(
+        500, _('Er ging iets mis'), _('Er ging iets mis aan onze kant; er is niets opgeslagen. Probeer het opnieuw.')))
+    return app

@@ -1,0 +1,85 @@
+"""Logging in and out, and who the current person is."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from urllib.parse import urlsplit
+
+from engine.accounts import LoginRefused
+
+blueprint = Blueprint('auth', __name__)
+login_manager = LoginManager()
+
+
+class WebUser(UserMixin):
+    def __init__(self, account):
+        self.account = account
+        self.id = str(account.id)
+
+    def __getattr__(self, name):
+        return getattr(self.account, name)
+
+    @property
+    def is_auditor(self):
+        return self.account.role == 'auditor'
+
+
+def city_deal():
+    return current_app.extensions['citydeal']
+
+
+def init_app(app):
+    login_manager.init_app(app)
+    login_manager.login_view = 'auth.login'
+    login_manager.login_message = None
+    login_manager.session_protection = 'strong'
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    if not user_id.isdigit():
+        return None
+    account = city_deal().account(int(user_id))
+    return WebUser(account) if account else None
+
+
+def _safe_next(target):
+    """Only a path on this site: never an absolute address someone slipped into the link."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith('/') else None
+
+
+@blueprint.route('/inloggen', methods=['GET', 'POST'])
+def login():
+    error = None
+    email = ''
+    if request.method == 'POST':
+        email = request.form.get('email', '')[:254]
+        try:
+            account = city_deal().login(email, request.form.get('password', '')[:1000], request.remote_addr or '?')
+        except LoginRefused as refused:
+            message = refused.problems[0].message
+            error = _('Te veel pogingen; probeer het over 15 minuten opnieuw.') if message.startswith('too many') \
+                else _('Het e-mailadres of het wachtwoord klopt niet.')
+        else:
+            login_user(WebUser(account))
+            return redirect(_safe_next(request.args.get('next')) or url_for('views.my_tasks'))
+    return render_template('login.html', error=error, email=email), 200 if error is None else 401
+
+
+@blueprint.route('/uitloggen', methods=['POST'])
+def logout():
+    if current_user.is_authenticated:
+        logout_user()
+    flash(_('U bent uitgelogd.'))
+    return redirect(url_for('views.public'))
+
+
+def require(*roles, party=False):
+    """403 unless the current person has one of ``roles`` (or, with ``party``, acts for a party)."""
+    if not current_user.is_authenticated:
+        abort(401)
+    if current_user.role in roles or (party and current_user.acts_for):
+        return
+    abort(403)

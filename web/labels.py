@@ -1,0 +1,48 @@
+"""Words for the engine's field names and values, in the page's language."""
+from flask_babel import lazy_gettext as _l
+
+FIELDS = {
+    'decision': _l('Uw besluit'), 'statement': _l('Verklaring'), 'note': _l('Toelichting'),
+    'choice': _l('Keuze'), 'new_deadline': _l('Nieuwe termijn'), 'reason': _l('Reden'),
+    'complete': _l('Is het verzoek volledig en voldoet het aan de criteria?'), 'code': _l('Code van de nieuwe Partij'),
+    'effective_date': _l('Ingangsdatum'), 'deal_stands': _l('Blijft de deal voor de overige Partijen in stand?'),
+    'initiatives_projects': _l('Monitoring: concrete initiatieven en projecten'),
+    'goals_deel1': _l('Monitoring: de doelen van Deel 1'), 'report': _l('Midtermrapportage'),
+    'werkplan_concept': _l('Werkplan (concept)'), 'communicatieplan_concept': _l('Communicatieplan (concept)'),
+    'begroting_concept': _l('Begroting (concept)'), 'werkplan': _l('Werkplan'),
+    'communicatieplan': _l('Communicatieplan'), 'begroting': _l('Begroting'),
+    'werkplan_reason': _l('Reden (werkplan)'), 'communicatieplan_reason': _l('Reden (communicatieplan)'),
+    'begroting_reason': _l('Reden (begroting)'), 'next_steps': _l('Besluit over de vervolgstappen'),
+    'result': _l('Uitkomst van het overleg'), 'new_end_date': _l('Nieuwe einddatum'),
+    'title': _l('Titel'), 'text': _l('Tekst van de wijziging'), 'motivation': _l('Motivering'),
+    'circumstances': _l('Veranderde omstandigheden'), 'year': _l('Jaar'), 'party': _l('Partij'),
+    'applicant': _l('Organisatie'), 'kind': _l('Soort organisatie'), 'representative': _l('Vertegenwoordiger'),
+    'email': _l('E-mailadres'), 'contribution': _l('Concrete bijdrage'),
+    'endorses_goals': _l('Wij onderschrijven de doelstellingen van de City Deal'),
+    'confidential': _l('Vertrouwelijk (niet op openbare pagina\'s)'), 'understood': _l('Bevestiging'),
+    'deputy': _l('E-mailadres van de plaatsvervanger'), 'starts_on': _l('Van'), 'ends_on': _l('Tot en met'),
+    'task': _l('Taak'), 'as': _l('Namens'), 'by': _l('Partij'), 'deal': _l('De deal'), 'person': _l('Naam'),
+    'login': _l('Inloggen'), '(form)': _l('Formulier'),
+}
+VALUES = {
+    'consent': _l('Instemming'), 'objection': _l('Bezwaar'), 'extend': _l('Termijn verlengen'),
+    'close': _l('Afsluiten: niet aangenomen'), 'adopted': _l('Vastgesteld'), 'not_adopted': _l('Niet vastgesteld'),
+    'continue': _l('Voortzetten (wijziging van de einddatum)'), 'end': _l('Niet voortzetten'),
+    'true': _l('Ja'), 'false': _l('Nee'), 'True': _l('Ja'), 'False': _l('Nee'), 'running': _l('loopt'), 'completed': _l('afgerond'),
+    'cancelled': _l('gesloten'), 'not_adopted_outcome': _l('niet aangenomen'), 'admitted': _l('toegelaten'),
+    'refused': _l('geweigerd'), 'withdrawn': _l('teruggetreden'), 'active': _l('actief'),
+    'withdrawing': _l('opzeggend'), 'rijk': _l('Rijk'), 'gemeente': _l('gemeente'),
+    'woningcorporatie': _l('woningcorporatie'), 'kennisinstelling': _l('kennisinstelling'),
+    'wijziging': _l('wijziging'), 'toetreding': _l('toetreding'), 'opzegging': _l('opzegging'),
+    'jaarcyclus': _l('jaarcyclus'), 'voortzetting': _l('voortzetting'), 'ended': _l('geëindigd'),
+}
+
+
+def field_label(name):
+    return FIELDS.get(name, name)
+
+
+def value_label(value):
+    if value is None:
+        return '–'
+    return VALUES.get(str(value), value)
