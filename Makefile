@@ -14,7 +14,7 @@ $(STAMP): setup.cfg pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 $(MO): web/translations/en/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -d web/translations -f -q
+	$(BIN)/pybabel compile -d web/translations
 
 setup: $(STAMP) $(MO)
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from engine import audit, effects, procedure_store, register, timers, workflow_runtime
 from engine.dates import shown, start_of_day
-from engine.errors import NotFound
+from engine.errors import CommandRefused, NotFound
 from engine.notices import Deadline
 from engine.models import Answer, Appendix, AuditEntry, ContributionOwed, OpenTask, Party, Procedure
 from engine.procedure_store import get
@@ -128,6 +128,10 @@ def task(session, task_id):
     """One open task with everything a person needs to decide on it."""
     row = session.get(OpenTask, str(task_id)) if task_id else None
     if row is None:
+        answered = session.scalars(select(Answer).where(Answer.task_id == str(task_id))).first()
+        if answered is not None:
+            raise CommandRefused.one('task', f'task {task_id} was already answered by {answered.party_code} on '
+                                     f'{shown(answered.answered_dt)}', 'één antwoord per Partij')
         raise NotFound.one('task', f'no open task with id {task_id}')
     procedure = get(session, row.procedure_id)
     return dict(_task(row, procedure.type), procedure=_procedure(procedure), request=procedure.request,

@@ -51,7 +51,8 @@ def create_app(city_deal=None, config=None):
     app.config.update(config or {})
     app.extensions['citydeal'] = city_deal or CityDeal()
     app.jinja_env.add_extension('jinja2.ext.do')
-    app.jinja_env.globals.update(field_label=labels.field_label, value_label=labels.value_label)
+    app.jinja_env.globals.update(field_label=labels.field_label, value_label=labels.value_label,
+                                 outcome_label=labels.outcome_label)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_domain='messages')
     auth.init_app(app)

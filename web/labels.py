@@ -28,8 +28,8 @@ VALUES = {
     'consent': _l('Instemming'), 'objection': _l('Bezwaar'), 'extend': _l('Termijn verlengen'),
     'close': _l('Afsluiten: niet aangenomen'), 'adopted': _l('Vastgesteld'), 'not_adopted': _l('Niet vastgesteld'),
     'continue': _l('Voortzetten (wijziging van de einddatum)'), 'end': _l('Niet voortzetten'),
-    'true': _l('Ja'), 'false': _l('Nee'), 'True': _l('Ja'), 'False': _l('Nee'), 'running': _l('loopt'), 'completed': _l('afgerond'),
-    'cancelled': _l('gesloten'), 'not_adopted_outcome': _l('niet aangenomen'), 'admitted': _l('toegelaten'),
+    'true': _l('Ja'), 'false': _l('Nee'), 'True': _l('Ja'), 'False': _l('Nee'), 'running': _l('loopt'),
+    'completed': _l('afgerond'), 'cancelled': _l('gesloten'), 'admitted': _l('toegelaten'),
     'refused': _l('geweigerd'), 'withdrawn': _l('teruggetreden'), 'active': _l('actief'),
     'withdrawing': _l('opzeggend'), 'rijk': _l('Rijk'), 'gemeente': _l('gemeente'),
     'woningcorporatie': _l('woningcorporatie'), 'kennisinstelling': _l('kennisinstelling'),
@@ -40,6 +40,14 @@ VALUES = {
 
 def field_label(name):
     return FIELDS.get(name, name)
+
+
+OUTCOMES = {'adopted': _l('aangenomen'), 'not_adopted': _l('niet aangenomen'), 'continue': _l('voortzetten'),
+            'end': _l('niet voortzetten')}
+
+
+def outcome_label(value):
+    return OUTCOMES.get(value) or value_label(value)
 
 
 def value_label(value):

@@ -13,7 +13,7 @@ from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, NotFound
 from web import diagram
 from web.auth import city_deal, require
-from web.messages import by_field
+from web.messages import by_field, translate
 
 blueprint = Blueprint('views', __name__)
 MAX_FIELD = 20000
@@ -55,11 +55,22 @@ def _now_shown():
     return shown(city_deal().clock.now())
 
 
+class TaskClosed(Exception):
+    """The task was answered meanwhile: say so, by whom and when."""
+
+
+@blueprint.app_errorhandler(TaskClosed)
+def _task_closed(error):
+    return render_template('error.html', status=409, title=_('Taak al afgehandeld'), detail=str(error)), 409
+
+
 def _task_or_404(task_id):
     try:
         task = city_deal().task(task_id)
     except NotFound:
         abort(404)
+    except CommandRefused as refused:
+        raise TaskClosed(translate(refused.problems[0].message)) from None
     if task['party'] and task['party'] in current_user.acts_for:
         return task, task['party']
     if task['role'] and task['role'] == current_user.role:

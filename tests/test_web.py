@@ -1,0 +1,288 @@
+"""The web app through Flask's test client: who may do what, and how bad input is met."""
+import re
+
+import pytest
+
+from tests.conftest import open_consultation, snapshot, start_amendment
+from tests.web_support import Browser, add_accounts, fast_hashing
+from web.app import create_app
+
+
+@pytest.fixture
+def site(app, monkeypatch, tmp_path):
+    fast_hashing(monkeypatch)
+    add_accounts(app)
+    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
+    flask_app = create_app(app, {'TESTING': True})
+    return flask_app
+
+
+def browser(site, who=None):
+    b = Browser(site.test_client())
+    if who:
+        assert b.login(who).status_code == 302
+    return b
+
+
+@pytest.fixture
+def consultation(app):
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    return pid
+
+
+def task_id(app, party):
+    return next(t['id'] for t in app.tasks(party=party))
+
+
+# --- rights: every role (and anonymous) against every page -------------------------------------------------
+WHO = ('anonymous', 'zeist', 'projectleider', 'secretaris', 'auditor', 'admin')
+PAGES = {
+    '/openbaar': dict(anonymous=200, zeist=200, projectleider=200, secretaris=200, auditor=200, admin=200),
+    '/toetreden': dict(anonymous=200, zeist=200, projectleider=200, secretaris=200, auditor=200, admin=200),
+    '/taken': dict(anonymous=302, zeist=200, projectleider=200, secretaris=200, auditor=200, admin=200),
+    '/procedures': dict(anonymous=302, zeist=200, projectleider=200, secretaris=200, auditor=200, admin=200),
+    '/procedures/1': dict(anonymous=302, zeist=200, projectleider=200, secretaris=200, auditor=200, admin=200),
+    '/procedures/999': dict(anonymous=302, zeist=404, projectleider=404, secretaris=404, auditor=404, admin=404),
+    '/deal': dict(anonymous=302, zeist=200, projectleider=200, secretaris=200, auditor=200, admin=200),
+    '/audit': dict(anonymous=302, zeist=403, projectleider=403, secretaris=403, auditor=200, admin=403),
+    '/audit/export.csv': dict(anonymous=302, zeist=403, projectleider=403, secretaris=403, auditor=200, admin=403),
+    '/audit/export.json': dict(anonymous=302, zeist=403, projectleider=403, secretaris=403, auditor=200, admin=403),
+    '/procedures/nieuw/wijziging': dict(anonymous=302, zeist=200, projectleider=403, secretaris=403, auditor=403,
+                                        admin=403),
+    '/procedures/nieuw/opzegging': dict(anonymous=302, zeist=200, projectleider=403, secretaris=403, auditor=403,
+                                        admin=403),
+    '/procedures/nieuw/jaarcyclus': dict(anonymous=302, zeist=403, projectleider=200, secretaris=403, auditor=403,
+                                         admin=403),
+    '/procedures/nieuw/voortzetting': dict(anonymous=302, zeist=403, projectleider=200, secretaris=403,
+                                           auditor=403, admin=403),
+    '/procedures/nieuw/iets': dict(anonymous=302, zeist=404, projectleider=404, secretaris=404, auditor=404, admin=404),
+    '/delegeren': dict(anonymous=302, zeist=200, projectleider=403, secretaris=403, auditor=403, admin=403),
+    'TASK_ZEIST': dict(anonymous=302, zeist=200, projectleider=403, secretaris=403, auditor=403, admin=403),
+    'TASK_TILBURG': dict(anonymous=302, zeist=403, projectleider=403, secretaris=403, auditor=403, admin=403),
+    '/taken/00000000-0000-0000-0000-000000000000': dict(anonymous=302, zeist=404, projectleider=404, secretaris=404,
+                                                        auditor=404, admin=404),
+}
+
+
+@pytest.mark.parametrize('who', WHO)
+def test_every_page_for_every_role(site, app, consultation, who):
+    b = browser(site, None if who == 'anonymous' else who)
+    for page, expected in PAGES.items():
+        path = {'TASK_ZEIST': f"/taken/{task_id(app, 'zeist')}",
+                'TASK_TILBURG': f"/taken/{task_id(app, 'tilburg')}"}.get(page, page)
+        assert b.get(path).status_code == expected[who], (page, who)
+
+
+@pytest.mark.parametrize('who, path, data', [
+    ('auditor', '/procedures/nieuw/wijziging', {'title': 't', 'text': 'x'}),
+    ('projectleider', '/procedures/nieuw/opzegging', {'circumstances': 'x', 'understood': 'on'}),
+    ('zeist', '/procedures/nieuw/jaarcyclus', {'year': '2021'}),
+    ('secretaris', '/procedures/nieuw/voortzetting', {}),
+    ('auditor', '/delegeren', {'deputy': 'admin@deal.example', 'starts_on': '2021-04-12', 'ends_on': '2021-05-01'}),
+])
+def test_forbidden_actions_change_nothing(site, app, who, path, data):
+    b = browser(site, who)
+    before = snapshot(app)
+    assert b.post(path, data, token_from='/taken').status_code == 403
+    assert snapshot(app) == before
+
+
+def test_only_the_party_itself_may_answer_its_task(site, app, consultation):
+    b = browser(site, 'zeist')
+    before = snapshot(app)
+    other = task_id(app, 'tilburg')
+    assert b.post(f'/taken/{other}/bevestigen', {'decision': 'consent'}, token_from='/taken').status_code == 403
+    assert snapshot(app) == before
+
+
+# --- the decision, from form to receipt -------------------------------------------------------------------------
+@pytest.mark.rule('Wijziging 1: consent of all Partijen')
+def test_a_representative_decides_confirms_and_gets_a_receipt(site, app, consultation):
+    b = browser(site, 'zeist')
+    task = task_id(app, 'zeist')
+    page = b.get('/taken').get_data(as_text=True)
+    assert 'Instemming of bezwaar geven' in page and '<span class="count">1</span>' in page
+    form = b.get(f'/taken/{task}').get_data(as_text=True)
+    assert 'Voeg werklijn 5 toe.' in form  # the full request before the decision
+    confirm = b.post(f'/taken/{task}', {'decision': 'consent', 'statement': 'Zeist stemt in.'})
+    assert confirm.status_code == 200 and 'Bevestigen en vastleggen' in confirm.get_data(as_text=True)
+    assert app.show(consultation)['answers'][-1]['party'] != 'zeist'  # nothing recorded before confirming
+    done = b.post(f'/taken/{task}/bevestigen', {'decision': 'consent', 'statement': 'Zeist stemt in.'},
+                  token_from=f'/taken/{task}')
+    assert done.status_code == 302 and '/ontvangstbewijs/' in done.headers['Location']
+    receipt = b.get(done.headers['Location']).get_data(as_text=True)
+    assert 'Zeist stemt in.' in receipt and 'de heer W. Catsburg, wethouder' in receipt
+    answer = next(a for a in app.show(consultation)['answers'] if a['party'] == 'zeist')
+    assert (answer['statement'], answer['person']) == ('Zeist stemt in.', 'de heer W. Catsburg, wethouder')
+    assert browser(site, 'tilburg').get(done.headers['Location']).status_code == 403
+
+
+def test_an_objection_without_statement_comes_back_with_the_message_at_the_field(site, app, consultation):
+    b = browser(site, 'zeist')
+    task = task_id(app, 'zeist')
+    before = snapshot(app)
+    for path in (f'/taken/{task}', f'/taken/{task}/bevestigen'):
+        page = b.post(path, {'decision': 'objection', 'statement': ' '}, token_from=f'/taken/{task}')
+        html = page.get_data(as_text=True)
+        assert page.status_code == 422
+        assert 'id="statement-error"' in html and 'Bij bezwaar is een schriftelijke toelichting verplicht.' in html
+        assert 'aria-invalid="true"' in html
+    assert snapshot(app) == before
+
+
+def test_an_answered_task_and_a_passed_deadline_are_refused_in_dutch(site, app, clock, consultation):
+    b = browser(site, 'zeist')
+    task = task_id(app, 'zeist')
+    token = b.token(f'/taken/{task}')
+    app.complete(task, 'zeist', {'decision': 'consent'})
+    late = b.client.post(f'/taken/{task}/bevestigen', data={'decision': 'consent', 'csrf_token': token})
+    assert late.status_code == 409 and 'Deze taak is al beantwoord door zeist' in late.get_data(as_text=True)
+    other = browser(site, 'weert')
+    task = task_id(app, 'weert')
+    token = other.token(f'/taken/{task}')
+    clock.advance(weeks=7)
+    before = snapshot(app)
+    page = other.client.post(f'/taken/{task}/bevestigen', data={'decision': 'consent', 'csrf_token': token})
+    assert page.status_code == 422 and 'De termijn is verstreken' in page.get_data(as_text=True)
+    assert snapshot(app) == before
+
+
+def test_a_missing_or_forged_csrf_token_is_refused(site, app, consultation):
+    b = browser(site, 'zeist')
+    task = task_id(app, 'zeist')
+    before = snapshot(app)
+    for data in ({'decision': 'consent'}, {'decision': 'consent', 'csrf_token': 'forged'}):
+        page = b.client.post(f'/taken/{task}/bevestigen', data=data)
+        assert page.status_code == 400 and 'Formulier verlopen' in page.get_data(as_text=True)
+    assert snapshot(app) == before
+
+
+def test_oversized_input_is_refused(site, app, consultation):
+    b = browser(site, 'zeist')
+    task = task_id(app, 'zeist')
+    before = snapshot(app)
+    long_statement = b.post(f'/taken/{task}/bevestigen', {'decision': 'objection', 'statement': 'x' * 20001},
+                            token_from=f'/taken/{task}')
+    assert long_statement.status_code == 422 and 'Te lang' in long_statement.get_data(as_text=True)
+    huge = b.post(f'/taken/{task}/bevestigen', {'decision': 'objection', 'statement': 'x' * 300_000},
+                  token_from=f'/taken/{task}')
+    assert huge.status_code == 413
+    assert snapshot(app) == before
+
+
+# --- logging in ---------------------------------------------------------------------------------------------
+def test_a_wrong_password_and_an_unknown_account_get_the_same_message(site):
+    b = browser(site)
+    wrong = b.post('/inloggen', {'email': 'zeist@deal.example', 'password': 'fout'})
+    unknown = b.post('/inloggen', {'email': 'niemand@deal.example', 'password': 'fout'})
+    assert wrong.status_code == unknown.status_code == 401
+    message = 'Het e-mailadres of het wachtwoord klopt niet.'
+    assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
+
+
+def test_logins_are_rate_limited(site):
+    b = browser(site)
+    for _ in range(5):
+        b.post('/inloggen', {'email': 'zeist@deal.example', 'password': 'fout'})
+    from tests.web_support import PASSWORD
+    page = b.post('/inloggen', {'email': 'zeist@deal.example', 'password': PASSWORD})
+    assert page.status_code == 401 and 'Te veel pogingen' in page.get_data(as_text=True)
+
+
+def test_a_disabled_account_is_logged_out(site, app):
+    b = browser(site, 'zeist')
+    app.disable_user('zeist@deal.example')
+    assert b.get('/taken').status_code == 302
+
+
+def test_cookies_and_security_headers(site):
+    b = browser(site)
+    page = b.get('/openbaar')
+    csp = page.headers['Content-Security-Policy']
+    assert "script-src 'none'" in csp and "frame-ancestors 'none'" in csp and 'unsafe-inline' not in csp
+    assert page.headers['X-Frame-Options'] == 'DENY' and page.headers['X-Content-Type-Options'] == 'nosniff'
+    login = b.post('/inloggen', {'email': 'zeist@deal.example', 'password': 'een-lang-wachtwoord-2021'})
+    cookie = login.headers['Set-Cookie']
+    assert 'HttpOnly' in cookie and 'SameSite=Lax' in cookie
+
+
+def test_a_next_link_off_the_site_is_ignored(site):
+    b = browser(site)
+    from tests.web_support import PASSWORD
+    page = b.post('/inloggen?next=https://evil.example/', {'email': 'zeist@deal.example', 'password': PASSWORD},
+                  token_from='/inloggen')
+    assert page.headers['Location'] == '/taken'
+
+
+# --- pages ------------------------------------------------------------------------------------------------
+def test_starting_a_withdrawal_from_the_web(site, app):
+    b = browser(site, 'tiwos')
+    page = b.post('/procedures/nieuw/opzegging', {'circumstances': 'Fusie.'})
+    assert page.status_code == 422 and 'id="understood-error"' in page.get_data(as_text=True)
+    done = b.post('/procedures/nieuw/opzegging', {'circumstances': 'Fusie.', 'understood': 'on'})
+    assert done.status_code == 302
+    assert next(p for p in app.parties() if p['code'] == 'tiwos')['status'] == 'withdrawing'
+    entry = [e for e in app.audit() if e['event'] == 'procedure_started'][-1]
+    assert (entry['person'], entry['acting_for']) == ('de heer R. Scherpenisse', 'tiwos')
+
+
+def test_a_deputy_acts_namens_the_party_in_the_delegated_period(site, app, consultation):
+    app.add_user('plaatsvervanger@zeist.example', 'een-lang-wachtwoord-2021', party='utrecht',
+                 name='mevrouw J. Jansen')
+    zeist = browser(site, 'zeist')
+    assert zeist.post('/delegeren', {'deputy': 'plaatsvervanger@zeist.example', 'starts_on': '2021-04-12',
+                                     'ends_on': '2021-04-30'}).status_code == 200
+    deputy = Browser(site.test_client())
+    deputy.post('/inloggen', {'email': 'plaatsvervanger@zeist.example', 'password': 'een-lang-wachtwoord-2021'})
+    task = task_id(app, 'zeist')
+    assert deputy.get(f'/taken/{task}').status_code == 200
+    done = deputy.post(f'/taken/{task}/bevestigen', {'decision': 'consent'}, token_from=f'/taken/{task}')
+    assert done.status_code == 302
+    answer = next(a for a in app.show(consultation)['answers'] if a['party'] == 'zeist')
+    assert answer['person'] == 'mevrouw J. Jansen'
+
+
+def test_the_procedure_page_shows_the_deadline_answers_timeline_and_diagram(site, app, consultation):
+    page = browser(site, 'secretaris').get(f'/procedures/{consultation}').get_data(as_text=True)
+    assert 'nog 42 dagen' in page and 'Wacht nog op' in page and 'request_registered' in page
+    svg = re.search(r'<svg[^>]*class="bpmn".*?</svg>', page, re.S).group(0)
+    assert 'class="shape active"' in svg and 'class="shape done"' in svg and '<title id="bpmn-title">' in svg
+
+
+def test_confidential_texts_stay_off_the_public_pages(site, app):
+    pid = app.start_wijziging(by='bzk', title='Budgetverschuiving', text='Geheime bedragen', confidential=True)['id']
+    open_consultation(app, pid)
+    for task in app.tasks():
+        if task['party']:
+            app.complete(task['id'], task['party'], {'decision': 'consent', 'statement': 'Akkoord geheim'})
+    public = browser(site).get('/openbaar').get_data(as_text=True)
+    assert 'Budgetverschuiving' in public and 'Geheime bedragen' not in public and 'Akkoord geheim' not in public
+    inside = browser(site, 'zeist').get('/deal').get_data(as_text=True)
+    assert 'Geheime bedragen' in inside
+
+
+def test_english_is_available(site):
+    page = browser(site).get('/openbaar?lang=en').get_data(as_text=True)
+    assert 'lang="en"' in page and 'Key terms' in page and 'Parties' in page
+
+
+def test_the_public_accession_form(site, app):
+    b = browser(site)
+    page = b.post('/toetreden', {'applicant': 'Gemeente Eindhoven', 'kind': 'gemeente', 'representative': 'R. Thijs',
+                                 'contribution': ''})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and 'id="contribution-error"' in html and 'id="endorses_goals-error"' in html
+    done = b.post('/toetreden', {'applicant': 'Gemeente Eindhoven', 'kind': 'gemeente', 'representative': 'R. Thijs',
+                                 'contribution': 'EUR 10.000 per jaar', 'endorses_goals': 'on'})
+    assert done.status_code == 200 and 'is ontvangen' in done.get_data(as_text=True)
+    assert app.procedures()[-1]['type'] == 'toetreding'
+
+
+def test_the_auditor_filters_and_exports(site, app, consultation):
+    b = browser(site, 'auditor')
+    page = b.get('/audit?event=request_registered').get_data(as_text=True)
+    assert 'OK:' in page and '1 vermeldingen' in page
+    csv_export = b.get('/audit/export.csv?procedure_type=wijziging').get_data(as_text=True)
+    assert csv_export.splitlines()[0].startswith('seq,at,person') and 'request_registered' in csv_export
+    assert b.get('/audit?since=gisteren').status_code == 400
