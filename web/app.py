@@ -28,10 +28,11 @@ def _secret_key():
 
 
 def select_locale():
+    """Dutch unless the person chose English with the link in the header (kept in the session)."""
     chosen = request.args.get('lang')
     if chosen in LANGUAGES:
         session['lang'] = chosen
-    return session.get('lang') or request.accept_languages.best_match(LANGUAGES) or 'nl'
+    return session.get('lang') or 'nl'
 
 
 def create_app(city_deal=None, config=None):

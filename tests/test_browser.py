@@ -1,0 +1,185 @@
+"""A real browser (Chromium, driven by Playwright) against the web app on loopback: the whole
+consultation by every party's representative, an objection, a withdrawal; screenshots of each page,
+and axe-core's WCAG 2.1 A/AA rules on every page type."""
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import ROOT
+from tests.web_support import PASSWORD, add_accounts, email_of, fast_hashing
+from web.app import create_app
+
+CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
+SHOTS = ROOT / 'test-artifacts' / 'screenshots'
+WCAG = {'runOnly': {'type': 'tag', 'values': ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}
+
+playwright_api = pytest.importorskip('playwright.sync_api')
+pytestmark = pytest.mark.skipif(not shutil.which('chromium') and not shutil.os.path.exists(CHROMIUM),
+                                reason='Chromium is not installed (make test installs it)')
+
+
+@pytest.fixture
+def server(app, monkeypatch):
+    fast_hashing(monkeypatch)
+    add_accounts(app)
+    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'browser-test')
+    http = make_server('127.0.0.1', 0, create_app(app), threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{http.server_port}'
+    http.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope='module')
+def chromium():
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+            '--disable-component-update', '--disable-sync'])
+        yield browser
+        browser.close()
+
+
+class Person:
+    def __init__(self, chromium, base, who):
+        self.context = chromium.new_context(locale='nl-NL', viewport={'width': 1280, 'height': 900})
+        self.page = self.context.new_page()
+        self.base = base
+        self.page.goto(f'{base}/inloggen')
+        self.page.fill('#email', email_of(who))
+        self.page.fill('#password', PASSWORD)
+        self.page.click('button[type=submit]')
+        assert self.page.url.endswith('/taken'), self.page.url
+
+    def goto(self, path):
+        self.page.goto(self.base + path)
+        return self.page
+
+    def close(self):
+        self.context.close()
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f'{name}.png'), full_page=True)
+
+
+def decide(person, decision, statement, screenshots=False):
+    page = person.goto('/taken')
+    page.click('text=Instemming of bezwaar geven')
+    if screenshots:
+        shot(page, 'taak')
+    page.check(f'#decision-{decision}')
+    page.fill('#statement', statement)
+    page.click('text=Verder naar bevestigen')
+    if screenshots:
+        shot(page, 'bevestigen')
+    page.click('text=Bevestigen en vastleggen')
+    assert '/ontvangstbewijs/' in page.url
+    if screenshots:
+        shot(page, 'ontvangstbewijs')
+    return page
+
+
+@pytest.mark.cli
+@pytest.mark.rule('Wijziging 3: amendment and consent statements become a bijlage')
+def test_every_party_consents_in_the_browser_and_the_appendix_is_public(server, app, chromium):
+    bzk = Person(chromium, server, 'bzk')
+    page = bzk.goto('/procedures/nieuw/wijziging')
+    shot(page, 'wijziging-voorstellen')
+    page.fill('#title', 'Werklijn 5: warmte in de wijk')
+    page.fill('#text', 'Aan Deel 1 wordt een vijfde werklijn toegevoegd.')
+    page.fill('#motivation', 'De proeftuinen vragen erom.')
+    page.click('text=Verzoek indienen')
+    assert '/procedures/1' in page.url
+    bzk.close()
+    leader = Person(chromium, server, 'projectleider')
+    page = leader.goto('/taken')
+    shot(page, 'mijn-taken')
+    page.click('text=Partijen informeren en om instemming vragen')
+    page.click('text=Verder naar bevestigen')
+    page.click('text=Bevestigen en vastleggen')
+    leader.close()
+    for index, party in enumerate(p['code'] for p in app.parties() if p['code'] != 'bzk'):
+        person = Person(chromium, server, party)
+        decide(person, 'consent', f'Namens {party}: akkoord.', screenshots=index == 0)
+        person.close()
+    assert app.show(1)['outcome'] == 'adopted'
+    visitor = chromium.new_page()
+    visitor.goto(f'{server}/openbaar')
+    assert visitor.locator('h3#bijlage-1').inner_text() == 'Bijlage 1: Wijziging: Werklijn 5: warmte in de wijk'
+    assert visitor.locator('.appendix tbody tr').count() == 17
+    shot(visitor, 'openbaar')
+    visitor.close()
+
+
+@pytest.mark.cli
+def test_an_objection_and_a_withdrawal_in_the_browser(server, app, chromium):
+    from tests.conftest import open_consultation, start_amendment
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    tilburg = Person(chromium, server, 'tilburg')
+    page = tilburg.goto('/taken')
+    page.click('text=Instemming of bezwaar geven')
+    page.check('#decision-objection')
+    page.click('text=Verder naar bevestigen')
+    assert page.is_visible('#statement-error')  # a statement is required for an objection
+    shot(page, 'bezwaar-zonder-toelichting')
+    page.fill('#statement', 'Past niet in onze begroting.')
+    page.click('text=Verder naar bevestigen')
+    page.click('text=Bevestigen en vastleggen')
+    page = tilburg.goto(f'/procedures/{pid}')
+    assert page.is_visible('text=Past niet in onze begroting.')
+    shot(page, 'procedure')
+    tilburg.close()
+    tiwos = Person(chromium, server, 'tiwos')
+    page = tiwos.goto('/procedures/nieuw/opzegging')
+    page.fill('#circumstances', 'Fusie van de corporatie.')
+    page.check('#understood')
+    shot(page, 'opzeggen')
+    page.click('text=Opzegging indienen')
+    assert next(p for p in app.parties() if p['code'] == 'tiwos')['status'] == 'withdrawing'
+    tiwos.close()
+
+
+PAGE_TYPES = {
+    'inloggen': (None, '/inloggen'), 'openbaar': (None, '/openbaar'), 'toetreden': (None, '/toetreden'),
+    'niet-gevonden': (None, '/bestaat-niet'), 'mijn-taken': ('zeist', '/taken'), 'taak': ('zeist', 'TASK'),
+    'procedures': ('zeist', '/procedures'), 'procedure': ('zeist', '/procedures/1'), 'deal': ('zeist', '/deal'),
+    'wijziging': ('zeist', '/procedures/nieuw/wijziging'), 'opzegging': ('zeist', '/procedures/nieuw/opzegging'),
+    'delegeren': ('zeist', '/delegeren'), 'jaarcyclus': ('projectleider', '/procedures/nieuw/jaarcyclus'),
+    'voortzetting': ('projectleider', '/procedures/nieuw/voortzetting'), 'audit': ('auditor', '/audit'),
+    'geen-toegang': ('zeist', '/audit'), 'openbaar-en': (None, '/openbaar?lang=en'),
+}
+
+
+@pytest.mark.cli
+def test_every_page_type_meets_wcag_21_aa(server, app, chromium):
+    from axe_playwright_python.sync_playwright import Axe
+    from tests.conftest import open_consultation, start_amendment
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    task = next(t['id'] for t in app.tasks(party='zeist'))
+    axe = Axe()
+    people, found = {}, {}
+    for name, (who, path) in PAGE_TYPES.items():
+        if who and who not in people:
+            people[who] = Person(chromium, server, who)
+        page = people[who].page if who else chromium.new_page()
+        page.goto(server + (f'/taken/{task}' if path == 'TASK' else path))
+        violations = axe.run(page, options=WCAG).response['violations']
+        found[name] = [(v['id'], [n['target'] for n in v['nodes']][:3]) for v in violations]
+        shot(page, f'a11y-{name}')
+        if name == 'taak':  # and the same form with its errors shown
+            page.check('#decision-objection')
+            page.click('text=Verder naar bevestigen')
+            violations = axe.run(page, options=WCAG).response['violations']
+            found['taak-met-fouten'] = [(v['id'], [n['target'] for n in v['nodes']][:3]) for v in violations]
+        if not who:
+            page.close()
+    for person in people.values():
+        person.close()
+    assert {name: v for name, v in found.items() if v} == {}
