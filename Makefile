@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test demo clean translations
+.PHONY: setup run test demo clean translations chromium
 
 MO := web/translations/en/LC_MESSAGES/messages.mo
 
@@ -23,11 +23,17 @@ translations: setup
 	$(BIN)/pybabel extract -F web/babel.cfg -k _l -o var/messages.pot .
 	$(BIN)/pybabel update -i var/messages.pot -d web/translations
 
-# Until the web app lands: the narrated demo, then the scheduler with a local mail sink (var/mail/).
+# The narrated demo, then the web app, the scheduler and a local mail sink (var/mail/) on its database.
 run: setup
 	scripts/run.sh
 
-test: setup
+# The browser tests drive Debian's Chromium; CI runs as root and installs it here.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium >/dev/null) || echo "warning: Chromium could not be installed: \
+		the browser tests will be skipped"
+
+test: setup chromium
 	$(BIN)/ruff check engine citydeal notifications web tests
 	$(BIN)/python -m pytest
 

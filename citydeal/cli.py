@@ -88,6 +88,8 @@ def _parser():
     p.add_argument('--json', action='store_true')
     p = users.add_parser('disable', help='disable an account')
     p.add_argument('email')
+    p = users.add_parser('demo', help='an account for every party and role (CODE@demo.example), for demos')
+    p.add_argument('--password-stdin', action='store_true', required=True, help='one password for all of them')
     p = command('serve', 'run the web app (development server; see README for gunicorn)', json_=False)
     p.add_argument('--host', default='127.0.0.1')
     p.add_argument('--port', type=int, default=5000)
@@ -275,6 +277,15 @@ def _users(args, app):
         rows = [{'email': a.email, 'name': a.name, 'party': a.party, 'role': a.role, 'active': a.is_active}
                 for a in app.users()]
         _print(args, rows, lambda r: _table(r, ['email', 'name', 'party', 'role', 'active']))
+    elif args.action == 'demo':
+        password = sys.stdin.readline().rstrip('\n')
+        existing = {a.email for a in app.users()}
+        wanted = [(f"{p['code']}@demo.example", p['code'], None) for p in app.parties()]
+        wanted += [(f'{role}@demo.example', None, role) for role in ('projectleider', 'secretaris', 'auditor', 'admin')]
+        for email, party, role in wanted:
+            if email not in existing:
+                app.add_user(email, password, party=party, role=role)
+        print(_table([{'login': email, 'for': party or role} for email, party, role in wanted], ['login', 'for']))
     else:
         app.disable_user(args.email)
         print(f'account {args.email} disabled')

@@ -1,24 +1,35 @@
 #!/usr/bin/env bash
-# `make run`: the deal loaded, the narrated demo, then the scheduler on the demo's database with a
-# local mail sink, its clock set just before the first reminders of the demo's second request.
+# `make run`: the deal loaded, the narrated demo, then everything running on the demo's database:
+# the web app on http://127.0.0.1:5000, the scheduler, and a local mail sink (var/mail/), with the
+# clock set just before the first reminders of the demo's second request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 SINK_PORT="${CITYDEAL_SINK_PORT:-8025}"
+WEB_PORT="${CITYDEAL_WEB_PORT:-5000}"
+DEMO_PASSWORD="energieke-wijken-demo"
 
 "$BIN/citydeal" init
 scripts/demo.sh
 
 export CITYDEAL_DATABASE_URL="sqlite:///$PWD/var/demo.db"
-export CITYDEAL_NOW="2021-05-18T08:59:50+02:00"
+export CITYDEAL_NOW="2021-05-18T08:59:30+02:00"
 export CITYDEAL_SMTP_HOST=127.0.0.1 CITYDEAL_SMTP_PORT="$SINK_PORT" CITYDEAL_SMTP_TLS=none
 export CITYDEAL_MAIL_FROM="secretariaat@energieke-wijken.example"
 
-"$BIN/citydeal" mail-sink --port "$SINK_PORT" --dir var/mail &
-SINK=$!
-trap 'kill $SINK 2>/dev/null || true' EXIT
+printf '\n\033[1m== Demo accounts, all with the password %s\033[0m\n' "$DEMO_PASSWORD"
+echo "$DEMO_PASSWORD" | "$BIN/citydeal" users demo --password-stdin
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+"$BIN/citydeal" mail-sink --port "$SINK_PORT" --dir var/mail & pids+=($!)
 sleep 1
-printf '\n\033[1m== The scheduler runs on the demo, its clock at %s.\033[0m\n' "$CITYDEAL_NOW"
-printf 'It sends the queued mail now and reminds Tiwos and Zayaz at 09:00, ten seconds from now.\n'
-printf 'Every message lands as a file in %s/var/mail/. Ctrl-C stops.\n\n' "$PWD"
-"$BIN/citydeal" scheduler
+"$BIN/citydeal" scheduler & pids+=($!)
+printf '\n\033[1m== Running, the clock at %s\033[0m\n' "$CITYDEAL_NOW"
+printf 'Web app:   http://127.0.0.1:%s  (log in as e.g. zeist@demo.example, projectleider@demo.example)\n' "$WEB_PORT"
+printf 'Mail:      every message lands as a file in %s/var/mail/\n' "$PWD"
+printf 'Scheduler: sends the queued mail now; reminds Tiwos and Zayaz at 09:00, thirty seconds from now.\n'
+printf 'Ctrl-C stops everything.\n\n'
+"$BIN/citydeal" serve --port "$WEB_PORT" & pids+=($!)
+wait -n "${pids[@]}"
