@@ -1,4 +1,5 @@
 """The one place that wires database, clock and engine; the CLI, web app, scheduler and tests call it."""
+from datetime import datetime, timezone
 from functools import partial
 
 from sqlalchemy import inspect
@@ -23,6 +24,11 @@ class CityDeal:
         self.clock = clock or SystemClock.from_environment()
         self.unit_of_work = partial(UnitOfWork, make_session_factory(self.engine), self.clock, Renderer())
         self._schema_checked = False
+
+    @staticmethod
+    def real_now():
+        """The real time, for what concerns processes rather than the deal: claims and leases."""
+        return datetime.now(timezone.utc)
 
     def close(self):
         self.engine.dispose()
@@ -142,11 +148,14 @@ class CityDeal:
         self._command_uow(lambda uow: lease.release(uow.session, holder, now))
 
     # --- the outbox, for a sender
-    def claim_outbox(self, limit):
-        return self._command_uow(lambda uow: outbox.claim(uow.session, uow.now, limit))
+    def claim_outbox(self, limit, token):
+        return self._command_uow(lambda uow: outbox.claim(uow.session, uow.now, self.real_now(), limit, token))
 
-    def record_delivery(self, message_id, error=None, permanent=False):
-        self._command_uow(lambda uow: outbox.record(uow.session, uow.now, message_id, error, permanent))
+    def record_delivery(self, message_id, token, error=None, permanent=False, tried=True):
+        self._command_uow(lambda uow: outbox.record(uow.session, uow.now, message_id, token, error, permanent, tried))
+
+    def requeue(self, message_ids=None):
+        return self._command_uow(lambda uow: outbox.requeue(uow.session, uow.now, message_ids))
 
     def outbox(self, status=None):
         return self._read(outbox.listing, status)

@@ -70,8 +70,10 @@ def _parser():
     command('appendices', 'the appendices (bijlagen)')
     command('tick', 'fire every timer due as of now')
     command('send', 'deliver the outbox once over SMTP (CITYDEAL_SMTP_*)')
-    p = command('outbox', 'the messages queued, sent and failed')
-    p.add_argument('--status', choices=('queued', 'sent', 'failed'))
+    p = command('outbox', 'the messages queued, sent, failed and withdrawn')
+    p.add_argument('--status', choices=('queued', 'sent', 'failed', 'withdrawn'))
+    p = command('requeue', 'put failed messages back in the queue (all, or the ids given)')
+    p.add_argument('ids', nargs='*', type=int)
     p = command('calendar', 'every upcoming deadline as iCalendar (e.g. > deadlines.ics)', json_=False)
     p.add_argument('--party', help='only the deadlines that concern this party')
     p = command('scheduler', 'run the scheduler: fire deadlines on time, send mail', json_=False)
@@ -190,6 +192,9 @@ def run(args, app):
         _print(args, [{k: m[k] for k in ('id', 'to', 'subject', 'status', 'attempts', 'last_error')}
                       for m in app.outbox(args.status)],
                lambda rows: _table(rows, ['id', 'to', 'status', 'attempts', 'subject', 'last_error']))
+    elif args.command == 'requeue':
+        count = app.requeue(args.ids or None)
+        _print(args, {'requeued': count}, f'{count} message(s) back in the queue')
     elif args.command == 'calendar':
         sys.stdout.write(app.calendar(args.party))
     elif args.command == 'scheduler':

@@ -199,14 +199,20 @@ class OutboxMessage(Base):
     ics: Mapped[str] = mapped_column(Text, nullable=True)
     #: a reminder or escalation is sent once per recipient and occasion, whoever fires it
     dedupe_key: Mapped[str] = mapped_column(String(200), nullable=True, unique=True)
-    #: queued, sent or failed (a permanent refusal of the address)
+    #: queued, sent, failed (the address itself was refused) or withdrawn (its occasion passed unsent)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default='queued')
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str] = mapped_column(Text, nullable=True)
     #: when the sender may try (again); indexed for the sender's query
     next_attempt_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False, index=True)
-    #: a sender that claimed the message holds it until then; after a crash another may take it
+    #: a sender that claimed the message holds it until then (real time); after a crash another may take it
     claimed_until_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    #: which claim holds it: a sender records a result only for its own claim
+    claimed_by: Mapped[str] = mapped_column(String(64), nullable=True)
+    #: the task a reminder is about: when the task closes, a reminder not yet sent is withdrawn
+    task_id: Mapped[str] = mapped_column(String(36), nullable=True, index=True)
+    #: after this moment the message is no longer worth sending (a reminder after its deadline)
+    expires_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
     sent_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
 
     def __repr__(self):
@@ -239,6 +245,9 @@ class SchedulerLease(Base):
 
 
 Index('ix_procedures_type_subject', Procedure.type, Procedure.subject_key)
+#: one living procedure per subject (one jaarcyclus a year, one voortzetting per end date), whoever starts it
+Index('uq_procedures_living_subject', Procedure.type, Procedure.subject_key, unique=True,
+      sqlite_where=Procedure.status != 'cancelled', postgresql_where=Procedure.status != 'cancelled')
 
 
 class User(Base):

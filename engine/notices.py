@@ -35,7 +35,8 @@ def everyone(session, now):
     return [p.code for p in consulted_parties(session, local_date(now))] + list(ROLES)
 
 
-def queue(session, now, procedure, event, recipients, *, dedupe_key=None, deadlines=(), **context):
+def queue(session, now, procedure, event, recipients, *, dedupe_key=None, deadlines=(), task_id=None, expires=None,
+          **context):
     """One outbox row per recipient with an address; returns the rows queued."""
     deal_definition = _deal_definition(session)
     renderer = session.info['renderer']
@@ -49,11 +50,11 @@ def queue(session, now, procedure, event, recipients, *, dedupe_key=None, deadli
             continue
         rendered = renderer.render(event, dict(
             context, deal=deal_definition, procedure=procedure, recipient=recipient, recipient_name=name,
-            deadlines=list(deadlines), now=now))
+            deadlines=list(deadlines), now=now, task_id=task_id))
         row = OutboxMessage(created_dt=now, procedure_id=procedure.id if procedure else None, event=event,
                             recipient=recipient, to_address=address, subject=rendered.subject,
                             body_text=rendered.text, body_html=rendered.html, ics=rendered.ics, dedupe_key=key,
-                            status='queued', attempts=0, next_attempt_dt=now)
+                            status='queued', attempts=0, next_attempt_dt=now, task_id=task_id, expires_dt=expires)
         session.add(row)
         queued.append(row)
     session.flush()

@@ -4,23 +4,24 @@ Parties get one before each consultation deadline at the offsets of the deal fil
 the deadline, never once they answered); the projectleider and secretaris get one when a task
 of theirs stays open too long.
 """
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import delete, select
 
-from engine import audit, effects, notices
-from engine.dates import local_date, start_of_day
+from engine import audit, effects, notices, outbox
+from engine.dates import AMSTERDAM, local_date
 from engine.models import OpenTask, Party, Procedure, Reminder
 
-#: the hour of day (Amsterdam) a reminder goes out
-MORNING = timedelta(hours=9)
+#: the time of day (Amsterdam) a reminder goes out
+MORNING = time(9, 0)
 
 
 def plan(session, deal_definition, procedure, row):
     settings = deal_definition.reminders
     if row.party_code and row.due_dt:
         for days in settings.before_deadline_days:
-            due = start_of_day(local_date(row.due_dt) - timedelta(days=days)) + MORNING
+            due = datetime.combine(local_date(row.due_dt) - timedelta(days=days), MORNING, AMSTERDAM)
+            due = due.astimezone(timezone.utc)
             if row.opened_dt < due < row.due_dt:
                 session.add(Reminder(procedure_id=procedure.id, task_id=row.id, kind='before_deadline',
                                      recipient=row.party_code, due_dt=due, deadline_dt=row.due_dt,
@@ -33,8 +34,10 @@ def plan(session, deal_definition, procedure, row):
 
 
 def drop(session, task_ids):
+    """The tasks closed: their planned reminders go, and so do reminders queued but not yet sent."""
     if task_ids:
         session.execute(delete(Reminder).where(Reminder.task_id.in_(list(task_ids))))
+        outbox.withdraw_for_tasks(session, task_ids)
 
 
 def fire(session, now, reminder_id, actor):
@@ -46,12 +49,17 @@ def fire(session, now, reminder_id, actor):
     session.delete(reminder)
     if row is None or (reminder.deadline_dt is not None and now > reminder.deadline_dt):
         return None
+    later = session.scalars(select(Reminder.id).where(Reminder.task_id == reminder.task_id, Reminder.due_dt <= now,
+                                                      Reminder.due_dt > reminder.due_dt)).first()
+    if later is not None:
+        # Catching up: a later reminder for the same task is due too; one message is enough.
+        return None
     procedure = session.get(Procedure, reminder.procedure_id)
     if reminder.kind == 'before_deadline':
         party_name = session.scalars(select(Party.name).where(Party.code == row.party_code)).one()
         sent = notices.queue(session, now, procedure, 'reminder', [row.party_code], dedupe_key=reminder.dedupe_key,
                              title=effects.title(procedure), party_name=party_name, due=row.due_dt, task_id=row.id,
-                             deadlines=[effects.consultation_deadline(procedure)])
+                             expires=row.due_dt, deadlines=[effects.consultation_deadline(procedure)])
     else:
         sent = notices.queue(session, now, procedure, 'overdue', [row.role], dedupe_key=reminder.dedupe_key,
                              title=effects.title(procedure), label=row.label, opened=row.opened_dt, task_id=row.id)

@@ -1,8 +1,8 @@
 """Delivering the outbox over SMTP, configured by CITYDEAL_SMTP_* variables."""
 import os
 import smtplib
-import socket
 import ssl
+import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -10,7 +10,8 @@ from email.utils import format_datetime
 from engine.errors import CommandRefused, Problem
 
 TLS_MODES = ('none', 'starttls', 'tls')
-BATCH = 50
+#: small, so that a slow server cannot keep a batch past its claim (outbox.HOLD)
+BATCH = 10
 
 
 @dataclass(frozen=True)
@@ -69,42 +70,51 @@ def _connect(settings):
 
 
 def _permanent(error):
-    """Only a 5xx refusal of the recipient itself is final; anything else is worth another try."""
+    """Only a refusal of the address itself (5.1.x: no such mailbox, bad domain, bad syntax) is final.
+
+    Anything else, a relay refusal included (5.7.1: our own settings), is worth another try.
+    """
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in error.recipients.values())
+        return all(code >= 500 and _enhanced(text).startswith('5.1.') for code, text in error.recipients.values())
     return False
 
 
+def _enhanced(text):
+    words = (text.decode('utf-8', 'replace') if isinstance(text, bytes) else str(text)).split()
+    return words[0] if words else ''
+
+
 def deliver(app, settings):
-    """Send what is due, one batch after another; returns (sent, not sent)."""
+    """Send what is due, a few at a time under a claim of our own; returns (sent, not sent)."""
     sent = unsent = 0
     domain = settings.mail_from.rpartition('@')[2] or 'localhost'
+    token = uuid.uuid4().hex
     while True:
-        batch = app.claim_outbox(BATCH)
+        batch = app.claim_outbox(BATCH, token)
         if not batch:
             return sent, unsent
         try:
             client = _connect(settings)
-        except (OSError, smtplib.SMTPException, socket.timeout) as error:
+        except (OSError, smtplib.SMTPException, UnicodeError) as error:
             for message in batch:
-                app.record_delivery(message.id, f'cannot reach {settings.host}:{settings.port}: {error}')
+                app.record_delivery(message.id, token, f'cannot reach {settings.host}:{settings.port}: {error}')
             return sent, unsent + len(batch)
         try:
-            for message in batch:
+            for index, message in enumerate(batch):
                 try:
                     client.send_message(build(message, settings.mail_from, domain))
-                except (OSError, smtplib.SMTPException) as error:
-                    app.record_delivery(message.id, f'{type(error).__name__}: {error}', permanent=_permanent(error))
+                except (OSError, smtplib.SMTPException, UnicodeError) as error:
+                    app.record_delivery(message.id, token, f'{type(error).__name__}: {error}',
+                                        permanent=_permanent(error))
                     unsent += 1
                     # SMTPException is an OSError too: only a socket error or a disconnect ends the batch.
                     if isinstance(error, smtplib.SMTPServerDisconnected) or not isinstance(error, smtplib.SMTPException):
-                        # The connection is gone: the rest of the batch waits for the next round.
-                        for rest in batch[batch.index(message) + 1:]:
-                            app.record_delivery(rest.id, f'not tried: connection lost ({error})')
-                            unsent += 1
-                        return sent, unsent
+                        # The connection is gone: the rest were not tried and wait, uncharged, for the next round.
+                        for rest in batch[index + 1:]:
+                            app.record_delivery(rest.id, token, tried=False)
+                        return sent, unsent + len(batch) - index - 1
                 else:
-                    app.record_delivery(message.id)
+                    app.record_delivery(message.id, token)
                     sent += 1
         finally:
             try:

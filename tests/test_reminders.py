@@ -114,11 +114,30 @@ def test_an_extended_deadline_gets_reminders_of_its_own(app, clock, consultation
     app.tick()
     decide = one_task(app, role='projectleider', name='verlengen_of_afsluiten')
     app.complete(decide['id'], 'projectleider', {'choice': 'extend', 'new_deadline': '2021-06-30', 'reason': 'Reces'})
-    clock.set(at(2021, 6, 28, 9, 1))
-    app.tick()
+    for day in (16, 28):  # 14 and 2 days before the new deadline
+        clock.set(at(2021, 6, day, 9, 1))
+        app.tick()
     sent = outbox(app, 'reminder')
-    assert [r[0] for r in sent] == ['zayaz', 'zayaz']  # 14 and 2 days before the new deadline
+    assert [r[0] for r in sent] == ['zayaz', 'zayaz']
     assert all('30 juni 2021' in r[1] for r in sent)
+
+
+def test_catching_up_sends_only_the_latest_reminder_of_a_task(app, clock, consultation):
+    consent_all(app, consultation, except_=('zayaz',))
+    clock.set(at(2021, 5, 22, 9, 1))  # both the 14-day and the 2-day reminder fell due unseen
+    app.tick()
+    [reminder] = outbox(app, 'reminder')
+    assert reminder[0] == 'zayaz'
+
+
+def test_reminders_go_out_at_nine_in_amsterdam_across_the_clock_change(app, clock):
+    clock.set(at(2021, 10, 3, 10, 0))  # deadline 14 November: 14 days before is 31 October, the change itself
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    with app.unit_of_work() as uow:
+        dues = {r.due_dt.astimezone(AMSTERDAM).isoformat()
+                for r in uow.session.scalars(select(Reminder).where(Reminder.kind == 'before_deadline'))}
+    assert dues == {'2021-10-31T09:00:00+01:00', '2021-11-12T09:00:00+01:00'}
 
 
 def test_an_open_task_of_the_projectleider_is_reminded_after_a_week(app, clock):

@@ -1,6 +1,8 @@
 """The outbox delivered to a real SMTP server on loopback: right content, nothing lost, nothing twice."""
 
 import pytest
+from datetime import timedelta
+
 from icalendar import Calendar
 
 from notifications.smtp import SmtpSettings, deliver
@@ -74,12 +76,41 @@ def test_a_refused_address_fails_visibly_and_a_busy_one_is_tried_again(app, serv
     assert deliver(app, settings(server.port)) == (2, 0)
 
 
-def test_a_sender_that_died_holding_messages_does_not_lose_them(app, server, clock):
+def test_a_sender_that_died_holding_messages_does_not_lose_them(app, server, monkeypatch):
     start_amendment(app)
-    claimed = app.claim_outbox(10)
-    assert len(claimed) == 3 and app.claim_outbox(10) == []  # held by the first sender
-    clock.advance(minutes=3)  # ... which died before recording anything
+    claimed = app.claim_outbox(10, 'first')
+    assert len(claimed) == 3 and app.claim_outbox(10, 'second') == []  # held by the first sender
+    later = app.real_now() + timedelta(minutes=11)  # ... which died before recording anything
+    monkeypatch.setattr(app, 'real_now', lambda: later)
     assert deliver(app, settings(server.port)) == (3, 0)
+    app.record_delivery(claimed[0].id, 'first', 'a late error from the dead sender')
+    assert app.outbox()[0]['status'] == 'sent'  # its claim was lost: its word no longer counts
+
+
+def test_a_relay_refusal_is_retried_and_failed_messages_can_be_requeued(app, server, clock):
+    server.handler.refuse['secretaris@energieke-wijken.example'] = '554 5.7.1 Relay access denied'
+    server.handler.refuse['projectleider@energieke-wijken.example'] = '550 5.1.1 no such mailbox'
+    start_amendment(app)
+    deliver(app, settings(server.port))
+    statuses = {(m['recipient'], m['event']): m['status'] for m in app.outbox()}
+    assert statuses[('secretaris', 'request_registered')] == 'queued'
+    assert statuses[('projectleider', 'request_registered')] == 'failed'
+    server.handler.refuse.clear()
+    assert app.requeue() == 2
+    clock.advance(minutes=1)
+    assert deliver(app, settings(server.port)) == (3, 0)
+
+
+def test_a_reminder_not_yet_sent_is_withdrawn_when_the_party_answers(app, clock):
+    from tests.conftest import answer, open_consultation
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    clock.advance(days=28, hours=1)  # 10 May, 11:00: the first reminders are due; mail is down
+    app.tick()
+    assert 'tiwos' in [m['recipient'] for m in app.outbox('queued') if m['event'] == 'reminder']
+    answer(app, 'tiwos')
+    withdrawn = [m for m in app.outbox('withdrawn') if m['recipient'] == 'tiwos']
+    assert [m['event'] for m in withdrawn] == ['reminder']
 
 
 def test_smtp_settings_are_read_and_checked():
