@@ -90,12 +90,12 @@ class CityDeal:
     def check_task_values(self, task_id, acting_for, values, person=None):
         return self._read_uow(lambda uow: completing.check_values(uow, task_id, acting_for, values, person))
 
-    def tick(self, on_fired=None):
+    def tick(self, on_fired=None, skip=frozenset()):
         self._require_schema()
-        return timers.tick(self.unit_of_work, on_fired)
+        return timers.tick(self.unit_of_work, on_fired, skip)
 
-    def next_due(self):
-        return self._read_uow(timers.next_due)
+    def next_due(self, skip=frozenset()):
+        return self._read_uow(lambda uow: timers.next_due(uow, skip))
 
     # --- accounts
     def add_user(self, email, password, party=None, role=None, name=None, actor=INSTALLER):

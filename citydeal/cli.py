@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from engine.errors import CommandRefused, Conflict
+from engine.timers import TickFailed
 from notifications.smtp import SmtpSettings, deliver
 
 DEFAULT_DEAL = Path(__file__).resolve().parent.parent / 'deals' / 'energieke-wijken.toml'
@@ -226,12 +227,12 @@ def _tick(args, app):
             print(f'fired: {item}', flush=True)
     try:
         app.tick(report)
-    except CommandRefused as refused:
-        # Items fired before the failure are committed: say so rather than "nothing changed".
-        for problem in refused.problems:
-            print(f'error: {problem}', file=sys.stderr)
-        print(f'{len(fired)} item(s) fired and were saved before this error', file=sys.stderr)
-        return 2
+    except TickFailed as failed:
+        # The other items fired and are saved: say so rather than "nothing changed".
+        for (when, what, ref), error in failed.failures:
+            print(f'error: {what} {ref} due {when}: {error}', file=sys.stderr)
+        print(f'{len(fired)} other item(s) fired and were saved', file=sys.stderr)
+        return 2 if all(isinstance(e, CommandRefused) for _, e in failed.failures) else 1
     if args.json:
         print(json.dumps([{'due': str(f.due), 'what': f.what, 'procedure_id': f.procedure_id} for f in fired]))
     elif not fired:

@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import threading
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -16,10 +17,11 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.dates import shown
+from engine.timers import TickFailed
 from notifications import smtp
 
 log = logging.getLogger('citydeal.scheduler')
-RETRY_AFTER_FAILURE = timedelta(seconds=5)
+RETRY_AFTER_FAILURE = timedelta(seconds=30)
 
 
 def real_now():
@@ -31,9 +33,13 @@ class Scheduler:
         self.app = app
         self.smtp_settings = smtp_settings
         self.lease_ttl = timedelta(seconds=lease_seconds)
-        self.holder = holder or f'{socket.gethostname()}:{os.getpid()}'
+        # The random part keeps two containers that share a host name and a pid apart.
+        self.holder = holder or f'{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}'
         self.is_leader = False
         self._armed = None
+        self._firing = False
+        #: (what, ref) -> when to try a failed item again
+        self._failing = {}
         self._lock = threading.Lock()
         # A late job must run, however late (APScheduler drops jobs more than 1 s late by default).
         self._scheduler = BackgroundScheduler(timezone=timezone.utc, job_defaults={
@@ -58,15 +64,19 @@ class Scheduler:
         if leader != self.is_leader:
             log.info('%s the lease', 'took' if leader else 'lost')
             self.is_leader = leader
-        if leader:
-            self._arm(self.app.next_due())
-        else:
+        if not leader:
             self._disarm()
+        elif not self._firing:
+            self._arm(self.app.next_due(self._skip()))
+
+    def _skip(self):
+        """Items that failed recently: passed over until their retry, so that they hold up nothing."""
+        now = real_now()
+        self._failing = {key: retry for key, retry in self._failing.items() if retry > now}
+        return frozenset(self._failing)
 
     def _arm(self, due):
         with self._lock:
-            if self._armed == 'retry' and self._scheduler.get_job('fire'):
-                return
             if due == self._armed and self._scheduler.get_job('fire'):
                 return
             self._disarm_locked()
@@ -74,7 +84,8 @@ class Scheduler:
             if due is None:
                 return
             run_at = max(self.app.clock.real(due), real_now())
-            self._scheduler.add_job(self._fire, DateTrigger(run_date=run_at, timezone=timezone.utc), id='fire')
+            self._scheduler.add_job(self._fire, DateTrigger(run_date=run_at, timezone=timezone.utc), id='fire',
+                                    replace_existing=True)
             log.debug('armed for %s', shown(due))
 
     def _disarm(self):
@@ -91,19 +102,19 @@ class Scheduler:
             self._armed = None
         if not self.is_leader:
             return
+        self._firing = True
         try:
-            self.app.tick(lambda item: log.info('fired: %s', item))
-        except Exception:
-            # Logged in full; the item stays due, so wait a little before the next try
-            # instead of spinning on it.
-            log.exception('firing failed; trying again in %s s', RETRY_AFTER_FAILURE.total_seconds())
-            with self._lock:
-                self._armed = 'retry'
-                self._scheduler.add_job(self._fire, DateTrigger(run_date=real_now() + RETRY_AFTER_FAILURE,
-                                                                timezone=timezone.utc), id='fire')
-            return
+            self.app.tick(lambda item: log.info('fired: %s', item), self._skip())
+        except TickFailed as failed:
+            retry = real_now() + RETRY_AFTER_FAILURE
+            for (when, what, ref), error in failed.failures:
+                self._failing[(what, ref)] = retry
+                log.error('%s %s due %s failed; next try at %s', what, ref, shown(when), retry.isoformat(),
+                          exc_info=error)
+        finally:
+            self._firing = False
         # Re-arm for what comes next at once, and send what the firing queued.
-        self._arm(self.app.next_due())
+        self._arm(self.app.next_due(self._skip()))
         self._scheduler.modify_job('send', next_run_time=real_now())
 
     def _send(self):

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from engine import audit, notices
+from engine import audit, notices, register
 from engine.dates import local_date, shown
 from engine.models import Answer, Appendix, ContributionOwed, Party
 
@@ -103,7 +103,8 @@ def deadline_escalated(step, data):
     missing = [code for code in data.get('consulted_all', []) if code not in answered
                and _party_status(step, code) in ('active', 'withdrawing')]
     _audit(step, 'deadline_passed', {'deadline': shown(step.procedure.deadline_dt), 'missing': missing})
-    _tell(step, 'escalation', ['projectleider'], deadline=step.procedure.deadline_dt, missing=missing,
+    names = [_party_name(step, code) for code in missing]
+    _tell(step, 'escalation', ['projectleider'], deadline=step.procedure.deadline_dt, missing=names,
           dedupe_key=f'escalation:{step.procedure.id}:{step.procedure.deadline_dt.isoformat()}')
 
 
@@ -144,7 +145,12 @@ def amendment_adopted(step, data):
         _audit(step, 'term_changed', {'old_end': str(old), 'new_end': str(step.deal.end_date),
                                       'appendix': appendix.number})
     _tell_everyone(step, 'amendment_adopted', appendix_number=appendix.number,
-                   new_end_date=request.get('new_end_date'))
+                   new_end_date=request.get('new_end_date'),
+                   deadlines=[term_end(step.deal)] if request.get('new_end_date') else [])
+
+
+def term_end(deal):
+    return notices.Deadline('deal-term_end', 'Einde looptijd City Deal', register.term_end_instant(deal))
 
 
 @effect
@@ -166,7 +172,7 @@ def _without_consent(step, event, **context):
 def accession_returned(step, data):
     reason = data.get('criteria_reason', '')
     _audit(step, 'accession_returned', {'reason': reason})
-    _tell(step, 'accession_returned', list(notices.ROLES) + ['applicant'],
+    _tell(step, 'accession_returned', notices.everyone(step.session, step.now) + ['applicant'],
           applicant=step.procedure.request['applicant'], reason=reason)
 
 
@@ -243,15 +249,18 @@ def withdraw(step, party, left_on):
 @effect
 def annual_cycle_adopted(step, data):
     _audit(step, 'annual_cycle_adopted', {'year': step.procedure.request['year']})
+    _tell_everyone(step, 'annual_cycle_adopted', year=step.procedure.request['year'],
+                   next_steps=data.get('next_steps', ''))
 
 
 @effect
 def continuation_agreed(step, data):
     _audit(step, 'continuation_agreed', {'new_end_date': data['new_end_date']})
+    _tell_everyone(step, 'continuation_agreed', new_end_date=data['new_end_date'])
     step.start_procedure(step, data['new_end_date'])
 
 
 @effect
 def continuation_declined(step, data):
     _audit(step, 'continuation_declined', {'ends_on': str(step.deal.end_date), 'note': data.get('note', '')})
-    _tell_everyone(step, 'continuation_declined', end_date=step.deal.end_date)
+    _tell_everyone(step, 'continuation_declined', end_date=step.deal.end_date, deadlines=[term_end(step.deal)])

@@ -91,7 +91,8 @@ def _announce(session, procedure, row, now):
                       deadlines=[effects.consultation_deadline(procedure)])
     else:
         notices.queue(session, now, procedure, 'task_opened', [row.role], title=title, label=row.label,
-                      due=row.due_dt, task_id=row.id)
+                      due=row.due_dt, task_id=row.id,
+                      deadlines=[effects.consultation_deadline(procedure)] if row.due_dt else [])
 
 
 def _summary(procedure):

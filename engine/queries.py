@@ -109,10 +109,13 @@ def calendar_items(uow, party=None):
         items.append(effects.notice_effective(p) if p.type == 'opzegging' else effects.consultation_deadline(p))
     labels = {'term_end': 'Einde looptijd City Deal', 'continuation_start': 'Uiterlijke start overleg over voortzetting',
               'annual_cycle_start': 'Start jaarcyclus'}
-    for when, what, year in timers.deal_dates(uow, deal):
-        if when > uow.now:
-            items.append(Deadline(f'deal-{what}-{year or deal.end_date}', labels[what] + (f' {year}' if year else ''),
-                                  when))
+    for when, what, _ in timers.deal_dates(uow, deal):
+        if when > uow.now and what != 'annual_cycle_start':
+            items.append(Deadline(f'deal-{what}', labels[what], when))
+    for year, day in timers.annual_cycles_to_come(uow.session, deal):
+        when = start_of_day(day)
+        if uow.now < when < register.term_end_instant(deal):
+            items.append(Deadline(f'deal-annual_cycle_start-{year}', f"{labels['annual_cycle_start']} {year}", when))
     return sorted(items, key=lambda d: d.at)
 
 

@@ -31,6 +31,11 @@ def plan(session, deal_definition, procedure, row):
         session.add(Reminder(procedure_id=procedure.id, task_id=row.id, kind='overdue', recipient=row.role,
                              due_dt=row.opened_dt + timedelta(days=settings.role_task_overdue_days),
                              dedupe_key=f'overdue:{row.id}'))
+        if row.due_dt is not None:
+            # A task bound to the consultation deadline (opening it, checking an accession) is also
+            # reminded of at that deadline: nobody else can move the procedure on.
+            session.add(Reminder(procedure_id=procedure.id, task_id=row.id, kind='overdue', recipient=row.role,
+                                 due_dt=row.due_dt, dedupe_key=f'overdue-at-deadline:{row.id}'))
 
 
 def drop(session, task_ids):
@@ -62,7 +67,8 @@ def fire(session, now, reminder_id, actor):
                              expires=row.due_dt, deadlines=[effects.consultation_deadline(procedure)])
     else:
         sent = notices.queue(session, now, procedure, 'overdue', [row.role], dedupe_key=reminder.dedupe_key,
-                             title=effects.title(procedure), label=row.label, opened=row.opened_dt, task_id=row.id)
+                             title=effects.title(procedure), label=row.label, opened=row.opened_dt, task_id=row.id,
+                             due=row.due_dt, deadlines=[effects.consultation_deadline(procedure)] if row.due_dt else [])
     if sent:
         audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, procedure_id=procedure.id,
                      event='reminder_sent', data={'kind': reminder.kind, 'to': reminder.recipient,

@@ -48,20 +48,35 @@ def deal_dates(uow, deal):
     return [item for item in items if item[1] == 'term_end' or item[0] < term_end]
 
 
-def _next_annual_cycle(session, deal):
-    """(year, start day) of the first year in the term whose cycle has not started yet."""
+def annual_cycles_to_come(session, deal):
+    """(year, start day) of every year in the term whose cycle has not started yet."""
     month_day = register.definition(deal).terms.annual_cycle_start
     if month_day is None:
-        return None
+        return []
     month, day = month_day
+    result = []
     for year in range(deal.start_date.year, deal.end_date.year + 1):
         start = max(date(year, month, min(day, calendar.monthrange(year, month)[1])), deal.start_date)
         if start < deal.end_date and not starting.existing_procedure(session, 'jaarcyclus', f'year:{year}'):
-            return year, start
-    return None
+            result.append((year, start))
+    return result
 
 
-def due_now(uow):
+def _next_annual_cycle(session, deal):
+    cycles = annual_cycles_to_come(session, deal)
+    return cycles[0] if cycles else None
+
+
+class TickFailed(Exception):
+    """Some due items could not fire; the others did. Each failure is kept with its error."""
+
+    def __init__(self, failures):
+        self.failures = failures
+        super().__init__('; '.join(f'{what} {ref}: {type(error).__name__}: {error}'
+                                   for (_, what, ref), error in failures))
+
+
+def due_now(uow, skip=frozenset()):
     deal = uow.deal()
     due = [(when, 'timer', pid) for pid, when in uow.session.execute(
         select(Procedure.id, Procedure.next_timer_dt).where(Procedure.status == 'running',
@@ -69,41 +84,58 @@ def due_now(uow):
     due += [(when, 'reminder', rid) for rid, when in uow.session.execute(
         select(Reminder.id, Reminder.due_dt).where(Reminder.due_dt <= uow.now))]
     due += [item for item in deal_dates(uow, deal) if item[0] <= uow.now]
-    return sorted(due, key=lambda d: d[0])
+    return sorted((item for item in due if (item[1], item[2]) not in skip), key=lambda d: d[0])
 
 
-def next_due(uow):
-    """The earliest moment anything falls due, past or future, or None."""
+def next_due(uow, skip=frozenset()):
+    """The earliest moment anything falls due, past or future, or None; ``skip`` lists (what, ref) items
+    that failed and wait for another try, so that they do not hide what comes after them."""
     deal = uow.deal()
+    timers_ = select(Procedure.id, Procedure.next_timer_dt).where(Procedure.status == 'running',
+                                                                 Procedure.next_timer_dt.is_not(None))
+    reminders_ = select(Reminder.id, Reminder.due_dt)
+    skipped = {kind: [ref for what, ref in skip if what == kind] for kind in ('timer', 'reminder')}
+    if skipped['timer']:
+        timers_ = timers_.where(Procedure.id.not_in(skipped['timer']))
+    if skipped['reminder']:
+        reminders_ = reminders_.where(Reminder.id.not_in(skipped['reminder']))
     candidates = [
-        uow.session.scalar(select(func.min(Procedure.next_timer_dt)).where(Procedure.status == 'running')),
-        uow.session.scalar(select(func.min(Reminder.due_dt))),
-    ] + [item[0] for item in deal_dates(uow, deal)]
+        uow.session.scalar(select(func.min(timers_.subquery().c.next_timer_dt))),
+        uow.session.scalar(select(func.min(reminders_.subquery().c.due_dt))),
+    ] + [item[0] for item in deal_dates(uow, deal) if (item[1], item[2]) not in skip]
     candidates = [c for c in candidates if c is not None]
     return min(candidates) if candidates else None
 
 
-def tick(unit_of_work, on_fired=None):
-    """Fire each due item in its own transaction; return what fired.
+def tick(unit_of_work, on_fired=None, skip=frozenset()):
+    """Fire each due item in its own transaction, in due order; return what fired.
 
-    ``on_fired`` hears of each item once it is committed, so that a caller can report progress
-    even when a later item fails.
+    ``on_fired`` hears of each item once it is committed. An item that fails is rolled back and
+    passed over, so that it does not hold up the others; the failures are raised together at the
+    end (TickFailed), each with its error.
     """
-    fired, seen = [], set()
+    fired, seen, failures = [], set(), []
     while True:
         with unit_of_work() as uow:
-            due = due_now(uow)
+            due = due_now(uow, skip | {(f[0][1], f[0][2]) for f in failures})
             if not due:
-                return fired
+                break
             when, what, ref = due[0]
             if due[0] in seen:
                 raise RuntimeError(f'{what} due {shown(when)} is still due after it fired ({ref})')
             seen.add(due[0])
-            procedure_id = _FIRE[what](uow, ref)
-            uow.commit()
-            fired.append(Fired(when, what, procedure_id))
-            if on_fired:
-                on_fired(fired[-1])
+            try:
+                procedure_id = _FIRE[what](uow, ref)
+                uow.commit()
+            except Exception as error:  # noqa: BLE001 - kept and raised below, with the others
+                failures.append((due[0], error))
+                continue
+        fired.append(Fired(when, what, procedure_id))
+        if on_fired:
+            on_fired(fired[-1])
+    if failures:
+        raise TickFailed(failures)
+    return fired
 
 
 def _fire_timers(uow, procedure_id):

@@ -7,7 +7,7 @@ table in the HTML version.
 from datetime import datetime, timezone
 from pathlib import Path
 
-from icalendar import Calendar, Event, Timezone
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from engine.dates import AMSTERDAM
@@ -116,4 +116,8 @@ def calendar_event(deal, deadline, now):
     # A later deadline for the same UID must win: minutes since 1970 only grow with it.
     event.add('sequence', int(deadline.at.timestamp() // 60))
     event.add('description', f'{deadline.summary} ({dutch_date(deadline.at)}). {deal.citeertitel}.')
+    # RFC 5546 wants an organizer on a published event: the secretariat keeps the deal's dates.
+    organizer = vCalAddress(f"mailto:{deal.roles['secretaris'].email}")
+    organizer.params['cn'] = vText(deal.roles['secretaris'].name)
+    event.add('organizer', organizer)
     return event

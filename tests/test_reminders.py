@@ -55,7 +55,7 @@ def test_no_reminder_after_the_deadline_even_when_the_scheduler_was_down(app, cl
     assert escalation[0] == 'projectleider'
     with app.engine.connect() as connection:
         body = connection.execute(text("SELECT body_text FROM outbox WHERE event = 'escalation'")).scalar()
-    assert 'Nog geen antwoord van: tiwos' in body
+    assert 'Nog geen antwoord van: Tiwos' in body
 
 
 def test_an_answer_between_planning_and_sending_cancels_the_reminder(app, clock, consultation):
@@ -179,3 +179,36 @@ def test_a_missed_accession_deadline_is_escalated_too(app, clock):
     app.tick()
     [escalation] = outbox(app, 'escalation')
     assert escalation[1].startswith('Termijn verstreken zonder alle antwoorden')
+
+
+def test_an_item_that_fails_to_fire_holds_up_nothing_else(app, clock, monkeypatch):
+    from engine import timers
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    app.start_opzegging(by='zeist', circumstances='Herindeling.')  # takes effect 12 July
+    real = reminders_module.fire
+
+    def broken(session, now, reminder_id, actor):
+        raise RuntimeError('template broken')
+    monkeypatch.setattr(reminders_module, 'fire', broken)
+    clock.set(at(2021, 8, 1, 9, 0))
+    with pytest.raises(timers.TickFailed) as failed:
+        app.tick()
+    assert {what for (_, what, _), _ in failed.value.failures} == {'reminder'}
+    zeist = next(p for p in app.parties() if p['code'] == 'zeist')
+    assert zeist['status'] == 'withdrawn'  # the notice took effect although reminders before it failed
+    monkeypatch.setattr(reminders_module, 'fire', real)
+    app.tick()
+
+
+def test_an_unopened_consultation_reminds_the_projectleider_at_its_deadline(app, clock):
+    start_amendment(app)
+    clock.set(at(2021, 4, 19, 10, 1))
+    app.tick()
+    clock.set(at(2021, 5, 25, 0, 1))
+    app.tick()
+    with app.engine.connect() as connection:
+        rows = connection.execute(text("SELECT dedupe_key FROM outbox WHERE event = 'overdue' AND procedure_id = 1")
+                                  ).scalars().all()
+    assert len(rows) == 2  # a week after it opened, and at the consultation deadline
+    assert any(key.startswith('overdue-at-deadline:') for key in rows)

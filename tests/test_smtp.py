@@ -37,7 +37,10 @@ def test_messages_arrive_with_recipient_subject_body_and_calendar(app, server):
     [attachment] = [part for part in zeist.iter_attachments() if part.get_content_type() == 'text/calendar']
     event = Calendar.from_ical(attachment.get_content()).walk('VEVENT')[0]
     assert event.decoded('dtstart').isoformat() == '2021-05-24T23:59:59+02:00'
-    assert {m['status'] for m in app.outbox()} == {'sent'}
+    statuses = {(m['event'], m['recipient']): m['status'] for m in app.outbox()}
+    assert set(statuses.values()) == {'sent', 'withdrawn'}
+    # the projectleider had already opened the consultation when the mail about that task went out
+    assert statuses[('task_opened', 'projectleider')] == 'withdrawn'
     assert deliver(app, settings(server.port)) == (0, 0)
 
 
@@ -109,8 +112,8 @@ def test_a_reminder_not_yet_sent_is_withdrawn_when_the_party_answers(app, clock)
     app.tick()
     assert 'tiwos' in [m['recipient'] for m in app.outbox('queued') if m['event'] == 'reminder']
     answer(app, 'tiwos')
-    withdrawn = [m for m in app.outbox('withdrawn') if m['recipient'] == 'tiwos']
-    assert [m['event'] for m in withdrawn] == ['reminder']
+    withdrawn = [m['event'] for m in app.outbox('withdrawn') if m['recipient'] == 'tiwos']
+    assert 'reminder' in withdrawn
 
 
 def test_smtp_settings_are_read_and_checked():
