@@ -117,8 +117,11 @@ def authenticate(session, now, email, password, remote_addr):
     """
     email = (email or '').strip().lower()[:254]
     since = now - WINDOW
+    # Counted per account *and* address: guessing from one place slows that place down, but does
+    # not lock the representative out from their own desk before a deadline.
     failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.email == email, LoginAttempt.at_dt >= since, LoginAttempt.succeeded.is_(False)))
+        LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr, LoginAttempt.at_dt >= since,
+        LoginAttempt.succeeded.is_(False)))
     from_address = session.scalar(select(func.count()).select_from(LoginAttempt).where(
         LoginAttempt.remote_addr == remote_addr, LoginAttempt.at_dt >= since, LoginAttempt.succeeded.is_(False)))
     if failures >= MAX_FAILURES_PER_ACCOUNT or from_address >= MAX_FAILURES_PER_ADDRESS:

@@ -179,10 +179,11 @@ def accession_returned(step, data):
 @effect
 def party_admitted(step, data):
     request = step.procedure.request
+    # A contribution the applicant marked confidential stays in the appendix, which public pages hide.
+    contribution = 'Vertrouwelijk (zie de bijlage)' if request.get('confidential') else request['contribution']
     party = Party(deal_id=step.deal.id, code=data['new_party_code'], name=request['applicant'], kind=request['kind'],
                   email=request.get('email'), representatives=[request['representative']], annual_contribution_eur=None,
-                  contribution_text=request['contribution'], status='active',
-                  joined_on=date.fromisoformat(data['effective_date']))
+                  contribution_text=contribution, status='active', joined_on=date.fromisoformat(data['effective_date']))
     step.session.add(party)
     step.session.flush()
     _audit(step, 'party_admitted', {'code': party.code, 'name': party.name, 'joined_on': str(party.joined_on)})

@@ -3,34 +3,47 @@
 One form per BPMN user task (process id, element id); a test checks that every user
 task in ``processes/`` has one.
 """
+import re
 from dataclasses import dataclass
 
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
-from engine.dates import end_of_day, local_date
+from engine.dates import add_months, end_of_day, local_date
 from engine.deal_file import CODE_PATTERN
 from engine.errors import CommandRefused, Problem
 from engine.models import Answer, Party
 
 MAX_TEXT = 20000
+#: control characters (but tab and line breaks) and the bidirectional overrides that make text read
+#: otherwise than it is stored
+HIDDEN = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]')
+
+
+def has_control_characters(text):
+    return bool(HIDDEN.search(text or ''))
+
+
+def plain_text(value):
+    if has_control_characters(value):
+        raise ValidationError('contains control or direction-changing characters')
 RULE_CONSENT = 'Wijzigingen lid 1: de wijziging behoeft de instemming van alle Partijen'
 
 
 
 def required_text():
     return fields.String(required=True, validate=[validate.Length(min=1, max=MAX_TEXT),
-                                                  validate.Regexp(r'\S', error='must not be blank')])
+                                                  validate.Regexp(r'\S', error='must not be blank'), plain_text])
 
 
 class NoFields(Schema):
-    note = fields.String(load_default='', validate=validate.Length(max=MAX_TEXT))
+    note = fields.String(load_default='', validate=[validate.Length(max=MAX_TEXT), plain_text])
 
 
 class ConsentForm(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(('consent', 'objection')))
-    statement = fields.String(load_default='', validate=validate.Length(max=MAX_TEXT))
+    statement = fields.String(load_default='', validate=[validate.Length(max=MAX_TEXT), plain_text])
 
     @validates_schema
     def objection_needs_statement(self, data, **kwargs):
@@ -41,7 +54,7 @@ class ConsentForm(Schema):
 class ExtendOrCloseForm(Schema):
     choice = fields.String(required=True, validate=validate.OneOf(('extend', 'close')))
     new_deadline = fields.Date(load_default=None)
-    reason = fields.String(load_default='', validate=validate.Length(max=MAX_TEXT))
+    reason = fields.String(load_default='', validate=[validate.Length(max=MAX_TEXT), plain_text])
 
     @validates_schema
     def extension_needs_date_and_reason(self, data, **kwargs):
@@ -57,7 +70,7 @@ class ExtendOrCloseForm(Schema):
 
 class CriteriaForm(Schema):
     complete = fields.Boolean(required=True)
-    reason = fields.String(load_default='', validate=validate.Length(max=MAX_TEXT))
+    reason = fields.String(load_default='', validate=[validate.Length(max=MAX_TEXT), plain_text])
 
     @validates_schema
     def refusal_needs_reason(self, data, **kwargs):
@@ -72,7 +85,7 @@ class NewPartyForm(Schema):
 
 class AcknowledgeForm(Schema):
     deal_stands = fields.Boolean(required=True)
-    note = fields.String(load_default='', validate=validate.Length(max=MAX_TEXT))
+    note = fields.String(load_default='', validate=[validate.Length(max=MAX_TEXT), plain_text])
 
 
 class EvaluationForm(Schema):
@@ -97,9 +110,9 @@ class CoalitionDecisionForm(Schema):
     werkplan = fields.String(required=True, validate=validate.OneOf(('adopted', 'not_adopted')))
     communicatieplan = fields.String(required=True, validate=validate.OneOf(('adopted', 'not_adopted')))
     begroting = fields.String(required=True, validate=validate.OneOf(('adopted', 'not_adopted')))
-    werkplan_reason = fields.String(load_default='', validate=validate.Length(max=MAX_TEXT))
-    communicatieplan_reason = fields.String(load_default='', validate=validate.Length(max=MAX_TEXT))
-    begroting_reason = fields.String(load_default='', validate=validate.Length(max=MAX_TEXT))
+    werkplan_reason = fields.String(load_default='', validate=[validate.Length(max=MAX_TEXT), plain_text])
+    communicatieplan_reason = fields.String(load_default='', validate=[validate.Length(max=MAX_TEXT), plain_text])
+    begroting_reason = fields.String(load_default='', validate=[validate.Length(max=MAX_TEXT), plain_text])
 
     @validates_schema
     def refusal_needs_reason(self, data, **kwargs):
@@ -116,7 +129,7 @@ class SteeringDecisionForm(Schema):
 class ContinuationForm(Schema):
     result = fields.String(required=True, validate=validate.OneOf(('continue', 'end')))
     new_end_date = fields.Date(load_default=None)
-    note = fields.String(load_default='', validate=validate.Length(max=MAX_TEXT))
+    note = fields.String(load_default='', validate=[validate.Length(max=MAX_TEXT), plain_text])
 
     @validates_schema
     def continuation_needs_date(self, data, **kwargs):
@@ -169,7 +182,7 @@ def _new_party(step, values):
 def _continuation(step, values):
     data = {'result': values['result'], 'note': values['note']}
     if values['result'] == 'continue':
-        if values['new_end_date'] <= step.deal.end_date:
+        if not step.deal.end_date < values['new_end_date'] <= add_months(step.deal.end_date, 120):
             raise CommandRefused.one('new_end_date', f'{values["new_end_date"]} must be after the current end date '
                                      f'{step.deal.end_date}', 'Inwerkingtreding en looptijd')
         data['new_end_date'] = values['new_end_date'].isoformat()

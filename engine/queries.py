@@ -22,9 +22,9 @@ def parties(session):
 
 
 def _procedure(p):
+    title = p.request.get('year') if p.type == 'jaarcyclus' else effects.title(p)
     return {'id': p.id, 'type': p.type, 'status': p.status, 'outcome': p.outcome, 'started': shown(p.started_dt),
-            'deadline': shown(p.deadline_dt), 'title': p.request.get('title') or p.request.get('applicant')
-            or p.request.get('year') or p.initiated_by}
+            'deadline': shown(p.deadline_dt), 'title': title}
 
 
 def procedures(session):

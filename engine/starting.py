@@ -5,7 +5,7 @@ from uuid import UUID
 from marshmallow import ValidationError, validate
 from sqlalchemy import select
 
-from engine import audit, effects, procedure_store, register, workflow_runtime
+from engine import audit, effects, forms, procedure_store, register, workflow_runtime
 from engine.dates import add_months, end_of_day, local_date, shown, start_of_day
 from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, Problem
@@ -13,6 +13,8 @@ from engine.models import Answer, OpenTask, Procedure
 from engine.unit_of_work import Actor
 
 MAX_TITLE = 300
+#: an amended end date lies at most this far beyond the current one
+MAX_EXTENSION_YEARS = 10
 MAX_TEXT = 20000
 
 
@@ -20,6 +22,8 @@ def _text(value, field, rule, required=True, limit=MAX_TEXT):
     value = (value or '').strip()
     if required and not value:
         return value, Problem(field, 'is required and must not be blank', rule)
+    if forms.has_control_characters(value):
+        return value, Problem(field, 'contains control or direction-changing characters', rule)
     if len(value) > limit:
         return value, Problem(field, f'is {len(value)} characters; at most {limit} allowed', rule)
     return value, None
@@ -104,9 +108,11 @@ def start_wijziging(uow, by, title, text, motivation=None, new_end_date=None, pe
                                 'Opzegging'))
     if new_end_date is not None:
         new_end_date = _parse_date(new_end_date, 'new_end_date')
-        if new_end_date <= local_date(uow.now) or new_end_date == deal.end_date:
-            problems.append(Problem('new_end_date', f'{new_end_date} must be after today and differ from the '
-                                    f'current end date {deal.end_date}', 'Inwerkingtreding en looptijd'))
+        if new_end_date <= local_date(uow.now) or new_end_date == deal.end_date \
+                or new_end_date > add_months(deal.end_date, 12 * MAX_EXTENSION_YEARS):
+            problems.append(Problem('new_end_date', f'{new_end_date} must be after today, differ from the current end '
+                                    f'date {deal.end_date} and lie at most {MAX_EXTENSION_YEARS} years beyond it',
+                                    'Inwerkingtreding en looptijd'))
     _refuse_if(problems)
     actor = Actor(register.person_for(requester, person), requester.code)
     deadline = _consultation_deadline(deal, uow.now)
@@ -250,7 +256,7 @@ def existing_procedure(session, type_, subject_key):
                                                    Procedure.status != 'cancelled')).first()
 
 
-def start_voortzetting(uow, actor=None):
+def start_voortzetting(uow, actor=None, person=None):
     deal = uow.deal()
     register.require_in_force(deal, uow.now)
     subject = f'end:{deal.end_date}'
@@ -258,7 +264,8 @@ def start_voortzetting(uow, actor=None):
     if existing:
         raise CommandRefused.one('voortzetting', f'the consultation on continuation for the end date {deal.end_date} '
                                  f'already exists (procedure {existing.id})', 'Inwerkingtreding en looptijd lid 2')
-    actor = actor or Actor(register.definition(deal).roles['projectleider'].name, 'projectleider')
+    actor = actor or Actor(register.checked_person(person) or register.definition(deal).roles['projectleider'].name,
+                           'projectleider')
     request = {'end_date': deal.end_date.isoformat(),
                'latest_start': shown(register.continuation_start_instant(deal))}
     return _launch(uow, deal, 'voortzetting', request, {'end_date': deal.end_date.isoformat()}, actor,

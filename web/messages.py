@@ -34,7 +34,8 @@ PATTERNS = [
     (r'not adopted needs a reason', lambda m: _('Bij niet vastgesteld is een reden verplicht.')),
     (r'a request returned as incomplete needs a reason', lambda m: _('Geef de reden waarom het verzoek onvolledig is.')),
     (r'continuing needs the proposed new end date', lambda m: _('Voortzetten vraagt de voorgestelde nieuwe einddatum.')),
-    (r'must be after the current end date', lambda m: _('De nieuwe einddatum moet na de huidige liggen.')),
+    (r'must be after the current end date', lambda m: _('De nieuwe einddatum moet na de huidige liggen, ten hoogste '
+                                                        'tien jaar later.')),
     (r'the applicant must endorse the goals', lambda m: _('De aanvrager moet de doelstellingen onderschrijven.')),
     (r'is already a party', lambda m: _('Deze organisatie is al Partij.')),
     (r'is already running', lambda m: _('Er loopt al een verzoek van deze organisatie.')),
@@ -46,8 +47,10 @@ PATTERNS = [
     (r'only an active party can give notice', lambda m: _('Alleen een actieve Partij kan opzeggen.')),
     (r'withdrew on', lambda m: _('Deze Partij is teruggetreden.')),
     (r'becomes a party on (\S+)', lambda m: _('Deze Partij treedt pas toe op %(when)s.', when=m.group(1))),
-    (r'must be after today and differ', lambda m: _('De nieuwe einddatum moet na vandaag liggen en verschillen van de '
-                                                    'huidige.')),
+    (r'must be after today, differ', lambda m: _('De nieuwe einddatum moet na vandaag liggen, verschillen van de '
+                                                 'huidige en ten hoogste tien jaar later liggen.')),
+    (r'contains control or direction-changing characters', lambda m: _('Bevat onzichtbare stuur- of '
+                                                                        'richtingstekens.')),
     (r'is already the code of a party', lambda m: _('Deze code is al in gebruik.')),
     (r'must lie between today and the end', lambda m: _('De datum moet tussen vandaag en het einde van de looptijd '
                                                          'liggen.')),

@@ -16,7 +16,6 @@ from web.auth import city_deal, require
 from web.messages import by_field, translate
 
 blueprint = Blueprint('views', __name__)
-MAX_FIELD = 20000
 PROCEDURE_TYPES = ('wijziging', 'toetreding', 'opzegging', 'jaarcyclus', 'voortzetting')
 
 
@@ -35,8 +34,8 @@ def _my_tasks():
 
 
 def _form_values(names):
-    """The posted fields, each cut at a length no form allows; the engine says what is too long."""
-    return {name: request.form[name][:MAX_FIELD + 1] for name in names if name in request.form}
+    """The posted fields as typed (the request itself is bounded); the engine says what is too long."""
+    return {name: request.form[name] for name in names if name in request.form}
 
 
 @blueprint.route('/')
@@ -189,7 +188,7 @@ def start(kind):
             elif kind == 'jaarcyclus':
                 result = app.start_jaarcyclus(year=values.get('year', ''), person=current_user.name)
             else:
-                result = app.start_voortzetting()
+                result = app.start_voortzetting(person=current_user.name)
         except CommandRefused as refused:
             errors = by_field(refused)
         else:
@@ -232,12 +231,14 @@ AUDIT_FILTERS = ('event', 'procedure_type', 'status', 'party', 'person', 'since'
 
 
 def _audit_filters():
-    filters = {k: request.args.get(k) or None for k in AUDIT_FILTERS}
+    filters = {k: (request.args.get(k) or None) for k in AUDIT_FILTERS}
     for day in ('since', 'until'):
         if filters[day]:
             try:
                 filters[day] = date.fromisoformat(filters[day])
             except ValueError:
+                abort(400)
+            if not 1900 <= filters[day].year <= 2200:
                 abort(400)
     return filters
 
@@ -267,10 +268,16 @@ def audit_export(fmt):
     writer = csv.writer(out)
     writer.writerow(['seq', 'at', 'person', 'acting_for', 'procedure_id', 'event', 'data', 'hash'])
     for e in entries:
-        writer.writerow([e['seq'], e['at'], e['person'], e['acting_for'], e['procedure_id'], e['event'],
-                         json.dumps(e['data'], ensure_ascii=False), e['hash']])
+        writer.writerow([_cell(value) for value in (e['seq'], e['at'], e['person'], e['acting_for'], e['procedure_id'],
+                                                     e['event'], json.dumps(e['data'], ensure_ascii=False), e['hash'])])
     return Response(out.getvalue(), mimetype='text/csv',
                     headers={'Content-Disposition': 'attachment; filename=audit.csv'})
+
+
+def _cell(value):
+    """A spreadsheet must not read a submitted text as a formula (=, +, -, @ first)."""
+    text = '' if value is None else str(value)
+    return "'" + text if text[:1] in ('=', '+', '-', '@', '\t', '\r') else text
 
 
 @blueprint.route('/delegeren', methods=['GET', 'POST'])
