@@ -108,6 +108,9 @@ class CityDeal:
     def disable_user(self, email, actor=INSTALLER):
         self._command_uow(lambda uow: accounts.disable_user(uow.session, uow.now, actor, email))
 
+    def end_sessions(self, user_id):
+        self._command_uow(lambda uow: accounts.end_sessions(uow.session, user_id))
+
     def account(self, user_id):
         return self._read_uow(lambda uow: accounts.account(uow.session, user_id, local_date(uow.now)))
 
@@ -130,6 +133,9 @@ class CityDeal:
     # --- for the web pages
     def task(self, task_id):
         return self._read(queries.task, task_id)
+
+    def answered_task(self, task_id):
+        return self._read(queries.answered_task, task_id)
 
     def diagram_state(self, procedure_id):
         return self._read_uow(lambda uow: queries.diagram_state(uow, procedure_id))

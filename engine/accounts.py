@@ -22,6 +22,8 @@ MIN_PASSWORD = 12
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 WINDOW = timedelta(minutes=15)
+#: a delegation is for a period, not for good
+MAX_DELEGATION_DAYS = 366
 WRONG_LOGIN = 'e-mail address or password is not right'
 
 _hasher = PasswordHasher()
@@ -40,6 +42,7 @@ class Account:
     is_active: bool
     #: parties this person may act for today: their own, and any delegated to them
     acts_for: tuple = ()
+    session_epoch: int = 0
 
 
 class LoginRefused(CommandRefused):
@@ -47,11 +50,13 @@ class LoginRefused(CommandRefused):
 
 
 def _account(session, user, today):
-    acts_for = ((user.party_code,) if user.party_code else ()) + tuple(
-        d.party_code for d in session.scalars(select(Delegation).where(
-            Delegation.deputy_id == user.id, Delegation.starts_on <= today, Delegation.ends_on >= today))
-        if d.party_code != user.party_code)
-    return Account(user.id, user.email, user.name, user.party_code, user.role, user.is_active, acts_for)
+    granted = select(Delegation).join(User, User.id == Delegation.granted_by_id).where(
+        Delegation.deputy_id == user.id, Delegation.starts_on <= today, Delegation.ends_on >= today,
+        User.is_active.is_(True))  # a delegation lapses with the account that granted it
+    acts_for = ((user.party_code,) if user.party_code else ()) + tuple(dict.fromkeys(
+        d.party_code for d in session.scalars(granted) if d.party_code != user.party_code))
+    return Account(user.id, user.email, user.name, user.party_code, user.role, user.is_active, acts_for,
+                   user.session_epoch)
 
 
 def add_user(session, now, actor, email, password, party=None, role=None, name=None):
@@ -104,6 +109,12 @@ def disable_user(session, now, actor, email):
                  data={'email': user.email})
 
 
+def end_sessions(session, user_id):
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_epoch += 1
+
+
 def account(session, user_id, today):
     """The account behind a login session; None once disabled or removed."""
     user = session.get(User, user_id)
@@ -148,14 +159,17 @@ def delegate(session, now, granting, deputy_email, starts_on, ends_on):
     """A representative lets another account act for their party from ``starts_on`` to ``ends_on``."""
     if granting.party is None:
         raise CommandRefused.one('party', "only a party's representative can delegate", 'namens')
-    deputy = _user(session, deputy_email)
+    deputy = session.scalars(select(User).where(User.email == (deputy_email or '').strip().lower())).first()
     problems = []
-    if deputy.id == granting.id:
-        problems.append(Problem('deputy', 'you cannot delegate to yourself'))
-    if deputy.role is not None:
-        problems.append(Problem('deputy', f'{deputy.email} acts in the role {deputy.role}, not for a party'))
+    if deputy is None or deputy.role is not None or not deputy.is_active:
+        # One answer whether the address is unknown or belongs to a role: it reveals no accounts.
+        problems.append(Problem('deputy', 'no representative account with this address can stand in', 'namens'))
+    elif deputy.id == granting.id:
+        problems.append(Problem('deputy', 'you cannot delegate to yourself', 'namens'))
     if ends_on < starts_on or ends_on < local_date(now):
         problems.append(Problem('ends_on', f'{ends_on} must not be before {max(starts_on, local_date(now))}'))
+    elif (ends_on - starts_on).days > MAX_DELEGATION_DAYS:
+        problems.append(Problem('ends_on', f'a delegation lasts at most {MAX_DELEGATION_DAYS} days', 'namens'))
     if problems:
         raise CommandRefused(problems)
     session.add(Delegation(party_code=granting.party, deputy_id=deputy.id, granted_by_id=granting.id,

@@ -265,6 +265,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    #: raised at every logout: login sessions carry it, so a copied session cookie dies with the logout
+    session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     def __repr__(self):
         return f'<User {self.email} {self.party_code or self.role}>'

@@ -141,6 +141,15 @@ def task(session, task_id):
                 opened=shown(row.opened_dt))
 
 
+def answered_task(session, task_id):
+    """Who answered a consent task that is no longer open, or None."""
+    answer = session.scalars(select(Answer).where(Answer.task_id == str(task_id))).first()
+    if answer is None:
+        return None
+    procedure = get(session, answer.procedure_id)
+    return dict(_answer(answer), procedure=_procedure(procedure), request=procedure.request)
+
+
 def diagram_state(uow, procedure_id):
     """The BPMN element ids a procedure has completed and those it is at now."""
     procedure = get(uow.session, procedure_id)

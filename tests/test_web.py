@@ -245,7 +245,7 @@ def test_a_deputy_acts_namens_the_party_in_the_delegated_period(site, app, consu
 
 def test_the_procedure_page_shows_the_deadline_answers_timeline_and_diagram(site, app, consultation):
     page = browser(site, 'secretaris').get(f'/procedures/{consultation}').get_data(as_text=True)
-    assert 'nog 42 dagen' in page and 'Wacht nog op' in page and 'request_registered' in page
+    assert 'nog 42 dagen' in page and 'Wacht nog op' in page and 'Verzoek geregistreerd bij projectleider' in page
     svg = re.search(r'<svg[^>]*class="bpmn".*?</svg>', page, re.S).group(0)
     assert 'class="shape active"' in svg and 'class="shape done"' in svg and '<title id="bpmn-title">' in svg
 
@@ -282,7 +282,40 @@ def test_the_public_accession_form(site, app):
 def test_the_auditor_filters_and_exports(site, app, consultation):
     b = browser(site, 'auditor')
     page = b.get('/audit?event=request_registered').get_data(as_text=True)
-    assert 'OK:' in page and '1 vermeldingen' in page
+    assert 'in orde: ' in page and '1 vermeldingen' in page
     csv_export = b.get('/audit/export.csv?procedure_type=wijziging').get_data(as_text=True)
     assert csv_export.splitlines()[0].startswith('seq,at,person') and 'request_registered' in csv_export
     assert b.get('/audit?since=gisteren').status_code == 400
+
+
+def test_a_copied_session_dies_with_the_logout(site):
+    b = browser(site, 'zeist')
+    cookie = b.client.get_cookie('session').value
+    b.post('/uitloggen', {}, token_from='/taken')
+    thief = Browser(site.test_client())
+    thief.client.set_cookie('session', cookie)
+    assert thief.get('/taken').status_code == 302
+    assert browser(site, 'zeist').get('/taken').headers['Cache-Control'] == 'no-store'
+
+
+def test_delegation_reveals_no_accounts_and_is_for_a_period(site, app):
+    b = browser(site, 'zeist')
+    for deputy in ('nobody@deal.example', 'projectleider@deal.example'):
+        page = b.post('/delegeren', {'deputy': deputy, 'starts_on': '2021-04-12', 'ends_on': '2021-05-01'})
+        assert 'Geen vertegenwoordiger met dit e-mailadres kan u vervangen.' in page.get_data(as_text=True)
+    page = b.post('/delegeren', {'deputy': 'utrecht@deal.example', 'starts_on': '2021-04-12', 'ends_on': '2030-01-01'})
+    assert page.status_code == 422 and 'ten hoogste 366 dagen' in page.get_data(as_text=True)
+
+
+def test_an_answered_task_shows_who_answered_only_to_its_party(site, app, consultation):
+    task = task_id(app, 'zeist')
+    app.complete(task, 'zeist', {'decision': 'consent', 'statement': 'Akkoord.'})
+    page = browser(site, 'zeist').get(f'/taken/{task}')
+    assert page.status_code == 409 and 'Akkoord.' in page.get_data(as_text=True)
+    assert browser(site, 'bzk').get(f'/taken/{task}').status_code == 403
+
+
+def test_control_characters_are_refused(site):
+    b = browser(site, 'zeist')
+    page = b.post('/procedures/nieuw/wijziging', {'title': 'Titel\u202egnippel', 'text': 'x'})
+    assert page.status_code == 422 and 'stuur- of richtingstekens' in page.get_data(as_text=True)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, g, render_template, request, session
 from flask_babel import Babel
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from citydeal.bootstrap import CityDeal
@@ -47,13 +48,21 @@ def create_app(city_deal=None, config=None):
         MAX_CONTENT_LENGTH=256 * 1024,
         BABEL_DEFAULT_LOCALE='nl',
         BABEL_DEFAULT_TIMEZONE='Europe/Amsterdam',
+        # Tokens die with the session (renewed at login, ended at logout) rather than on a timer that
+        # would throw away a long statement typed before a meeting.
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(config or {})
+    proxies = int(os.environ.get('CITYDEAL_TRUSTED_PROXIES', '0') or 0)
+    if proxies:
+        # Behind a reverse proxy the client's address (for the login limit) is in X-Forwarded-For.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.extensions['citydeal'] = city_deal or CityDeal()
     app.jinja_env.add_extension('jinja2.ext.do')
     app.jinja_env.globals.update(field_label=labels.field_label, value_label=labels.value_label,
-                                 outcome_label=labels.outcome_label)
+                                 outcome_label=labels.outcome_label, event_label=labels.event_label,
+                                 event_codes=sorted(labels.EVENTS))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_domain='messages')
     auth.init_app(app)
@@ -73,6 +82,11 @@ def create_app(city_deal=None, config=None):
         response.headers['X-Content-Type-Options'] = 'nosniff'
         response.headers['Referrer-Policy'] = 'same-origin'
         response.headers['Cross-Origin-Opener-Policy'] = 'same-origin'
+        if current_user.is_authenticated:
+            # Receipts and confidential texts must not stay behind in a shared browser's cache.
+            response.headers['Cache-Control'] = 'no-store'
+        if app.config['SESSION_COOKIE_SECURE']:
+            response.headers['Strict-Transport-Security'] = 'max-age=31536000; includeSubDomains'
         return response
 
     def error_page(status, title, detail):
@@ -82,6 +96,8 @@ def create_app(city_deal=None, config=None):
 
     app.register_error_handler(CSRFError, lambda e: error_page(
         400, _('Formulier verlopen'), _('Het formulier was verlopen of niet van deze site. Probeer het opnieuw.')))
+    app.register_error_handler(400, lambda e: error_page(
+        400, _('Onjuiste vraag'), _('De pagina kon met deze gegevens niet worden getoond. Controleer de invoer.')))
     app.register_error_handler(403, lambda e: error_page(
         403, _('Geen toegang'), _('U mag deze pagina niet zien of deze handeling niet uitvoeren.')))
     app.register_error_handler(404, lambda e: error_page(404, _('Niet gevonden'), _('Deze pagina bestaat niet.')))

@@ -1,5 +1,5 @@
 """Logging in and out, and who the current person is."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from urllib.parse import urlsplit
@@ -13,7 +13,8 @@ login_manager = LoginManager()
 class WebUser(UserMixin):
     def __init__(self, account):
         self.account = account
-        self.id = str(account.id)
+        # The epoch travels in the session: after a logout the stored one no longer matches.
+        self.id = f'{account.id}:{account.session_epoch}'
 
     def __getattr__(self, name):
         return getattr(self.account, name)
@@ -35,11 +36,12 @@ def init_app(app):
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    if not user_id.isdigit():
+def load_user(session_id):
+    user_id, _, epoch = session_id.partition(':')
+    if not user_id.isdigit() or not epoch.isdigit():
         return None
     account = city_deal().account(int(user_id))
-    return WebUser(account) if account else None
+    return WebUser(account) if account and account.session_epoch == int(epoch) else None
 
 
 def _safe_next(target):
@@ -63,6 +65,8 @@ def login():
             error = _('Te veel pogingen; probeer het over 15 minuten opnieuw.') if message.startswith('too many') \
                 else _('Het e-mailadres of het wachtwoord klopt niet.')
         else:
+            # A fresh session at login: nothing from before (a planted session, its CSRF secret) carries over.
+            session.clear()
             login_user(WebUser(account))
             return redirect(_safe_next(request.args.get('next')) or url_for('views.my_tasks'))
     return render_template('login.html', error=error, email=email), 200 if error is None else 401
@@ -71,7 +75,9 @@ def login():
 @blueprint.route('/uitloggen', methods=['POST'])
 def logout():
     if current_user.is_authenticated:
+        city_deal().end_sessions(current_user.account.id)
         logout_user()
+        session.clear()
     flash(_('U bent uitgelogd.'))
     return redirect(url_for('views.public'))
 

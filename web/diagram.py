@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 NS = {'bpmn': 'http://www.omg.org/spec/BPMN/20100524/MODEL',
@@ -48,12 +49,12 @@ def render(state):
     width = max(x + w for _, b, _ in shapes for x, _, w, _ in [_box(b)]) + 20
     height = max(y + h for _, b, _ in shapes for _, y, _, h in [_box(b)]) + 20
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="bpmn" viewBox="0 0 {width:.0f} {height:.0f}" '
-             f'role="img" aria-labelledby="bpmn-title bpmn-desc">',
+             f'role="img" aria-labelledby="bpmn-title" aria-describedby="bpmn-desc">',
              f'<title id="bpmn-title">{escape(process_name)}</title>',
              '<desc id="bpmn-desc">' + escape(_describe(state, names)) + '</desc>',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
              'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead"/></marker></defs>']
-    for element_id, bounds, _ in shapes:
+    for element_id, bounds, _label in shapes:
         if kinds.get(element_id) in ('participant', 'lane'):
             x, y, w, h = _box(bounds)
             parts.append(f'<rect class="{kinds[element_id]}" x="{x}" y="{y}" width="{w}" height="{h}"/>')
@@ -92,6 +93,6 @@ def render(state):
 
 
 def _describe(state, names):
-    active = [names.get(i) or i for i in sorted(state['active'])]
-    done = len(state['completed'])
-    return (f'Nu bij: {", ".join(active)}. ' if active else 'Afgerond. ') + f'{done} stappen voltooid.'
+    active = ', '.join(names.get(i) or i for i in sorted(state['active'])) or '–'
+    done = ', '.join(names[i] for i in sorted(state['completed']) if names.get(i)) or '–'
+    return _('Nu bij: %(active)s. Afgerond: %(done)s.', active=active, done=done)

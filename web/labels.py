@@ -38,6 +38,29 @@ VALUES = {
 }
 
 
+EVENTS = {
+    'deal_loaded': _l('Deal geladen'), 'procedure_started': _l('Procedure gestart'),
+    'request_registered': _l('Verzoek geregistreerd bij projectleider en secretaris'),
+    'task_completed': _l('Taak afgerond'), 'procedure_completed': _l('Procedure afgerond'),
+    'procedure_cancelled': _l('Procedure gesloten'), 'consultation_extended': _l('Termijn verlengd'),
+    'deadline_passed': _l('Termijn verstreken'), 'timer_fired': _l('Termijn bereikt'),
+    'appendix_attached': _l('Bijlage gehecht'), 'term_changed': _l('Looptijd gewijzigd'),
+    'amendment_not_adopted': _l('Wijziging niet aangenomen'), 'accession_returned': _l('Toetreding geretourneerd'),
+    'party_admitted': _l('Partij toegetreden'), 'accession_refused': _l('Toetreding geweigerd'),
+    'party_withdrawing': _l('Opzegging ontvangen'), 'notice_acknowledged': _l('Opzegging bevestigd'),
+    'party_withdrawn': _l('Partij teruggetreden'), 'consent_request_lapsed': _l('Verzoek om instemming vervallen'),
+    'annual_cycle_adopted': _l('Jaarcyclus afgerond'), 'continuation_agreed': _l('Voortzetting overeengekomen'),
+    'continuation_declined': _l('Geen voortzetting'), 'deal_ended': _l('Deal geëindigd'),
+    'reminder_sent': _l('Herinnering verstuurd'), 'account_added': _l('Account toegevoegd'),
+    'account_disabled': _l('Account uitgeschakeld'), 'delegation_granted': _l('Plaatsvervanger aangewezen'),
+    'contacts_updated': _l('Adressen bijgewerkt'),
+}
+
+
+def event_label(code):
+    return EVENTS.get(code, code)
+
+
 def field_label(name):
     return FIELDS.get(name, name)
 

@@ -55,6 +55,12 @@ PATTERNS = [
     (r'must lie between today and the end', lambda m: _('De datum moet tussen vandaag en het einde van de looptijd '
                                                          'liggen.')),
     (r'lowercase letters, digits and hyphens', lambda m: _('Alleen kleine letters, cijfers en koppeltekens.')),
+    (r'no representative account with this address', lambda m: _('Geen vertegenwoordiger met dit e-mailadres kan '
+                                                                 'u vervangen.')),
+    (r'you cannot delegate to yourself', lambda m: _('U kunt uzelf niet als plaatsvervanger aanwijzen.')),
+    (r'must not be before (\S+)', lambda m: _('Mag niet voor %(day)s liggen.', day=m.group(1))),
+    (r'a delegation lasts at most (\d+) days', lambda m: _('Een plaatsvervanging duurt ten hoogste %(n)s dagen.',
+                                                           n=m.group(1))),
 ]
 
 

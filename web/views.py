@@ -55,12 +55,16 @@ def _now_shown():
 
 
 class TaskClosed(Exception):
-    """The task was answered meanwhile: say so, by whom and when."""
+    """The task was answered meanwhile: the page says so, by whom and when, to those it concerns."""
+
+    def __init__(self, answer, message):
+        super().__init__(message)
+        self.answer, self.message = answer, message
 
 
 @blueprint.app_errorhandler(TaskClosed)
 def _task_closed(error):
-    return render_template('error.html', status=409, title=_('Taak al afgehandeld'), detail=str(error)), 409
+    return render_template('task_closed.html', answer=error.answer, message=error.message), 409
 
 
 def _task_or_404(task_id):
@@ -69,7 +73,10 @@ def _task_or_404(task_id):
     except NotFound:
         abort(404)
     except CommandRefused as refused:
-        raise TaskClosed(translate(refused.problems[0].message)) from None
+        answer = city_deal().answered_task(task_id)
+        if answer is None or not (answer['party'] in current_user.acts_for or current_user.is_auditor):
+            abort(403)
+        raise TaskClosed(answer, translate(refused.problems[0].message)) from None
     if task['party'] and task['party'] in current_user.acts_for:
         return task, task['party']
     if task['role'] and task['role'] == current_user.role:
