@@ -22,12 +22,16 @@ echo "$DEMO_PASSWORD" | "$BIN/citydeal" users demo --password-stdin
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# Ctrl-C is how this is meant to end: stop everything and report success.
+trap 'cleanup; exit 0' INT TERM
 "$BIN/citydeal" mail-sink --port "$SINK_PORT" --dir var/mail & pids+=($!)
 sleep 1
 "$BIN/citydeal" scheduler & pids+=($!)
 printf '\n\033[1m== Running, the clock at %s\033[0m\n' "$CITYDEAL_NOW"
-printf 'Web app:   http://127.0.0.1:%s  (log in as e.g. zeist@demo.example, projectleider@demo.example)\n' "$WEB_PORT"
+printf 'Web app:   http://127.0.0.1:%s  (tiwos@demo.example or zayaz@demo.example have a request to answer;\n' "$WEB_PORT"
+printf '           projectleider@demo.example steers; auditor@demo.example audits)\n'
+printf 'Yearly cycle: the 2021 cycle, due since the deal began, starts at once (procedure 3).\n'
 printf 'Mail:      every message lands as a file in %s/var/mail/\n' "$PWD"
 printf 'Scheduler: sends the queued mail now; reminds Tiwos and Zayaz at 09:00, thirty seconds from now.\n'
 printf 'Ctrl-C stops everything.\n\n'
