@@ -3,17 +3,20 @@ from datetime import datetime, timezone
 from functools import partial
 
 from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
 
 from engine import accounts, audit, completing, deal_file, lease, outbox, queries, register, starting, timers
 from engine.dates import local_date
 from engine.queries import calendar_items
 from engine.clock import SystemClock
-from engine.errors import CommandRefused
+from engine.errors import CommandRefused, Conflict
 from engine.database import database_url, make_engine, make_session_factory, upgrade_schema
 from engine.unit_of_work import Actor, UnitOfWork
 from notifications.render import Renderer, calendar_file
 
 INSTALLER = Actor('citydeal init', 'admin')
+#: how often a command that met another writer is run again before it reports a conflict
+RETRIES = 5
 
 
 class CityDeal:
@@ -40,11 +43,21 @@ class CityDeal:
             self._schema_checked = True
 
     def _command(self, operation, *args, **kwargs):
+        """Run a command; when another writer got there first, run it again from the start.
+
+        Safe because a command reads everything afresh and writes nothing outside its transaction:
+        the second run sees the first writer's change (a task already answered is then refused).
+        """
         self._require_schema()
-        with self.unit_of_work() as uow:
-            result = operation(uow, *args, **kwargs)
-            uow.commit()
-            return result
+        for attempt in range(1, RETRIES + 1):
+            try:
+                with self.unit_of_work() as uow:
+                    result = operation(uow, *args, **kwargs)
+                    uow.commit()
+                    return result
+            except (Conflict, IntegrityError) as error:
+                if attempt == RETRIES:
+                    raise Conflict(f'{RETRIES} attempts met another writer; nothing was saved') from error
 
     def _read(self, query, *args, **kwargs):
         self._require_schema()
@@ -125,6 +138,18 @@ class CityDeal:
                 raise
             uow.commit()
             return result
+
+    def create_token(self, email, name=None, actor=INSTALLER):
+        return self._command_uow(lambda uow: accounts.create_token(uow.session, uow.now, email, name, actor))
+
+    def tokens(self, email=None):
+        return self._read(accounts.tokens, email)
+
+    def revoke_token(self, token_id, actor=INSTALLER, owner_id=None):
+        self._command_uow(lambda uow: accounts.revoke_token(uow.session, uow.now, token_id, actor, owner_id))
+
+    def account_for_token(self, token):
+        return self._read_uow(lambda uow: accounts.account_for_token(uow.session, token, local_date(uow.now)))
 
     def delegate(self, granting, deputy_email, starts_on, ends_on):
         self._command_uow(lambda uow: accounts.delegate(uow.session, uow.now, granting, deputy_email,

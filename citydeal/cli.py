@@ -93,6 +93,15 @@ def _parser():
     p.add_argument('email')
     p = users.add_parser('demo', help='an account for every party and role (CODE@demo.example), for demos')
     p.add_argument('--password-stdin', action='store_true', required=True, help='one password for all of them')
+    tokens = sub.add_parser('tokens', help='personal API tokens').add_subparsers(dest='action', required=True)
+    p = tokens.add_parser('create', help='a new token for an account (shown once)')
+    p.add_argument('email')
+    p.add_argument('--name', default='api')
+    p = tokens.add_parser('list', help='the tokens (never their secrets)')
+    p.add_argument('--email')
+    p.add_argument('--json', action='store_true')
+    p = tokens.add_parser('revoke', help='revoke a token')
+    p.add_argument('id', type=int)
     p = command('serve', 'run the web app (development server; see README for gunicorn)', json_=False)
     p.add_argument('--host', default='127.0.0.1')
     p.add_argument('--port', type=int, default=5000)
@@ -202,6 +211,8 @@ def run(args, app):
         return _scheduler(args, app)
     elif args.command == 'users':
         return _users(args, app)
+    elif args.command == 'tokens':
+        return _tokens(args, app)
     elif args.command == 'serve':
         from web.app import create_app
         app.next_due()  # refuses a database without a deal before the server starts
@@ -295,6 +306,19 @@ def _users(args, app):
     else:
         app.disable_user(args.email)
         print(f'account {args.email} disabled')
+    return 0
+
+
+def _tokens(args, app):
+    if args.action == 'create':
+        token_id, token = app.create_token(args.email, args.name)
+        print(f'token {token_id} for {args.email}; keep it now, it is not shown again:\n{token}')
+    elif args.action == 'list':
+        rows = app.tokens(args.email)
+        _print(args, rows, lambda r: _table(r, ['id', 'email', 'name', 'created', 'revoked']))
+    else:
+        app.revoke_token(args.id)
+        print(f'token {args.id} revoked')
     return 0
 
 

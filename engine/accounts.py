@@ -3,6 +3,8 @@
 A person acts for one party (a party may have several people: Zeist signed with two) or in one
 role. Auditors read everything and change nothing; admins manage accounts.
 """
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,7 +16,7 @@ from sqlalchemy import func, select
 from engine import audit, register
 from engine.dates import local_date
 from engine.errors import CommandRefused, NotFound, Problem
-from engine.models import Delegation, LoginAttempt, User
+from engine.models import ApiToken, Delegation, LoginAttempt, User
 
 ROLES = ('projectleider', 'secretaris', 'auditor', 'admin')
 MIN_PASSWORD = 12
@@ -176,3 +178,50 @@ def delegate(session, now, granting, deputy_email, starts_on, ends_on):
                            starts_on=starts_on, ends_on=ends_on, created_dt=now))
     audit.append(session, at=now, person=granting.name, acting_for=granting.party, event='delegation_granted',
                  data={'deputy': deputy.email, 'starts_on': str(starts_on), 'ends_on': str(ends_on)})
+
+
+TOKEN_PREFIX = 'cdt_'
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode('utf-8')).hexdigest()
+
+
+def create_token(session, now, email, name, actor):
+    """A new API token for the account; returns (id, token). The token is shown only now."""
+    user = _user(session, email)
+    name = (name or 'api').strip()[:100] or 'api'
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=name, token_hash=_token_hash(token), created_dt=now)
+    session.add(row)
+    session.flush()
+    audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, event='api_token_created',
+                 data={'email': user.email, 'token_id': row.id, 'name': name})
+    return row.id, token
+
+
+def tokens(session, email=None):
+    query = select(ApiToken, User.email).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+    if email:
+        query = query.where(User.email == email.strip().lower())
+    return [{'id': t.id, 'email': mail, 'name': t.name, 'created': t.created_dt.isoformat(),
+             'revoked': t.revoked_dt.isoformat() if t.revoked_dt else None} for t, mail in session.execute(query)]
+
+
+def revoke_token(session, now, token_id, actor, owner_id=None):
+    row = session.get(ApiToken, token_id)
+    if row is None or (owner_id is not None and row.user_id != owner_id):
+        raise NotFound.one('token', f'no token {token_id}')
+    if row.revoked_dt is None:
+        row.revoked_dt = now
+        audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, event='api_token_revoked',
+                     data={'token_id': token_id})
+
+
+def account_for_token(session, token, today):
+    """The active account a token belongs to, or None (unknown, revoked or disabled)."""
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
+                                                 ApiToken.revoked_dt.is_(None))).first()
+    return account(session, row.user_id, today) if row else None

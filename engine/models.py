@@ -294,3 +294,15 @@ class LoginAttempt(Base):
     succeeded: Mapped[bool] = mapped_column(Boolean, nullable=False)
     __table_args__ = (Index('ix_login_attempts_email_at', 'email', 'at_dt'),
                       Index('ix_login_attempts_addr_at', 'remote_addr', 'at_dt'))
+
+
+class ApiToken(Base):
+    """A personal token for the REST API: the same rights as its person in the web app."""
+    __tablename__ = 'api_tokens'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id'), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    #: SHA-256 of the token; the token itself is shown once, at creation, and never stored
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    revoked_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)

@@ -7,9 +7,10 @@ from flask import Flask, g, render_template, request, session
 from flask_babel import Babel
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 from citydeal.bootstrap import CityDeal
-from web import auth, labels, views
+from web import api, auth, labels, views
 
 LANGUAGES = ('nl', 'en')
 csrf = CSRFProtect()
@@ -68,6 +69,8 @@ def create_app(city_deal=None, config=None):
     auth.init_app(app)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(api.blueprint)
+    csrf.exempt(api.blueprint)  # bearer tokens, no cookies: nothing for a forged form to ride on
 
     @app.before_request
     def _lang():
@@ -90,7 +93,17 @@ def create_app(city_deal=None, config=None):
         return response
 
     def error_page(status, title, detail):
+        if request.path.startswith('/api/'):
+            return api.problem(status, title, detail)
         return render_template('error.html', status=status, title=title, detail=detail), status
+
+    @app.errorhandler(Exception)
+    def _api_errors(error):
+        if request.path.startswith('/api/'):
+            return api.handle_error(error)
+        if isinstance(error, HTTPException):
+            return error
+        raise error
 
     from flask_babel import gettext as _
 

@@ -1,8 +1,8 @@
-"""accounts, outbox claims and withdrawal, one living procedure per subject
+"""accounts and API tokens, outbox claims and withdrawal, one living procedure per subject
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 01:49:12.415854
+Create Date: 2026-11-27 01:55:29.015229
 """
 from alembic import op
 import sqlalchemy as sa
@@ -41,6 +41,20 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email')
     )
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_dt', sa.DateTime(), nullable=False),
+    sa.Column('revoked_dt', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_hash')
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
+
     op.create_table('delegations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('party_code', sa.String(length=80), nullable=False),
@@ -83,6 +97,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_delegations_deputy_id'))
 
     op.drop_table('delegations')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
+
+    op.drop_table('api_tokens')
     op.drop_table('users')
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.drop_index('ix_login_attempts_email_at')

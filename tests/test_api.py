@@ -1,0 +1,124 @@
+"""The REST API: tokens, rights, problem+json, the OpenAPI document, and decisions by every party."""
+import pytest
+
+from tests.conftest import open_consultation, snapshot, start_amendment
+from tests.web_support import add_accounts, fast_hashing
+from web.api import SPEC
+from web.app import create_app
+
+
+@pytest.fixture
+def api(app, monkeypatch):
+    fast_hashing(monkeypatch)
+    add_accounts(app)
+    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'api-test')
+    client = create_app(app, {'TESTING': True}).test_client()
+    tokens = {}
+
+    def call(method, path, who=None, **kw):
+        headers = kw.pop('headers', {})
+        if who:
+            if who not in tokens:
+                tokens[who] = app.create_token(f'{who}@deal.example', 'test')[1]
+            headers['Authorization'] = f'Bearer {tokens[who]}'
+        return client.open(path, method=method, headers=headers, **kw)
+    return call
+
+
+def test_every_response_carries_the_version_and_errors_are_problems(api):
+    for response in (api('GET', '/api/v1/openapi.json'), api('GET', '/api/v1/partijen'),
+                     api('GET', '/api/v1/bestaat-niet', 'zeist'), api('DELETE', '/api/v1/partijen', 'zeist')):
+        assert response.headers['API-Version'] == '1.0.0'
+    unauthorized = api('GET', '/api/v1/partijen')
+    assert unauthorized.status_code == 401 and unauthorized.mimetype == 'application/problem+json'
+    assert unauthorized.headers['WWW-Authenticate'] == 'Bearer'
+    assert set(unauthorized.get_json()) >= {'type', 'title', 'status'}
+    assert api('GET', '/api/v1/bestaat-niet', 'zeist').mimetype == 'application/problem+json'
+
+
+def test_no_trailing_slash_redirects(api):
+    assert api('GET', '/api/v1/partijen/', 'zeist').status_code == 200
+
+
+def test_the_openapi_document_describes_every_operation(api):
+    document = api('GET', '/api/v1/openapi.json').get_json()
+    assert document['openapi'].startswith('3.')
+    assert set(document['paths']) == {'/api/v1/partijen', '/api/v1/partijen/{code}', '/api/v1/procedures',
+                                      '/api/v1/procedures/{procedure_id}', '/api/v1/taken', '/api/v1/taken/{task_id}',
+                                      '/api/v1/taken/{task_id}/beslissing', '/api/v1/bijlagen', '/api/v1/audit',
+                                      '/api/v1/openapi.json'}
+    assert 'invalid-params' in document['components']['schemas']['Problem']['properties']
+    assert document == SPEC.to_dict()
+
+
+@pytest.mark.rule('Wijziging 1: consent of all Partijen')
+def test_an_amendment_started_and_decided_through_the_api(api, app):
+    started = api('POST', '/api/v1/procedures', 'bzk', json={'type': 'wijziging', 'title': 'API', 'text': 'Via de API.'})
+    assert started.status_code == 201 and started.headers['Location'] == '/api/v1/procedures/1'
+    [opening] = api('GET', '/api/v1/taken', 'projectleider').get_json()
+    assert api('POST', f"/api/v1/taken/{opening['id']}/beslissing", 'projectleider', json={}).status_code == 201
+    for party in [p['code'] for p in app.parties() if p['code'] != 'bzk']:
+        [task] = api('GET', '/api/v1/taken', party).get_json()
+        done = api('POST', f"/api/v1/taken/{task['id']}/beslissing", party,
+                   json={'decision': 'consent', 'statement': f'{party} via API'})
+        assert done.status_code == 201
+    assert done.get_json()['outcome'] == 'adopted'
+    assert len(api('GET', '/api/v1/bijlagen', 'zeist').get_json()[0]['statements']) == 17
+
+
+def test_bad_input_names_each_field_and_changes_nothing(api, app):
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    task = next(t['id'] for t in app.tasks(party='zeist'))
+    api('GET', '/api/v1/taken', 'zeist')  # the token exists before the snapshot
+    before = snapshot(app)
+    for body in ({'decision': 'objection'}, {'decision': 'maybe'}, 'niet-json', {'statement': 'x' * 20001}):
+        kw = {'json': body} if isinstance(body, dict) else {'data': body, 'content_type': 'application/json'}
+        response = api('POST', f'/api/v1/taken/{task}/beslissing', 'zeist', **kw)
+        assert response.status_code == 400 and response.mimetype == 'application/problem+json'
+        assert response.get_json()['invalid-params'], body
+    objection = api('POST', f'/api/v1/taken/{task}/beslissing', 'zeist', json={'decision': 'objection'})
+    assert objection.get_json()['invalid-params'][0]['name'] == 'statement'
+    start = api('POST', '/api/v1/procedures', 'zeist', json={'type': 'opzegging', 'circumstances': ' '})
+    assert [p['name'] for p in start.get_json()['invalid-params']] == ['circumstances']
+    assert snapshot(app) == before
+
+
+# every role (and no token) against every operation
+OPERATIONS = [
+    ('GET', '/api/v1/partijen', None), ('GET', '/api/v1/procedures', None), ('GET', '/api/v1/procedures/1', None),
+    ('GET', '/api/v1/taken', None), ('GET', '/api/v1/bijlagen', None), ('GET', '/api/v1/audit', None),
+    ('GET', 'TASK_ZEIST', None),
+    ('POST', 'DECIDE_ZEIST', {'decision': 'consent'}),
+    ('POST', '/api/v1/procedures', {'type': 'jaarcyclus', 'year': 2022}),
+    ('POST', '/api/v1/procedures', {'type': 'opzegging', 'by': 'zeist', 'circumstances': 'x', 'confidential': False}),
+]
+EXPECTED = {
+    None: [401] * 10,
+    'zeist': [200, 200, 200, 200, 200, 403, 200, 201, 403, 201],
+    'tilburg': [200, 200, 200, 200, 200, 403, 403, 403, 403, 403],
+    'projectleider': [200, 200, 200, 200, 200, 403, 403, 403, 201, 403],
+    'auditor': [200, 200, 200, 200, 200, 200, 403, 403, 403, 403],
+}
+
+
+@pytest.mark.parametrize('who', list(EXPECTED))
+def test_rights_for_every_operation(api, app, who):
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    task = next(t['id'] for t in app.tasks(party='zeist'))
+    got = []
+    for method, path, body in OPERATIONS:
+        path = {'TASK_ZEIST': f'/api/v1/taken/{task}', 'DECIDE_ZEIST': f'/api/v1/taken/{task}/beslissing'}.get(path, path)
+        got.append(api(method, path, who, json=body).status_code)
+    assert got == EXPECTED[who]
+
+
+def test_tokens_are_personal_and_revocable(api, app):
+    token_id, token = app.create_token('zeist@deal.example', 'laptop')
+    headers = {'Authorization': f'Bearer {token}'}
+    assert api('GET', '/api/v1/partijen', headers=headers).status_code == 200
+    app.revoke_token(token_id)
+    assert api('GET', '/api/v1/partijen', headers=headers).status_code == 401
+    assert api('GET', '/api/v1/partijen', headers={'Authorization': 'Bearer cdt_forged'}).status_code == 401
+    assert all(t['revoked'] for t in app.tokens('zeist@deal.example') if t['id'] == token_id)

@@ -1,0 +1,269 @@
+"""The REST API (/api/v1), after the NL API Design Rules: resources in Dutch, problem+json errors,
+an API-Version header on every response, no trailing-slash redirects, personal bearer tokens with
+the same rights as their person in the web app, and an OpenAPI 3 document made from the schemas."""
+from functools import wraps
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, g, jsonify, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import CommandRefused, Conflict, NotFound
+from web import api_schemas as s
+from web.auth import city_deal
+
+API_VERSION = '1.0.0'
+blueprint = Blueprint('api', __name__, url_prefix='/api/v1')
+PROBLEM = 'application/problem+json'
+
+
+class ApiProblem(Exception):
+    def __init__(self, status, title, detail='', invalid=()):
+        super().__init__(detail or title)
+        self.status, self.title, self.detail, self.invalid = status, title, detail, list(invalid)
+
+
+def problem(status, title, detail='', invalid=()):
+    body = {'type': f'https://datatracker.ietf.org/doc/html/rfc9110#status.{status}' if status != 422 else
+            'about:blank', 'title': title, 'status': status}
+    if detail:
+        body['detail'] = detail
+    if invalid:
+        body['invalid-params'] = [{'name': name, 'reason': reason} for name, reason in invalid]
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM
+    if status == 401:
+        response.headers['WWW-Authenticate'] = 'Bearer'
+    response.headers['API-Version'] = API_VERSION
+    return response
+
+
+@blueprint.after_request
+def _version(response):
+    response.headers['API-Version'] = API_VERSION
+    return response
+
+
+def handle_error(error):
+    """Every error under /api/v1 as problem+json; bad input is never a 500."""
+    if isinstance(error, ApiProblem):
+        return problem(error.status, error.title, error.detail, error.invalid)
+    if isinstance(error, NotFound):
+        return problem(404, 'Not found', str(error))
+    if isinstance(error, CommandRefused):
+        return problem(400, 'The request was refused', 'Nothing was changed.',
+                       [(p.field, p.message + (f' (rule: {p.rule})' if p.rule else '')) for p in error.problems])
+    if isinstance(error, Conflict):
+        return problem(409, 'Conflict', str(error))
+    if isinstance(error, HTTPException):
+        return problem(error.code, error.name, error.description or '')
+    raise error
+
+
+def authenticated(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        header = request.headers.get('Authorization', '')
+        scheme, _, token = header.partition(' ')
+        account = city_deal().account_for_token(token.strip()) if scheme.lower() == 'bearer' else None
+        if account is None:
+            raise ApiProblem(401, 'Unauthorized', 'a valid personal API token is needed: Authorization: Bearer <token>')
+        g.api_account = account
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _forbidden(detail):
+    raise ApiProblem(403, 'Forbidden', detail)
+
+
+def _dump(schema, data, many=False):
+    return schema(many=many).dump(data)
+
+
+def _load(schema):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiProblem(400, 'Bad request', 'the body must be a JSON object', [('body', 'expected a JSON object')])
+    try:
+        return schema().load(body)
+    except ValidationError as err:
+        raise ApiProblem(400, 'Bad request', 'Nothing was changed.',
+                         [(name, ' '.join(map(str, messages)) if isinstance(messages, list) else str(messages))
+                          for name, messages in err.messages.items()]) from None
+
+
+@blueprint.get('/openapi.json', strict_slashes=False)
+def openapi():
+    return jsonify(SPEC.to_dict())
+
+
+@blueprint.get('/partijen', strict_slashes=False)
+@authenticated
+def partijen():
+    return jsonify(_dump(s.Partij, city_deal().parties(), many=True))
+
+
+@blueprint.get('/partijen/<code>', strict_slashes=False)
+@authenticated
+def partij(code):
+    found = [p for p in city_deal().parties() if p['code'] == code]
+    if not found:
+        raise ApiProblem(404, 'Not found', f'no party {code!r}')
+    return jsonify(_dump(s.Partij, found[0]))
+
+
+@blueprint.get('/procedures', strict_slashes=False)
+@authenticated
+def procedures():
+    return jsonify(_dump(s.Procedure, city_deal().procedures(), many=True))
+
+
+@blueprint.get('/procedures/<int:procedure_id>', strict_slashes=False)
+@authenticated
+def procedure(procedure_id):
+    return jsonify(_dump(s.ProcedureDetail, city_deal().show(procedure_id)))
+
+
+@blueprint.post('/procedures', strict_slashes=False)
+@authenticated
+def start():
+    data = _load(s.NieuweProcedure)
+    account, app, kind = g.api_account, city_deal(), data.pop('type')
+    if kind in ('wijziging', 'opzegging'):
+        by = data.get('by') or (account.acts_for[0] if account.acts_for else None)
+        if by not in account.acts_for:
+            _forbidden('only a representative of the party (or its deputy) starts this for it')
+        if kind == 'wijziging':
+            result = app.start_wijziging(by=by, title=data.get('title', ''), text=data.get('text', ''),
+                                         motivation=data.get('motivation'), new_end_date=data.get('new_end_date'),
+                                         person=account.name, confidential=data['confidential'])
+        else:
+            result = app.start_opzegging(by=by, circumstances=data.get('circumstances', ''), person=account.name,
+                                         confidential=data['confidential'])
+    elif kind in ('jaarcyclus', 'voortzetting'):
+        if account.role != 'projectleider':
+            _forbidden('the projectleider starts this')
+        result = app.start_jaarcyclus(year=data.get('year'), person=account.name) if kind == 'jaarcyclus' \
+            else app.start_voortzetting(person=account.name)
+    else:
+        if account.role == 'auditor':
+            _forbidden('auditors change nothing')
+        result = app.start_toetreding(applicant=data.get('applicant', ''), kind=data.get('kind', ''),
+                                      representative=data.get('representative', ''),
+                                      contribution=data.get('contribution', ''),
+                                      endorses_goals=data.get('endorses_goals') is True, email=data.get('email'),
+                                      confidential=data['confidential'])
+    response = jsonify(_dump(s.Gestart, result))
+    response.status_code = 201
+    response.headers['Location'] = f"/api/v1/procedures/{result['id']}"
+    return response
+
+
+def _my_tasks(account):
+    app = city_deal()
+    if account.role in ('projectleider', 'secretaris'):
+        return app.tasks(role=account.role)
+    return [t for party in account.acts_for for t in app.tasks(party=party)]
+
+
+@blueprint.get('/taken', strict_slashes=False)
+@authenticated
+def taken():
+    return jsonify(_dump(s.Taak, _my_tasks(g.api_account), many=True))
+
+
+def _own_task(task_id):
+    task = city_deal().task(task_id)
+    account = g.api_account
+    if task['party'] and task['party'] in account.acts_for:
+        return task, task['party']
+    if task['role'] and task['role'] == account.role:
+        return task, task['role']
+    _forbidden('this task is for another party or role')
+
+
+@blueprint.get('/taken/<task_id>', strict_slashes=False)
+@authenticated
+def taak(task_id):
+    task, _ = _own_task(task_id)
+    return jsonify(_dump(s.Taak, task))
+
+
+@blueprint.post('/taken/<task_id>/beslissing', strict_slashes=False)
+@authenticated
+def beslissing(task_id):
+    data = _load(s.Beslissing)
+    task, acting_for = _own_task(task_id)
+    values = dict(data.get('fields_') or {})
+    for key in ('decision', 'statement'):
+        if key in data:
+            values[key] = data[key]
+    result = city_deal().complete(task_id, acting_for, values, person=g.api_account.name)
+    response = jsonify(_dump(s.Ontvangst, result))
+    response.status_code = 201
+    return response
+
+
+@blueprint.get('/bijlagen', strict_slashes=False)
+@authenticated
+def bijlagen():
+    return jsonify(_dump(s.Bijlage, city_deal().appendices(), many=True))
+
+
+@blueprint.get('/audit', strict_slashes=False)
+@authenticated
+def audit():
+    if g.api_account.role != 'auditor':
+        _forbidden('auditors only')
+    return jsonify(_dump(s.AuditEntry, city_deal().audit_search(), many=True))
+
+
+def _spec():
+    spec = APISpec(title='City Deal governance API', version=API_VERSION, openapi_version='3.0.3',
+                   plugins=[MarshmallowPlugin()], info={'description': __doc__})
+    spec.components.security_scheme('bearer', {'type': 'http', 'scheme': 'bearer'})
+    for name in ('Partij', 'Procedure', 'Taak', 'Antwoord', 'ProcedureDetail', 'Verklaring', 'Bijlage', 'AuditEntry',
+                 'Beslissing', 'Ontvangst', 'NieuweProcedure', 'Gestart', 'InvalidParam', 'Problem'):
+        spec.components.schema(name, schema=getattr(s, name))
+    problem_response = {'content': {PROBLEM: {'schema': 'Problem'}}}
+    errors = {str(code): dict(problem_response, description=text) for code, text in (
+        ('400', 'Bad input'), ('401', 'No valid token'), ('403', 'Not allowed'), ('404', 'Not found'),
+        ('409', 'Conflict'))}
+    headers = {'API-Version': {'schema': {'type': 'string'}, 'description': 'the API version'}}
+
+    def ok(schema, many=False, code='200'):
+        body = {'type': 'array', 'items': schema} if many else schema
+        return {code: {'description': 'OK', 'headers': headers, 'content': {'application/json': {'schema': body}}},
+                **errors}
+
+    secured = [{'bearer': []}]
+    id_param = {'in': 'path', 'name': 'procedure_id', 'required': True, 'schema': {'type': 'integer'}}
+    task_param = {'in': 'path', 'name': 'task_id', 'required': True, 'schema': {'type': 'string'}}
+    spec.path('/api/v1/partijen', operations={'get': {'security': secured, 'responses': ok('Partij', True)}})
+    spec.path('/api/v1/partijen/{code}', operations={'get': {
+        'security': secured, 'parameters': [{'in': 'path', 'name': 'code', 'required': True,
+                                             'schema': {'type': 'string'}}], 'responses': ok('Partij')}})
+    spec.path('/api/v1/procedures', operations={
+        'get': {'security': secured, 'responses': ok('Procedure', True)},
+        'post': {'security': secured, 'requestBody': {'required': True, 'content': {
+            'application/json': {'schema': 'NieuweProcedure'}}}, 'responses': ok('Gestart', code='201')}})
+    spec.path('/api/v1/procedures/{procedure_id}', operations={'get': {
+        'security': secured, 'parameters': [id_param], 'responses': ok('ProcedureDetail')}})
+    spec.path('/api/v1/taken', operations={'get': {'security': secured, 'responses': ok('Taak', True)}})
+    spec.path('/api/v1/taken/{task_id}', operations={'get': {
+        'security': secured, 'parameters': [task_param], 'responses': ok('Taak')}})
+    spec.path('/api/v1/taken/{task_id}/beslissing', operations={'post': {
+        'security': secured, 'parameters': [task_param], 'requestBody': {'required': True, 'content': {
+            'application/json': {'schema': 'Beslissing'}}}, 'responses': ok('Ontvangst', code='201')}})
+    spec.path('/api/v1/bijlagen', operations={'get': {'security': secured, 'responses': ok('Bijlage', True)}})
+    spec.path('/api/v1/audit', operations={'get': {'security': secured, 'responses': ok('AuditEntry', True)}})
+    spec.path('/api/v1/openapi.json', operations={'get': {'responses': {'200': {
+        'description': 'This document', 'headers': headers, 'content': {'application/json': {'schema': {
+            'type': 'object'}}}}}}})
+    return spec
+
+
+SPEC = _spec()

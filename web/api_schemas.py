@@ -1,0 +1,137 @@
+"""marshmallow schemas of every API request and response; the OpenAPI document is made from them."""
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from engine.deal_file import PARTY_KINDS
+
+PROCEDURE_TYPES = ('wijziging', 'toetreding', 'opzegging', 'jaarcyclus', 'voortzetting')
+
+
+class Partij(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(PARTY_KINDS))
+    status = fields.String(required=True, validate=validate.OneOf(('active', 'withdrawing', 'withdrawn')))
+    joined_on = fields.String(required=True)
+    left_on = fields.String(allow_none=True)
+    withdrawal_effective_on = fields.String(allow_none=True)
+    annual_contribution_eur = fields.Integer(allow_none=True)
+
+
+class Procedure(Schema):
+    id = fields.Integer(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(PROCEDURE_TYPES))
+    status = fields.String(required=True)
+    outcome = fields.String(allow_none=True)
+    started = fields.String(required=True)
+    deadline = fields.String(allow_none=True)
+    title = fields.Raw(allow_none=True)
+
+
+class Antwoord(Schema):
+    party = fields.String(required=True)
+    decision = fields.String(required=True)
+    statement = fields.String(required=True)
+    person = fields.String(required=True)
+    at = fields.String(required=True)
+
+
+class Taak(Schema):
+    id = fields.String(required=True)
+    procedure_id = fields.Integer(required=True)
+    procedure_type = fields.String(required=True)
+    name = fields.String(required=True)
+    label = fields.String(required=True)
+    party = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    due = fields.String(allow_none=True)
+
+
+class ProcedureDetail(Procedure):
+    request = fields.Dict(required=True)
+    answers = fields.List(fields.Nested(Antwoord), required=True)
+    waiting_for = fields.List(fields.String(), required=True)
+    open_tasks = fields.List(fields.Nested(Taak), required=True)
+
+
+class Verklaring(Schema):
+    party = fields.String(required=True)
+    representative = fields.String(required=True)
+    statement = fields.String(allow_none=True)
+    date = fields.String(required=True)
+
+
+class Bijlage(Schema):
+    number = fields.Integer(required=True)
+    title = fields.String(required=True)
+    procedure_id = fields.Integer(required=True)
+    adopted = fields.String(required=True)
+    confidential = fields.Boolean(required=True)
+    body = fields.String(allow_none=True)
+    statements = fields.List(fields.Nested(Verklaring), required=True)
+
+
+class AuditEntry(Schema):
+    seq = fields.Integer(required=True)
+    at = fields.String(required=True)
+    person = fields.String(required=True)
+    acting_for = fields.String(required=True)
+    procedure_id = fields.Integer(allow_none=True)
+    event = fields.String(required=True)
+    data = fields.Dict(required=True)
+    hash = fields.String(required=True)
+
+
+class Beslissing(Schema):
+    """A decision on a task: consent or objection on a consent task, or the task's form fields."""
+    class Meta:
+        unknown = EXCLUDE
+    decision = fields.String(validate=validate.OneOf(('consent', 'objection')))
+    statement = fields.String(validate=validate.Length(max=20000))
+    fields_ = fields.Dict(keys=fields.String(), values=fields.String(), data_key='fields', load_default=dict)
+
+
+class Ontvangst(Schema):
+    procedure_id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    outcome = fields.String(allow_none=True)
+    receipt = fields.Integer(required=True)
+
+
+class NieuweProcedure(Schema):
+    """Starting a procedure: ``type`` and the fields that type asks for."""
+    class Meta:
+        unknown = EXCLUDE
+    type = fields.String(required=True, validate=validate.OneOf(PROCEDURE_TYPES))
+    by = fields.String()
+    title = fields.String(validate=validate.Length(max=300))
+    text = fields.String(validate=validate.Length(max=20000))
+    motivation = fields.String(validate=validate.Length(max=20000))
+    new_end_date = fields.Date()
+    circumstances = fields.String(validate=validate.Length(max=20000))
+    year = fields.Integer(strict=True)
+    applicant = fields.String(validate=validate.Length(max=300))
+    kind = fields.String()
+    representative = fields.String(validate=validate.Length(max=300))
+    contribution = fields.String(validate=validate.Length(max=20000))
+    endorses_goals = fields.Boolean()
+    email = fields.String(validate=validate.Length(max=254))
+    confidential = fields.Boolean(load_default=False)
+
+
+class Gestart(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+
+
+class InvalidParam(Schema):
+    name = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class Problem(Schema):
+    """application/problem+json (RFC 9457), as the NL API Design Rules ask."""
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    invalid_params = fields.List(fields.Nested(InvalidParam), data_key='invalid-params')
