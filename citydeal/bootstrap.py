@@ -25,7 +25,9 @@ class CityDeal:
     def __init__(self, url=None, clock=None):
         self.engine = make_engine(url or database_url())
         self.clock = clock or SystemClock.from_environment()
-        self.unit_of_work = partial(UnitOfWork, make_session_factory(self.engine), self.clock, Renderer())
+        renderer = Renderer()
+        self.unit_of_work = partial(UnitOfWork, make_session_factory(self.engine), self.clock, renderer)
+        self._reading = partial(UnitOfWork, make_session_factory(self.engine, read_only=True), self.clock, renderer)
         self._schema_checked = False
 
     @staticmethod
@@ -61,7 +63,7 @@ class CityDeal:
 
     def _read(self, query, *args, **kwargs):
         self._require_schema()
-        with self.unit_of_work() as uow:
+        with self._reading() as uow:
             return query(uow.session, *args, **kwargs)
 
     # --- set-up
@@ -199,7 +201,7 @@ class CityDeal:
 
     def _read_uow(self, operation):
         self._require_schema()
-        with self.unit_of_work() as uow:
+        with self._reading() as uow:
             return operation(uow)
 
     def _command_uow(self, operation):
@@ -233,7 +235,7 @@ class CityDeal:
 
     def deal(self):
         self._require_schema()
-        with self.unit_of_work() as uow:
+        with self._reading() as uow:
             deal = uow.deal()
             definition = register.definition(deal)
             return {'slug': deal.slug, 'name': deal.name, 'citeertitel': deal.citeertitel,

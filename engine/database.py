@@ -1,11 +1,14 @@
 """Database connection and schema migrations. Nothing connects at import time."""
 import os
+import threading
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = Path(__file__).parent / 'migrations'
+#: execution option of the engine that reads only: its transactions take no write lock
+READ_ONLY = 'citydeal_read_only'
 
 
 def database_url(environ=os.environ):
@@ -29,19 +32,42 @@ def make_engine(url):
         cursor = dbapi_connection.cursor()
         cursor.execute('PRAGMA foreign_keys=ON')
         cursor.execute('PRAGMA busy_timeout=30000')
+        # Readers and the one writer do not block each other (the web app reads while commands write).
+        cursor.execute('PRAGMA journal_mode=WAL')
         cursor.close()
+
+    writer = threading.Lock()
 
     @event.listens_for(engine, 'begin')
     def _sqlite_begin(connection):
         # A command reads then writes; taking the write lock up front means two commands
-        # queue behind each other instead of failing half-way on a lock upgrade.
-        connection.exec_driver_sql('BEGIN IMMEDIATE')
+        # queue behind each other instead of failing half-way on a lock upgrade. Reads need no lock.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql('BEGIN')
+            return
+        # Threads of one process queue here, at once, rather than in SQLite's busy handler, which
+        # sleeps in growing steps; other processes still wait in the busy handler.
+        writer.acquire()
+        connection.info['citydeal_writer'] = True
+        try:
+            connection.exec_driver_sql('BEGIN IMMEDIATE')
+        except BaseException:
+            _release(connection)
+            raise
+
+    def _release(connection, *_):
+        if connection.info.pop('citydeal_writer', False):
+            writer.release()
+
+    event.listen(engine, 'commit', _release)
+    event.listen(engine, 'rollback', _release)
 
     return engine
 
 
-def make_session_factory(engine):
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine, read_only=False):
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 def upgrade_schema(engine):
