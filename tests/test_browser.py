@@ -152,7 +152,7 @@ PAGE_TYPES = {
     'wijziging': ('zeist', '/procedures/nieuw/wijziging'), 'opzegging': ('zeist', '/procedures/nieuw/opzegging'),
     'delegeren': ('zeist', '/delegeren'), 'jaarcyclus': ('projectleider', '/procedures/nieuw/jaarcyclus'),
     'voortzetting': ('projectleider', '/procedures/nieuw/voortzetting'), 'audit': ('auditor', '/audit'),
-    'geen-toegang': ('zeist', '/audit'), 'openbaar-en': (None, '/openbaar?lang=en'),
+    'geen-toegang': ('zeist', '/audit'), 'openbaar-en': (None, '/openbaar?lang=en'), 'tokens': ('zeist', '/tokens'),
 }
 
 

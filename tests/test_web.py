@@ -58,6 +58,7 @@ PAGES = {
                                            auditor=403, admin=403),
     '/procedures/nieuw/iets': dict(anonymous=302, zeist=404, projectleider=404, secretaris=404, auditor=404, admin=404),
     '/delegeren': dict(anonymous=302, zeist=200, projectleider=403, secretaris=403, auditor=403, admin=403),
+    '/tokens': dict(anonymous=302, zeist=200, projectleider=200, secretaris=200, auditor=200, admin=200),
     'TASK_ZEIST': dict(anonymous=302, zeist=200, projectleider=403, secretaris=403, auditor=403, admin=403),
     'TASK_TILBURG': dict(anonymous=302, zeist=403, projectleider=403, secretaris=403, auditor=403, admin=403),
     '/taken/00000000-0000-0000-0000-000000000000': dict(anonymous=302, zeist=404, projectleider=404, secretaris=404,
@@ -319,3 +320,16 @@ def test_control_characters_are_refused(site):
     b = browser(site, 'zeist')
     page = b.post('/procedures/nieuw/wijziging', {'title': 'Titel\u202egnippel', 'text': 'x'})
     assert page.status_code == 422 and 'stuur- of richtingstekens' in page.get_data(as_text=True)
+
+
+def test_api_tokens_are_made_and_revoked_in_the_web_app(site, app):
+    b = browser(site, 'zeist')
+    page = b.post('/tokens', {'name': 'laptop'}).get_data(as_text=True)
+    token = re.search(r'<code>(cdt_[^<]+)</code>', page).group(1)
+    api = site.test_client()
+    assert api.get('/api/v1/partijen', headers={'Authorization': f'Bearer {token}'}).status_code == 200
+    [row] = app.tokens('zeist@deal.example')
+    other = browser(site, 'tilburg')
+    assert other.post('/tokens', {'revoke': str(row['id'])}).status_code == 404  # not theirs
+    b.post('/tokens', {'revoke': str(row['id'])})
+    assert api.get('/api/v1/partijen', headers={'Authorization': f'Bearer {token}'}).status_code == 401

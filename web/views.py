@@ -307,6 +307,25 @@ def delegate():
     return render_template('delegate.html', values=values, errors=errors, done=done), 422 if errors else 200
 
 
+@blueprint.route('/tokens', methods=['GET', 'POST'])
+@login_required
+def tokens():
+    """Personal API tokens: the same rights as their person; shown once, revocable at any time."""
+    app = city_deal()
+    new_token = None
+    if request.method == 'POST':
+        from engine.unit_of_work import Actor
+        actor = Actor(current_user.name, current_user.party or current_user.role)
+        if request.form.get('revoke', '').isdigit():
+            try:
+                app.revoke_token(int(request.form['revoke']), actor, owner_id=current_user.account.id)
+            except NotFound:
+                abort(404)
+        else:
+            _, new_token = app.create_token(current_user.email, request.form.get('name', '')[:100] or 'api', actor)
+    return render_template('tokens.html', tokens=app.tokens(current_user.email), new_token=new_token)
+
+
 def _date(raw, field):
     try:
         return date.fromisoformat(raw or '')
