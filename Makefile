@@ -36,6 +36,8 @@ chromium:
 test: setup chromium
 	$(BIN)/ruff check engine citydeal notifications web tests
 	$(BIN)/python -m pytest
+	scripts/test-postgres.sh
 
 clean:
+	scripts/postgres.sh stop
 	rm -rf $(VENV) var *.egg-info .pytest_cache

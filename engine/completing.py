@@ -19,7 +19,9 @@ def complete_task(uow, task_id, acting_for, values, person=None):
     deal = uow.deal()
     register.require_in_force(deal, uow.now)
     row = _open_task(uow.session, task_id)
-    procedure = procedure_store.get(uow.session, row.procedure_id)
+    procedure = procedure_store.get(uow.session, row.procedure_id, for_update=True)
+    # Another command may have closed the task while this one waited for the row.
+    row = _open_task(uow.session, task_id)
     actor = _actor(uow.session, deal, row, acting_for, person)
     # Only answers are bound to the consultation deadline; the projectleider's own late task
     # still moves the procedure on (the deadline timer then fires at once).
@@ -71,7 +73,8 @@ def check_values(uow, task_id, acting_for, values, person=None):
 
 
 def _open_task(session, task_id):
-    row = session.get(OpenTask, str(task_id))
+    # populate_existing: read again after waiting for a lock, never the copy read before it
+    row = session.get(OpenTask, str(task_id), populate_existing=True)
     if row is not None:
         return row
     answered = session.scalars(select(Answer).where(Answer.task_id == str(task_id))).first()

@@ -13,8 +13,10 @@ DUE_AT_DEADLINE = {'instemming_geven', 'consultatie_openen', 'criteria_toetsen'}
 MAX_ID = 2 ** 63 - 1
 
 
-def get(session, procedure_id):
-    found = session.get(Procedure, procedure_id) if 0 < procedure_id <= MAX_ID else None
+def get(session, procedure_id, for_update=False):
+    """One procedure; ``for_update`` locks its row for the rest of the transaction, so that commands on
+    the same procedure queue instead of colliding (PostgreSQL; SQLite's writers queue anyway)."""
+    found = session.get(Procedure, procedure_id, with_for_update=for_update) if 0 < procedure_id <= MAX_ID else None
     if found is None:
         raise NotFound.one('procedure', f'no procedure with id {procedure_id}')
     return found

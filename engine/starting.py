@@ -71,7 +71,7 @@ def _lapse_consents(step, party_code):
     rows = step.session.scalars(select(OpenTask).where(OpenTask.party_code == party_code,
                                                        OpenTask.name == 'instemming_geven')).all()
     for row in rows:
-        procedure = procedure_store.get(step.session, row.procedure_id)
+        procedure = procedure_store.get(step.session, row.procedure_id, for_update=True)
         workflow = procedure_store.load(procedure, step.clock)
         fired = workflow_runtime.advance(workflow)
         task = workflow.get_task_from_id(UUID(row.id))

@@ -140,7 +140,7 @@ def tick(unit_of_work, on_fired=None, skip=frozenset()):
 
 def _fire_timers(uow, procedure_id):
     deal = uow.deal()
-    procedure = procedure_store.get(uow.session, procedure_id)
+    procedure = procedure_store.get(uow.session, procedure_id, for_update=True)
     workflow = procedure_store.load(procedure, uow.clock)
     waiting = {e.name for e in workflow.waiting_events()}
     audit.append(uow.session, at=uow.now, person=SCHEDULER.person, acting_for=SCHEDULER.acting_for,

@@ -1,8 +1,11 @@
 from datetime import datetime
 from pathlib import Path
 
+import os
+import uuid
+
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
 
 from citydeal.bootstrap import CityDeal
 from engine.clock import FakeClock
@@ -21,7 +24,20 @@ def clock():
 
 @pytest.fixture
 def db_url(tmp_path):
-    return f'sqlite:///{tmp_path / "citydeal.db"}'
+    """A fresh database per test: an SQLite file, or with CITYDEAL_TEST_POSTGRES (an admin URL) a new
+    PostgreSQL database, dropped afterwards."""
+    admin = os.environ.get('CITYDEAL_TEST_POSTGRES')
+    if not admin:
+        yield f'sqlite:///{tmp_path / "citydeal.db"}'
+        return
+    name = f'citydeal_test_{uuid.uuid4().hex[:12]}'
+    server = create_engine(admin, isolation_level='AUTOCOMMIT')
+    with server.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE {name}')
+    yield admin.rsplit('/', 1)[0] + '/' + name
+    with server.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
+    server.dispose()
 
 
 @pytest.fixture

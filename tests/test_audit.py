@@ -93,6 +93,8 @@ def test_entries_cut_from_the_end_are_found_against_a_kept_anchor(logged):
 
 
 def test_an_unreadable_entry_is_named_not_crashed_on(logged):
+    if logged.engine.dialect.name == 'postgresql':
+        pytest.skip("PostgreSQL's json type refuses to store an unreadable value in the first place")
     execute(logged, "UPDATE audit_entries SET data = '{not json' WHERE seq = 6")
     verdict = logged.verify_audit()
     assert not verdict.ok and verdict.message.startswith('entry 6 was changed: its stored values are unreadable')
