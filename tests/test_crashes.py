@@ -1,0 +1,119 @@
+"""A process killed (SIGKILL) at any point of a command leaves the database as before the command
+or as after it, never in between: state, answers, audit chain and outbox, across every kind of
+command that changes them."""
+import json
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from citydeal.bootstrap import CityDeal
+from engine.clock import FakeClock
+from engine.dates import AMSTERDAM
+from tests.conftest import DEAL_FILE, START, consent_all, open_consultation, start_amendment
+
+pytestmark = pytest.mark.cli
+DRIVER = Path(__file__).parent / 'crash_driver.py'
+#: kill points tried per scenario, spread evenly over its statements
+POINTS = 8
+
+
+def projection(url):
+    """What must be all-or-nothing, without ids and serialized state that differ run to run."""
+    engine = create_engine(url)
+    with engine.connect() as c:
+        result = {
+            'procedures': c.execute(text('SELECT id, type, status, outcome, version FROM procedures ORDER BY id')).all(),
+            'answers': c.execute(text('SELECT procedure_id, party_code, decision FROM answers ORDER BY 1, 2')).all(),
+            'parties': c.execute(text('SELECT code, status, left_on FROM parties ORDER BY code')).all(),
+            'appendices': c.execute(text('SELECT number, procedure_id FROM appendices')).all(),
+            'audit': c.execute(text('SELECT seq, event FROM audit_entries ORDER BY seq')).all(),
+            'outbox': c.execute(text('SELECT event, recipient FROM outbox ORDER BY id')).all(),
+            'open_tasks': c.execute(text('SELECT procedure_id, name, party_code, role FROM open_tasks '
+                                         'ORDER BY 1, 2, 3, 4')).all(),
+            'reminders': c.execute(text('SELECT procedure_id, kind, recipient FROM reminders ORDER BY 1, 2, 3')).all(),
+            'owed': c.execute(text('SELECT party_code, year FROM contributions_owed')).all(),
+        }
+    engine.dispose()
+    return result
+
+
+def run(url, now, kill_at, command):
+    return subprocess.run([sys.executable, str(DRIVER), url, now.isoformat(), str(kill_at), json.dumps(command)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def scenario_last_consent(app, clock):
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    consent_all(app, pid, except_=('zayaz',))
+    task = next(t['id'] for t in app.tasks(party='zayaz'))
+    return clock.now(), {'op': 'complete', 'task': task, 'as': 'zayaz', 'values': {'decision': 'consent'}}
+
+
+def scenario_timer(app, clock):
+    """One due item: the notice takes effect (a tick fires each due item as a command of its own)."""
+    app.start_opzegging(by='weert', circumstances='Herindeling.')
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    clock.set(datetime(2021, 7, 11, 23, 59, tzinfo=AMSTERDAM))
+    app.tick()
+    return datetime(2021, 7, 12, 0, 0, 1, tzinfo=AMSTERDAM), {'op': 'tick'}
+
+
+def scenario_notice(app, clock):
+    return clock.now(), {'op': 'start_opzegging', 'by': 'tiwos', 'circumstances': 'Fusie.'}
+
+
+def scenario_extension(app, clock):
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    consent_all(app, pid, except_=('zayaz', 'tiwos'))
+    clock.advance(weeks=7)
+    app.tick()
+    task = next(t['id'] for t in app.tasks(role='projectleider') if t['name'] == 'verlengen_of_afsluiten')
+    return clock.now(), {'op': 'complete', 'task': task, 'as': 'projectleider',
+                         'values': {'choice': 'extend', 'new_deadline': '2021-07-15', 'reason': 'Zomer'}}
+
+
+@pytest.mark.parametrize('scenario', [scenario_last_consent, scenario_timer, scenario_notice, scenario_extension])
+def test_a_kill_at_any_point_leaves_the_state_before_or_after(tmp_path, scenario):
+    seed = tmp_path / 'seed.db'
+    clock = FakeClock(START)
+    app = CityDeal(url=f'sqlite:///{seed}', clock=clock)
+    app.init(DEAL_FILE)
+    now, command = scenario(app, clock)
+    app.close()
+    before = projection(f'sqlite:///{seed}')
+    reference = tmp_path / 'reference.db'
+    shutil.copy(seed, reference)
+    done = run(f'sqlite:///{reference}', now, 0, dict(command))
+    assert done.returncode == 0, done.stderr
+    statements = int(done.stdout)
+    after = projection(f'sqlite:///{reference}')
+    assert after != before
+    points = sorted({1, statements} | {1 + i * (statements - 1) // (POINTS - 1) for i in range(POINTS)})
+    outcomes = []
+    for point in points:
+        victim = tmp_path / f'killed-{point}.db'
+        shutil.copy(seed, victim)
+        killed = run(f'sqlite:///{victim}', now, point, dict(command))
+        assert killed.returncode == -9, (point, killed.stderr)
+        state = projection(f'sqlite:///{victim}')
+        assert state in (before, after), f'killed before statement {point}: a state in between'
+        outcomes.append('before' if state == before else 'after')
+        restarted = CityDeal(url=f'sqlite:///{victim}', clock=FakeClock(now))
+        assert restarted.verify_audit().ok
+        if state == before:  # the command, run again after the crash, completes as it would have
+            assert run(f'sqlite:///{victim}', now, 0, dict(command)).returncode == 0
+            assert projection(f'sqlite:///{victim}') == after
+        restarted.close()
+    results = Path(__file__).parent.parent / 'test-artifacts' / 'crashes.json'
+    results.parent.mkdir(exist_ok=True)
+    log = json.loads(results.read_text()) if results.exists() else {}
+    log[scenario.__name__] = {'statements': statements, 'kill_points': len(points), 'outcomes': outcomes}
+    results.write_text(json.dumps(log, indent=1))
