@@ -114,7 +114,14 @@ def create_app(city_deal=None, config=None):
     app.register_error_handler(403, lambda e: error_page(
         403, _('Geen toegang'), _('U mag deze pagina niet zien of deze handeling niet uitvoeren.')))
     app.register_error_handler(404, lambda e: error_page(404, _('Niet gevonden'), _('Deze pagina bestaat niet.')))
-    app.register_error_handler(405, lambda e: error_page(405, _('Niet toegestaan'), _('Deze handeling kan hier niet.')))
+    def not_allowed(error):
+        response = error_page(405, _('Niet toegestaan'), _('Deze handeling kan hier niet.'))
+        response = app.make_response(response)
+        # RFC 9110: a 405 names the methods that are allowed.
+        response.headers['Allow'] = ', '.join(sorted(error.valid_methods or ()))
+        return response
+
+    app.register_error_handler(405, not_allowed)
     app.register_error_handler(413, lambda e: error_page(
         413, _('Te groot'), _('Wat u verstuurde is te groot. Maak de tekst korter.')))
     app.register_error_handler(500, lambda e: error_page(
