@@ -1,6 +1,7 @@
 """``citydeal``: the command line. Exit 0 on success, 2 when a command is refused, 1 when audit verify fails."""
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -253,8 +254,6 @@ def _tick(args, app):
 
 def _scheduler(args, app):
     import logging
-    import signal
-    import threading
 
     from citydeal.scheduler import run_forever
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(name)s %(message)s')
@@ -262,25 +261,30 @@ def _scheduler(args, app):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = SmtpSettings.from_environment()
     app.next_due()  # refuses a database without a deal before anything starts
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stopping = _until_stopped()
     print(f'scheduler running; mail goes to {settings.host}:{settings.port}; Ctrl-C stops it', flush=True)
-    run_forever(app, settings, stop, lease_seconds=args.lease_seconds)
+    run_forever(app, settings, stopping, lease_seconds=args.lease_seconds)
     return 0
 
 
-def _mail_sink(args):
-    import signal
-    import threading
+def _until_stopped():
+    """Block SIGINT and SIGTERM in every thread and return a wait for either.
 
+    A Python signal handler that touches a lock can deadlock when a second signal arrives while the
+    first handler holds it (Ctrl-C, then the SIGTERM of a shell's cleanup). Waiting for the signals
+    with sigwait in the main thread takes no lock at all. Threads started after this inherit the mask.
+    """
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    return lambda: signal.sigwait(stop_signals)
+
+
+def _mail_sink(args):
     from notifications import mail_sink
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stopping = _until_stopped()
     controller = mail_sink.start(args.dir, args.host, args.port, announce=lambda line: print(line, flush=True))
     print(f'mail sink on {args.host}:{args.port}; every message is kept in {Path(args.dir).resolve()}/', flush=True)
-    stop.wait()
+    stopping()
     controller.stop()
     return 0
 

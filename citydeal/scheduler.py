@@ -125,13 +125,14 @@ class Scheduler:
             log.info('outbox: %d sent, %d waiting for another try', sent, unsent)
 
 
-def run_forever(app, smtp_settings, stop_event, **options):
+def run_forever(app, smtp_settings, wait_for_stop, **options):
+    """Run until ``wait_for_stop()`` returns (a signal, in the CLI)."""
     scheduler = Scheduler(app, smtp_settings, **options)
     scheduler.start()
     log.info('scheduler %s started; lease %ss; mail via %s:%s', scheduler.holder,
              scheduler.lease_ttl.total_seconds(), smtp_settings.host, smtp_settings.port)
     try:
-        stop_event.wait()
+        wait_for_stop()
     finally:
         scheduler.stop()
         log.info('scheduler %s stopped', scheduler.holder)

@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 URL="$(scripts/postgres.sh start)"
 trap 'scripts/postgres.sh stop' EXIT
-CITYDEAL_TEST_POSTGRES="$URL" .venv/bin/python -m pytest -m "not cli" "$@"
+CITYDEAL_TEST_POSTGRES="$URL" .venv/bin/python -m pytest -m "not cli or postgres" "$@"
