@@ -27,7 +27,8 @@ class CityDeal:
         self.clock = clock or SystemClock.from_environment()
         renderer = Renderer()
         self.unit_of_work = partial(UnitOfWork, make_session_factory(self.engine), self.clock, renderer)
-        self._reading = partial(UnitOfWork, make_session_factory(self.engine, read_only=True), self.clock, renderer)
+        self._reading = partial(UnitOfWork, make_session_factory(self.engine, read_only=True), self.clock, renderer,
+                                writes=False)
         self._schema_checked = False
 
     @staticmethod

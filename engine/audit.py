@@ -24,10 +24,15 @@ def _content_hash(seq, at_dt, person, acting_for, procedure_id, event, data, pre
 CHAIN_LOCK = 7_203_2021
 
 
+def lock_chain(session):
+    """PostgreSQL: hold the chain's lock to the end of the transaction (taking it again is free)."""
+    session.execute(text('SELECT pg_advisory_xact_lock(:key)'), {'key': CHAIN_LOCK})
+
+
 def append(session, *, at, person, acting_for, event, data, procedure_id=None):
     if session.get_bind().dialect.name == 'postgresql':
         # Two transactions must not both read the same head; SQLite's BEGIN IMMEDIATE already orders them.
-        session.execute(text('SELECT pg_advisory_xact_lock(:key)'), {'key': CHAIN_LOCK})
+        lock_chain(session)
     last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
     seq = last.seq + 1 if last else 1
     prev_hash = last.hash if last else GENESIS

@@ -9,8 +9,9 @@ from engine.models import Deal, OpenTask, Procedure
 DUE_AT_DEADLINE = {'instemming_geven', 'consultatie_openen', 'criteria_toetsen'}
 
 
-#: ids beyond a 64-bit integer cannot exist, and the database driver would overflow on them
-MAX_ID = 2 ** 63 - 1
+#: procedure ids are INTEGER columns (32 bits on PostgreSQL): a larger id cannot exist, and asking
+#: the database for one would be an error instead of "not found"
+MAX_ID = 2 ** 31 - 1
 
 
 def get(session, procedure_id, for_update=False):

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine import audit
 from engine.errors import CommandRefused, Conflict
 from engine.models import Deal
 
@@ -16,15 +17,20 @@ class Actor:
 
 
 class UnitOfWork:
-    def __init__(self, session_factory, clock, renderer):
+    def __init__(self, session_factory, clock, renderer, writes=True):
         self._session_factory = session_factory
         self.clock = clock
         self._renderer = renderer
+        self._writes = writes
 
     def __enter__(self):
         self.session = self._session_factory()
         # Messages are rendered where they are queued, inside this transaction (engine.notices).
         self.session.info['renderer'] = self._renderer
+        if self._writes and self.session.get_bind().dialect.name == 'postgresql':
+            # Every write ends in the one audit chain: take its lock first, before any row lock, so
+            # that two writers queue here instead of deadlocking on each other's rows.
+            audit.lock_chain(self.session)
         self.now = self.clock.now()
         return self
 

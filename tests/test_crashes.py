@@ -80,7 +80,39 @@ def scenario_extension(app, clock):
                          'values': {'choice': 'extend', 'new_deadline': '2021-07-15', 'reason': 'Zomer'}}
 
 
-@pytest.mark.parametrize('scenario', [scenario_last_consent, scenario_timer, scenario_notice, scenario_extension])
+def scenario_admission(app, clock):
+    pid = app.start_toetreding(applicant='Gemeente Eindhoven', kind='gemeente', representative='R. Thijs',
+                               contribution='EUR 10.000 per jaar', endorses_goals=True)['id']
+    open_consultation(app, pid)
+    consent_all(app, pid)
+    task = next(t['id'] for t in app.tasks(role='projectleider') if t['name'] == 'partij_vastleggen')
+    return clock.now(), {'op': 'complete', 'task': task, 'as': 'projectleider',
+                         'values': {'code': 'eindhoven', 'effective_date': '2021-07-01'}}
+
+
+def scenario_annual_cycle(app, clock):
+    app.tick()  # the 2021 cycle starts
+    for name, values in (('evaluatie_opleveren', {'initiatives_projects': 'x', 'goals_deel1': 'y'}),
+                         ('plannen_opstellen', {'werkplan_concept': 'w', 'communicatieplan_concept': 'c',
+                                                'begroting_concept': 'b'})):
+        task = next(t['id'] for t in app.tasks(role='projectleider') if t['name'] == name)
+        app.complete(task, 'projectleider', values)
+    task = next(t['id'] for t in app.tasks(role='secretaris'))
+    app.complete(task, 'secretaris', {'werkplan': 'adopted', 'communicatieplan': 'adopted', 'begroting': 'adopted'})
+    task = next(t['id'] for t in app.tasks(role='secretaris'))
+    return clock.now(), {'op': 'complete', 'task': task, 'as': 'secretaris', 'values': {'next_steps': 'Opschalen.'}}
+
+
+def scenario_continuation(app, clock):
+    clock.set(datetime(2024, 2, 1, 9, 0, tzinfo=AMSTERDAM))
+    app.start_voortzetting()
+    task = next(t['id'] for t in app.tasks(role='secretaris') if t['name'] == 'uitkomst_vastleggen')
+    return clock.now(), {'op': 'complete', 'task': task, 'as': 'secretaris',
+                         'values': {'result': 'continue', 'new_end_date': '2025-04-01'}}
+
+
+@pytest.mark.parametrize('scenario', [scenario_last_consent, scenario_timer, scenario_notice, scenario_extension,
+                                      scenario_admission, scenario_annual_cycle, scenario_continuation])
 def test_a_kill_at_any_point_leaves_the_state_before_or_after(tmp_path, scenario):
     seed = tmp_path / 'seed.db'
     clock = FakeClock(START)
