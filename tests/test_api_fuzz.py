@@ -23,7 +23,7 @@ def flask_app(app, monkeypatch):
 
 
 @schema.parametrize()
-@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_holds_to_its_document(case, flask_app):
     application, token = flask_app
     response = case.call(app=application, headers={'Authorization': f'Bearer {token}'})

@@ -19,7 +19,7 @@ from tests.conftest import DEAL_FILE, START, consent_all, open_consultation, sta
 pytestmark = pytest.mark.cli
 DRIVER = Path(__file__).parent / 'crash_driver.py'
 #: kill points tried per scenario, spread evenly over its statements
-POINTS = 8
+POINTS = 6
 
 
 def projection(url):
