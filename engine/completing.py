@@ -16,20 +16,7 @@ ROLES = ('projectleider', 'secretaris')
 
 def complete_task(uow, task_id, acting_for, values, person=None):
     """``values``: the form's raw fields (decision, statement, and any ``--set NAME=VALUE``)."""
-    deal = uow.deal()
-    register.require_in_force(deal, uow.now)
-    row = _open_task(uow.session, task_id)
-    procedure = procedure_store.get(uow.session, row.procedure_id, for_update=True)
-    # Another command may have closed the task while this one waited for the row.
-    row = _open_task(uow.session, task_id)
-    actor = _actor(uow.session, deal, row, acting_for, person)
-    # Only answers are bound to the consultation deadline; the projectleider's own late task
-    # still moves the procedure on (the deadline timer then fires at once).
-    if row.name == 'instemming_geven' and uow.now > row.due_dt:
-        raise CommandRefused.one('task', f'the deadline {shown(row.due_dt)} has passed', RULE_DEADLINE)
-    form = forms.FORMS[(procedure.type, row.name)]
-    values = forms.read(form, values)
-
+    deal, row, procedure, actor, values = _checked(uow, task_id, acting_for, values, person, lock=True)
     workflow = procedure_store.load(procedure, uow.clock)
     # SpiffWorkflow accepts a task completed after its deadline until timers are refreshed.
     fired = workflow_runtime.advance(workflow)
@@ -40,7 +27,7 @@ def complete_task(uow, task_id, acting_for, values, person=None):
     step = effects.Step(uow.session, deal, procedure, uow.now, actor, uow.clock, task_row=row,
                         workflow_data=task.data)
     effects.apply(step, fired)
-    task.data.update(form.to_workflow(step, values))
+    task.data.update(forms.FORMS[(procedure.type, row.name)].to_workflow(step, values))
     if row.name == 'instemming_geven':
         uow.session.add(Answer(procedure_id=procedure.id, task_id=row.id, party_code=row.party_code,
                                decision=values['decision'], statement=values['statement'].strip() or
@@ -62,14 +49,25 @@ def complete_task(uow, task_id, acting_for, values, person=None):
 
 def check_values(uow, task_id, acting_for, values, person=None):
     """Every check of ``complete_task`` short of completing: for a confirmation step."""
+    return _checked(uow, task_id, acting_for, values, person, lock=False)[4]
+
+
+def _checked(uow, task_id, acting_for, values, person, lock):
+    """(deal, task row, procedure, actor, form values) once every guard passed; ``lock`` holds the
+    procedure's row for a command that will change it."""
     deal = uow.deal()
     register.require_in_force(deal, uow.now)
     row = _open_task(uow.session, task_id)
-    procedure = procedure_store.get(uow.session, row.procedure_id)
-    _actor(uow.session, deal, row, acting_for, person)
+    procedure = procedure_store.get(uow.session, row.procedure_id, for_update=lock)
+    if lock:
+        # Another command may have closed the task while this one waited for the row.
+        row = _open_task(uow.session, task_id)
+    actor = _actor(uow.session, deal, row, acting_for, person)
+    # Only answers are bound to the consultation deadline; the projectleider's own late task
+    # still moves the procedure on (the deadline timer then fires at once).
     if row.name == 'instemming_geven' and uow.now > row.due_dt:
         raise CommandRefused.one('task', f'the deadline {shown(row.due_dt)} has passed', RULE_DEADLINE)
-    return forms.read(forms.FORMS[(procedure.type, row.name)], values)
+    return deal, row, procedure, actor, forms.read(forms.FORMS[(procedure.type, row.name)], values)
 
 
 def _open_task(session, task_id):

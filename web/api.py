@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import CommandRefused, Conflict, NotFound
 from web import api_schemas as s
-from web.auth import city_deal
+from web.auth import acting_for, city_deal, tasks_for
 
 API_VERSION = '1.0.0'
 blueprint = Blueprint('api', __name__, url_prefix='/api/v1')
@@ -162,27 +162,18 @@ def start():
     return response
 
 
-def _my_tasks(account):
-    app = city_deal()
-    if account.role in ('projectleider', 'secretaris'):
-        return app.tasks(role=account.role)
-    return [t for party in account.acts_for for t in app.tasks(party=party)]
-
-
 @blueprint.get('/taken', strict_slashes=False)
 @authenticated
 def taken():
-    return jsonify(_dump(s.Taak, _my_tasks(g.api_account), many=True))
+    return jsonify(_dump(s.Taak, tasks_for(g.api_account), many=True))
 
 
 def _own_task(task_id):
     task = city_deal().task(task_id)
-    account = g.api_account
-    if task['party'] and task['party'] in account.acts_for:
-        return task, task['party']
-    if task['role'] and task['role'] == account.role:
-        return task, task['role']
-    _forbidden('this task is for another party or role')
+    who = acting_for(g.api_account, task)
+    if who is None:
+        _forbidden('this task is for another party or role')
+    return task, who
 
 
 @blueprint.get('/taken/<task_id>', strict_slashes=False)

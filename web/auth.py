@@ -82,6 +82,24 @@ def logout():
     return redirect(url_for('views.public'))
 
 
+def tasks_for(account):
+    """The open tasks a person may act on, newest procedure first: their role's, or their parties'."""
+    app = city_deal()
+    if account.role in ('projectleider', 'secretaris'):
+        return app.tasks(role=account.role)
+    tasks = [t for party in account.acts_for for t in app.tasks(party=party)]
+    return sorted(tasks, key=lambda t: -t['procedure_id'])
+
+
+def acting_for(account, task):
+    """The party or role a person acts for on a task, or None when the task is not theirs."""
+    if task['party'] and task['party'] in account.acts_for:
+        return task['party']
+    if task['role'] and task['role'] == account.role:
+        return task['role']
+    return None
+
+
 def require(*roles, party=False):
     """403 unless the current person has one of ``roles`` (or, with ``party``, acts for a party)."""
     if not current_user.is_authenticated:

@@ -12,7 +12,7 @@ from engine import forms as task_forms
 from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, NotFound
 from web import diagram
-from web.auth import city_deal, require
+from web.auth import acting_for, city_deal, require, tasks_for
 from web.messages import by_field, translate
 
 blueprint = Blueprint('views', __name__)
@@ -26,11 +26,7 @@ def _header():
 
 
 def _my_tasks():
-    app = city_deal()
-    if current_user.role in ('projectleider', 'secretaris'):
-        return app.tasks(role=current_user.role)
-    tasks = [t for party in current_user.acts_for for t in app.tasks(party=party)]
-    return sorted(tasks, key=lambda t: -t['procedure_id'])
+    return tasks_for(current_user.account)
 
 
 def _form_values(names):
@@ -77,11 +73,10 @@ def _task_or_404(task_id):
         if answer is None or not (answer['party'] in current_user.acts_for or current_user.is_auditor):
             abort(403)
         raise TaskClosed(answer, translate(refused.problems[0].message)) from None
-    if task['party'] and task['party'] in current_user.acts_for:
-        return task, task['party']
-    if task['role'] and task['role'] == current_user.role:
-        return task, task['role']
-    abort(403)
+    who = acting_for(current_user.account, task)
+    if who is None:
+        abort(403)
+    return task, who
 
 
 @blueprint.route('/taken/<task_id>', methods=['GET', 'POST'])
