@@ -3,6 +3,7 @@
 A person acts for one party (a party may have several people: Zeist signed with two) or in one
 role. Auditors read everything and change nothing; admins manage accounts.
 """
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -29,9 +30,14 @@ MAX_DELEGATION_DAYS = 366
 WRONG_LOGIN = 'e-mail address or password is not right'
 
 _hasher = PasswordHasher()
-# Verifying against this hash when an account does not exist takes as long as a real check,
-# so the answer's timing does not tell whether an address has an account.
-_DUMMY_HASH = _hasher.hash('no account has this password')
+
+
+@functools.cache
+def _dummy_hash(hasher):
+    """Verifying against this hash when an account does not exist takes as long as a real check, so the
+    answer's timing does not tell whether an address has an account. Made on first use, not at import:
+    every command-line process would otherwise pay for one argon2 hash it never needs."""
+    return hasher.hash('no account has this password')
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,7 @@ def authenticate(session, now, email, password, remote_addr):
         session.add(LoginAttempt(email=email, remote_addr=remote_addr, at_dt=now, succeeded=False))
         raise LoginRefused.one('login', f'too many attempts; try again in {int(WINDOW.total_seconds() // 60)} minutes')
     user = session.scalars(select(User).where(User.email == email)).first()
-    ok = _verify(user.password_hash if user else _DUMMY_HASH, password or '') and user is not None and user.is_active
+    ok = _verify(user.password_hash if user else _dummy_hash(_hasher), password or '') and user is not None and user.is_active
     session.add(LoginAttempt(email=email, remote_addr=remote_addr, at_dt=now, succeeded=ok))
     if not ok:
         raise LoginRefused.one('login', WRONG_LOGIN)
