@@ -41,6 +41,7 @@ class Scheduler:
         #: (what, ref) -> when to try a failed item again
         self._failing = {}
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         # A late job must run, however late (APScheduler drops jobs more than 1 s late by default).
         self._scheduler = BackgroundScheduler(timezone=timezone.utc, job_defaults={
             'misfire_grace_time': None, 'coalesce': True, 'max_instances': 1})
@@ -54,6 +55,7 @@ class Scheduler:
         self._scheduler.start()
 
     def stop(self):
+        self._stopping.set()
         self._scheduler.shutdown(wait=True)
         if self.is_leader:
             self.app.release_lease(self.holder, real_now())
@@ -120,7 +122,7 @@ class Scheduler:
     def _send(self):
         if not self.is_leader:
             return
-        sent, unsent = smtp.deliver(self.app, self.smtp_settings)
+        sent, unsent = smtp.deliver(self.app, self.smtp_settings, stopping=self._stopping.is_set)
         if sent or unsent:
             log.info('outbox: %d sent, %d waiting for another try', sent, unsent)
 

@@ -84,12 +84,15 @@ def _enhanced(text):
     return words[0] if words else ''
 
 
-def deliver(app, settings):
-    """Send what is due, a few at a time under a claim of our own; returns (sent, not sent)."""
+def deliver(app, settings, stopping=lambda: False):
+    """Send what is due, a few at a time under a claim of our own; returns (sent, not sent).
+
+    Between batches it asks `stopping`: a process told to stop finishes the batch in hand and
+    leaves the rest queued, rather than making its stop wait for a long outbox."""
     sent = unsent = 0
     domain = settings.mail_from.rpartition('@')[2] or 'localhost'
     token = uuid.uuid4().hex
-    while True:
+    while not stopping():
         batch = app.claim_outbox(BATCH, token)
         if not batch:
             return sent, unsent
@@ -121,3 +124,4 @@ def deliver(app, settings):
                 client.quit()
             except (OSError, smtplib.SMTPException):
                 client.close()
+    return sent, unsent

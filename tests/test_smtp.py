@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from icalendar import Calendar
 
-from notifications.smtp import SmtpSettings, deliver
+from notifications.smtp import BATCH, SmtpSettings, deliver
 from tests.conftest import open_consultation, start_amendment
 from tests.smtp_server import SmtpServer, free_port
 
@@ -42,6 +42,17 @@ def test_messages_arrive_with_recipient_subject_body_and_calendar(app, server):
     # the projectleider had already opened the consultation when the mail about that task went out
     assert statuses[('task_opened', 'projectleider')] == 'withdrawn'
     assert deliver(app, settings(server.port)) == (0, 0)
+
+
+def test_a_sender_told_to_stop_finishes_its_batch_and_leaves_the_rest_queued(app, server):
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    queued = len(app.outbox('queued'))
+    assert queued > BATCH
+    batches = iter([False, True])
+    assert deliver(app, settings(server.port), stopping=lambda: next(batches)) == (BATCH, 0)
+    assert len(server.received) == BATCH and len(app.outbox('queued')) == queued - BATCH
+    assert deliver(app, settings(server.port)) == (queued - BATCH, 0)
 
 
 def test_with_the_server_down_messages_wait_and_then_go_exactly_once(app, clock):
