@@ -35,8 +35,7 @@ chromium:
 
 test: setup chromium
 	$(BIN)/ruff check engine citydeal notifications web tests
-	$(BIN)/python -m pytest
-	scripts/test-postgres.sh
+	scripts/test.sh
 
 clean:
 	scripts/postgres.sh stop

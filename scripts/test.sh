@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The test suite again on PostgreSQL: a throwaway cluster on loopback, a fresh database per test.
-# The tests that run separate processes against their own SQLite files (marked `cli`) run once, on SQLite.
+# The whole suite, once on SQLite and once on PostgreSQL (every test that touches a database is
+# parametrized over both): a throwaway PostgreSQL cluster on loopback for the run, two workers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 URL="$(scripts/postgres.sh start)"
 trap 'scripts/postgres.sh stop' EXIT
-CITYDEAL_TEST_POSTGRES="$URL" .venv/bin/python -m pytest -m "not cli or postgres" "$@"
+CITYDEAL_TEST_POSTGRES="$URL" .venv/bin/python -m pytest -n "${CITYDEAL_TEST_WORKERS:-2}" --dist worksteal "$@"

@@ -2,6 +2,7 @@ from datetime import datetime
 from pathlib import Path
 
 import os
+import shutil
 import uuid
 
 import pytest
@@ -17,43 +18,113 @@ DEAL_FILE = ROOT / 'deals' / 'energieke-wijken.toml'
 START = datetime(2021, 4, 12, 10, 0, tzinfo=AMSTERDAM)
 
 
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.get_closest_marker('slow') is None)
+
+
 @pytest.fixture
 def clock():
     return FakeClock(START)
 
 
-@pytest.fixture
-def db_url(tmp_path):
-    """A fresh database per test: an SQLite file, or with CITYDEAL_TEST_POSTGRES (an admin URL) a new
-    PostgreSQL database, dropped afterwards."""
+class SqliteDatabases:
+    """Databases as files in the test's folder."""
+    kind = 'sqlite'
+
+    def __init__(self, folder):
+        self.folder, self.count = folder, 0
+
+    def new(self):
+        self.count += 1
+        return f'sqlite:///{self.folder / f"citydeal-{self.count}.db"}'
+
+    def copy(self, url):
+        """A second database with the same content; the first must have no open connections."""
+        target = self.new()
+        shutil.copy(url.removeprefix('sqlite:///'), target.removeprefix('sqlite:///'))
+        return target
+
+    def drop_all(self):
+        pass
+
+
+class PostgresDatabases:
+    """Databases in the throwaway cluster that `make test` starts (CITYDEAL_TEST_POSTGRES is its admin
+    URL), each with a name of its own so that parallel test workers never meet; dropped afterwards."""
+    kind = 'postgresql'
+
+    def __init__(self, admin):
+        self.server = create_engine(admin, isolation_level='AUTOCOMMIT')
+        self.base = admin.rsplit('/', 1)[0]
+        self.names = []
+
+    def _create(self, template=None):
+        name = f'citydeal_test_{uuid.uuid4().hex[:12]}'
+        with self.server.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE {name}' + (f' TEMPLATE {template}' if template else ''))
+        self.names.append(name)
+        return f'{self.base}/{name}'
+
+    def new(self):
+        return self._create()
+
+    def copy(self, url):
+        """A second database with the same content; the first must have no open connections."""
+        return self._create(template=url.rsplit('/', 1)[1])
+
+    def drop_all(self):
+        with self.server.connect() as connection:
+            for name in self.names:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
+        self.server.dispose()
+
+
+@pytest.fixture(params=['sqlite', 'postgresql'])
+def databases(request, tmp_path):
+    """Every test that touches a database runs twice: on SQLite and on PostgreSQL."""
+    if request.param == 'sqlite':
+        yield SqliteDatabases(tmp_path)
+        return
     admin = os.environ.get('CITYDEAL_TEST_POSTGRES')
     if not admin:
-        yield f'sqlite:///{tmp_path / "citydeal.db"}'
-        return
-    name = f'citydeal_test_{uuid.uuid4().hex[:12]}'
-    server = create_engine(admin, isolation_level='AUTOCOMMIT')
-    with server.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE {name}')
-    yield admin.rsplit('/', 1)[0] + '/' + name
-    with server.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
-    server.dispose()
+        pytest.skip('PostgreSQL: `make test` starts a cluster and sets CITYDEAL_TEST_POSTGRES')
+    databases = PostgresDatabases(admin)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture
+def db_url(databases):
+    return databases.new()
 
 
 @pytest.fixture
 def app(db_url, clock):
-    """The engine on a real SQLite file; every command saves and the next one reloads from it."""
+    """The engine on a real database; every command saves and the next one reloads from it."""
     instance = CityDeal(url=db_url, clock=clock)
     instance.init(DEAL_FILE)
     yield instance
     instance.close()
 
 
-def snapshot(app):
-    """Every row of every table, to prove a refused command changed nothing."""
-    with app.engine.connect() as connection:
+def _rows(engine):
+    with engine.connect() as connection:
         tables = inspect(connection).get_table_names()
         return {t: connection.execute(text(f'SELECT * FROM {t} ORDER BY 1')).fetchall() for t in tables}
+
+
+def snapshot(app):
+    """Every row of every table, to prove a refused command changed nothing."""
+    return _rows(app.engine)
+
+
+def snapshot_of(url):
+    """The same for a database that another process writes."""
+    engine = create_engine(url)
+    try:
+        return _rows(engine)
+    finally:
+        engine.dispose()
 
 
 def one_task(app, name=None, **who):

@@ -16,8 +16,13 @@ SHOTS = ROOT / 'test-artifacts' / 'screenshots'
 WCAG = {'runOnly': {'type': 'tag', 'values': ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}
 
 playwright_api = pytest.importorskip('playwright.sync_api')
-pytestmark = pytest.mark.skipif(not shutil.which('chromium') and not shutil.os.path.exists(CHROMIUM),
-                                reason='Chromium is not installed (make test installs it)')
+pytestmark = [
+    pytest.mark.skipif(not shutil.which('chromium') and not shutil.os.path.exists(CHROMIUM),
+                       reason='Chromium is not installed (make test installs it)'),
+    # A browser that navigates on while the stylesheet is on its way drops the connection; Werkzeug's
+    # development server then leaves the open static file to the garbage collector.
+    pytest.mark.filterwarnings("ignore:unclosed file <_io.BufferedReader name='[^']*/web/static/:ResourceWarning"),
+]
 
 
 @pytest.fixture
@@ -85,6 +90,7 @@ def decide(person, decision, statement, screenshots=False):
 
 
 @pytest.mark.cli
+@pytest.mark.slow
 @pytest.mark.rule('Wijziging 3: amendment and consent statements become a bijlage')
 def test_every_party_consents_in_the_browser_and_the_appendix_is_public(server, app, chromium):
     bzk = Person(chromium, server, 'bzk')
@@ -157,6 +163,7 @@ PAGE_TYPES = {
 
 
 @pytest.mark.cli
+@pytest.mark.slow
 def test_every_page_type_meets_wcag_21_aa(server, app, chromium):
     from axe_playwright_python.sync_playwright import Axe
     from tests.conftest import open_consultation, start_amendment

@@ -1,25 +1,25 @@
 """The same scenarios as a user types them: the ``citydeal`` command in its own process."""
 import json
-import sqlite3
 import subprocess
 import sys
 
 import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import snapshot_of
 
 pytestmark = pytest.mark.cli
 
 
 @pytest.fixture
-def citydeal(tmp_path):
-    db = tmp_path / 'cli.db'
-
+def citydeal(databases, tmp_path):
     def run(*args, now='2021-04-12T10:00:00+02:00', expect=0):
-        env = {'CITYDEAL_DATABASE_URL': f'sqlite:///{db}', 'CITYDEAL_NOW': now, 'PATH': '/usr/bin:/bin'}
+        env = {'CITYDEAL_DATABASE_URL': run.url, 'CITYDEAL_NOW': now, 'PATH': '/usr/bin:/bin'}
         done = subprocess.run([sys.executable, '-m', 'citydeal.cli', *args], capture_output=True, text=True, env=env,
                               cwd=tmp_path, timeout=60)
         assert done.returncode == expect, (done.stdout, done.stderr)
         return done
-    run.db = db
+    run.url = databases.new()
     run('init')
     return run
 
@@ -28,12 +28,7 @@ def as_json(done):
     return json.loads(done.stdout)
 
 
-def tables(db):
-    with sqlite3.connect(db) as connection:
-        names = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {n: connection.execute(f'SELECT * FROM {n} ORDER BY 1').fetchall() for n in names}
-
-
+@pytest.mark.slow
 @pytest.mark.rule('Wijziging 1: consent of all Partijen')
 def test_an_amendment_through_all_seventeen_parties(citydeal):
     assert 'energieke-wijken: unchanged' in citydeal('init').stdout
@@ -81,10 +76,10 @@ def test_a_withdrawal_and_its_timer(citydeal):
     (('show', '99'), 'procedure'),
 ])
 def test_bad_input_exits_2_names_the_field_and_changes_nothing(citydeal, args, field):
-    before = tables(citydeal.db)
+    before = snapshot_of(citydeal.url)
     done = citydeal(*args, expect=2)
     assert f'error: {field}:' in done.stderr and 'nothing was changed' in done.stderr
-    assert tables(citydeal.db) == before
+    assert snapshot_of(citydeal.url) == before
 
 
 def test_an_objection_without_statement_and_a_malformed_deal_file(citydeal, tmp_path):
@@ -92,20 +87,22 @@ def test_an_objection_without_statement_and_a_malformed_deal_file(citydeal, tmp_
     opening = as_json(citydeal('tasks', '--role', 'projectleider', '--json'))[0]
     citydeal('complete', opening['id'], '--as', 'projectleider')
     task = as_json(citydeal('tasks', '--party', 'tilburg', '--json'))[0]
-    before = tables(citydeal.db)
+    before = snapshot_of(citydeal.url)
     done = citydeal('complete', task['id'], '--as', 'tilburg', '--decision', 'objection', expect=2)
     assert 'error: statement: an objection needs a written statement' in done.stderr
     bad = tmp_path / 'bad.toml'
     bad.write_text('[deal]\nslug = "Bad Slug"\n')
     done = citydeal('init', '--deal', str(bad), expect=2)
     assert 'deal.slug' in done.stderr and 'terms' in done.stderr and 'parties' in done.stderr
-    assert tables(citydeal.db) == before
+    assert snapshot_of(citydeal.url) == before
 
 
 def test_a_tampered_audit_log_fails_verification(citydeal):
     citydeal('start', 'jaarcyclus', '--year', '2021')
-    with sqlite3.connect(citydeal.db) as connection:
-        connection.execute("UPDATE audit_entries SET event = 'niets' WHERE seq = 2")
+    engine = create_engine(citydeal.url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE audit_entries SET event = 'niets' WHERE seq = 2"))
+    engine.dispose()
     done = citydeal('audit', 'verify', expect=1)
     assert 'entry 2 was changed' in done.stdout
 
@@ -114,6 +111,7 @@ def first(citydeal, name, *args):
     return next(t['id'] for t in as_json(citydeal('tasks', *args, '--json')) if t['name'] == name)
 
 
+@pytest.mark.slow
 @pytest.mark.rule('Toetreding 1: with the consent of all Partijen')
 def test_an_accession_through_the_cli(citydeal):
     citydeal('start', 'toetreding', '--applicant', 'Gemeente Eindhoven', '--kind', 'gemeente',
@@ -168,8 +166,8 @@ def test_continuation_and_the_end_of_the_term_through_the_cli(citydeal):
     assert 'error: deal: the deal ended on 2024-04-01' in done.stderr
 
 
-def test_commands_before_init_and_odd_ids_are_refused(citydeal, tmp_path):
-    citydeal.db.unlink()
+def test_commands_before_init_and_odd_ids_are_refused(citydeal, databases, tmp_path):
+    citydeal.url = databases.new()
     done = citydeal('parties', expect=2)
     assert 'run `citydeal init` first' in done.stderr
     citydeal('init')

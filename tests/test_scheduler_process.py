@@ -23,7 +23,7 @@ from engine.unit_of_work import Actor
 from tests.conftest import DEAL_FILE, ROOT, open_consultation, start_amendment
 from tests.smtp_server import SmtpServer
 
-pytestmark = pytest.mark.cli
+pytestmark = [pytest.mark.cli, pytest.mark.slow]
 ARTIFACTS = ROOT / 'test-artifacts'
 LEASE = 2
 
@@ -49,7 +49,7 @@ def smtp():
 
 
 @pytest.fixture
-def world(tmp_path, smtp):
+def world(databases, tmp_path, smtp):
     """A deal with 30 parties (the 17 and 13 more), loaded at a chosen deal time."""
     deal_file = tmp_path / 'deal.toml'
     extra = ''.join(f'\n[[parties]]\ncode = "extra{i:02d}"\nemail = "extra{i:02d}@example.org"\nname = "Gemeente '
@@ -57,7 +57,8 @@ def world(tmp_path, smtp):
     deal_file.write_text(DEAL_FILE.read_text() + extra)
 
     class World:
-        url = f'sqlite:///{tmp_path / "citydeal.db"}'
+        url = databases.new()
+        kind = databases.kind
         processes = []
         logs = []
 
@@ -136,7 +137,7 @@ def test_timers_another_process_adds_fire_within_a_second_of_their_due_time(worl
     assert sorted(p for p, _, _ in fired) == ids, scheduler.log_path.read_text()
     late = lateness_ms(fired)
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / 'timer-lateness.json').write_text(json.dumps(
+    (ARTIFACTS / f'timer-lateness-{world.kind}.json').write_text(json.dumps(
         {'timers': len(late), 'median_ms': statistics.median(late), 'max_ms': max(late), 'all_ms': late}, indent=1))
     assert min(late) >= 0 and max(late) < 1000, late
     app.close()
@@ -210,7 +211,7 @@ def test_the_standby_takes_over_when_the_leader_dies(world):
     assert takeover < 30
     assert [p for p, _, _ in firings(app)] == ids
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / 'takeover.json').write_text(json.dumps({'lease_seconds': LEASE, 'takeover_s': takeover}))
+    (ARTIFACTS / f'takeover-{world.kind}.json').write_text(json.dumps({'lease_seconds': LEASE, 'takeover_s': takeover}))
     app.close()
 
 
