@@ -7,7 +7,7 @@ The same at 1,000 open procedures shows whether the cost grows with their number
 import time
 from datetime import timedelta
 
-from sqlalchemy import text
+from sqlalchemy import event
 
 from bench import deals, seeding
 from bench.samples import summary
@@ -39,12 +39,23 @@ def _time_checks(app):
     return summary(samples[WARMUP:])['median_ms']
 
 
-def _query_plan(app):
-    """How SQLite finds the timers due: the index on next_timer_dt, or a scan."""
-    query = ("SELECT id, next_timer_dt FROM procedures WHERE status = 'running' AND next_timer_dt <= "
-             "'2021-04-12 09:00:00.000000'")
+def _query_plans(app):
+    """How SQLite answers the check's questions about timers (the statements the engine sends, caught
+    on their way): from an index on next_timer_dt, or by scanning every running procedure."""
+    statements = []
+
+    def catch(connection, cursor, statement, parameters, context, executemany):
+        if 'next_timer_dt' in statement.partition('WHERE')[2]:
+            statements.append((statement, parameters))
+
+    event.listen(app.engine, 'before_cursor_execute', catch)
+    try:
+        check(app)
+    finally:
+        event.remove(app.engine, 'before_cursor_execute', catch)
     with app.engine.connect() as connection:
-        return [row[-1] for row in connection.execute(text('EXPLAIN QUERY PLAN ' + query))]
+        return ['; '.join(row[-1] for row in connection.exec_driver_sql('EXPLAIN QUERY PLAN ' + statement, parameters))
+                for statement, parameters in statements]
 
 
 def _url(scratch, open_procedures):
@@ -82,7 +93,7 @@ def measure(scratch, progress):
                 raise RuntimeError(f'{due} items due instead of {DUE}')
             with_due = _time_checks(app)
             if open_procedures == OPEN:
-                figures.update(median_ms=none_due, median_ms_100_due=with_due, query_plan=_query_plan(app))
+                figures.update(median_ms=none_due, median_ms_100_due=with_due, query_plans=_query_plans(app))
             else:
                 figures.update(median_ms_at_1000_open=none_due, median_ms_100_due_at_1000_open=with_due)
         finally:

@@ -44,14 +44,20 @@ def _login(new_client, party):
 
 
 def _own_code_lines(stats, requests, limit=25):
-    """The project's own functions by time spent in them and below, per request."""
+    """The project's own functions by time spent in them and below, per request and as a share of it."""
     rows = []
     for (filename, line, function), (_, calls, _, cumulative, _) in stats.stats.items():
         relative = filename.removeprefix(str(ROOT) + '/')
         if relative.startswith(OWN_CODE):
-            rows.append((cumulative / requests * 1000, calls / requests, f'{relative}:{line}({function})'))
+            rows.append((cumulative, calls / requests, f'{relative}:{line}({function})'))
     rows.sort(reverse=True)
-    return [f'{ms:9.2f} ms {calls:7.1f} calls  {where}' for ms, calls, where in rows[:limit]]
+    return [f'{seconds / requests * 1000:9.2f} ms {seconds / stats.total_tt:6.1%} {calls:7.1f} calls  {where}'
+            for seconds, calls, where in rows[:limit]]
+
+
+def discard(name):
+    """A profile from an earlier run whose target is now met would mislead: it goes."""
+    (HERE / f'profile-{name}.txt').unlink(missing_ok=True)
 
 
 def write(name, profile, requests, what):
@@ -60,7 +66,7 @@ def write(name, profile, requests, what):
     total_ms = stats.total_tt / requests * 1000
     out.write(f'{what}\n{requests} requests profiled, {total_ms:.1f} ms each under the profiler '
               f'(cProfile slows Python code down, not SQLite or the disk).\n\n'
-              'The project\'s own functions, time inside them and below, per request:\n')
+              'The project\'s own functions, time inside them and below: per request, share of the request, calls:\n')
     out.write('\n'.join(_own_code_lines(stats, requests)) + '\n\n')
     stats.sort_stats('cumulative').print_stats(40)
     stats.sort_stats('tottime').print_stats(25)
