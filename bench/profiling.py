@@ -15,6 +15,7 @@ from bench import seeding
 from bench.web_client import TOKEN
 from citydeal.bootstrap import CityDeal
 from engine.clock import FakeClock
+from web.app import create_app
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -24,7 +25,6 @@ OWN_CODE = ('engine/', 'web/', 'citydeal/', 'notifications/')
 def _client(url):
     # A key of its own, so that the app does not write one into var/ of the working directory.
     os.environ.setdefault('CITYDEAL_SECRET_KEY', secrets.token_hex(32))
-    from web.app import create_app
     app = CityDeal(url=url, clock=FakeClock(seeding.DEAL_START))
     return app, create_app(app).test_client
 

@@ -48,15 +48,14 @@ def measure(scratch, progress):
                 # The scheduler's clock started at SCHEDULER_START when it did: wait that long, and some.
                 time.sleep((dues[-1] - SCHEDULER_START).total_seconds())
                 deadline = time.monotonic() + SETTLE_SECONDS
-                while len(firings(app)) < TIMERS and time.monotonic() < deadline:
+                while len(fired := firings(app)) < TIMERS and time.monotonic() < deadline:
                     scheduler.require_alive()
                     time.sleep(0.5)
+                if len(fired) != TIMERS:
+                    raise RuntimeError(f'{len(fired)} of {TIMERS} timers fired:\n{scheduler.log()[-3000:]}')
                 peak_rss = scheduler.peak_rss_mb()
-        fired = firings(app)
     finally:
         app.close()
-    if len(fired) != TIMERS:
-        raise RuntimeError(f'{len(fired)} of {TIMERS} timers fired; see {scheduler.log_path}')
     late_ms = [(at - due).total_seconds() * 1000 for due, at in fired]
     return {'median_ms': round(statistics.median(late_ms), 1), 'max_ms': round(max(late_ms), 1),
             'timers': TIMERS}, peak_rss
