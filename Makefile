@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test demo clean translations chromium
+.PHONY: setup run test bench demo clean translations chromium
 
 MO := web/translations/en/LC_MESSAGES/messages.mo
 
@@ -34,8 +34,12 @@ chromium:
 		the browser tests will be skipped"
 
 test: setup chromium
-	$(BIN)/ruff check engine citydeal notifications web tests
+	$(BIN)/ruff check engine citydeal notifications web tests bench
 	scripts/test.sh
+
+# The engine's speed beside the raw SpiffWorkflow library; prints a table, writes bench/results.json.
+bench: setup
+	$(BIN)/python -m bench.run
 
 clean:
 	scripts/postgres.sh stop

@@ -245,6 +245,9 @@ class SchedulerLease(Base):
 
 
 Index('ix_procedures_type_subject', Procedure.type, Procedure.subject_key)
+#: the scheduler's question every second, what falls due next and what is due now, read from an index
+#: whatever the number of open procedures (with status alone indexed, SQLite scanned every running one)
+Index('ix_procedures_status_next_timer', Procedure.status, Procedure.next_timer_dt)
 #: one living procedure per subject (one jaarcyclus a year, one voortzetting per end date), whoever starts it
 Index('uq_procedures_living_subject', Procedure.type, Procedure.subject_key, unique=True,
       sqlite_where=Procedure.status != 'cancelled', postgresql_where=Procedure.status != 'cancelled')

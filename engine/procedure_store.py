@@ -64,14 +64,15 @@ def cancel(session, procedure, now, actor, reason):
 
 
 def _sync_open_tasks(session, procedure, workflow, now):
-    existing = {t.id: t for t in session.scalars(select(OpenTask).where(OpenTask.procedure_id == procedure.id))}
+    # Ids only: a consent closes one task of a round that may have a thousand open.
+    existing = set(session.scalars(select(OpenTask.id).where(OpenTask.procedure_id == procedure.id)))
     ready = {str(t.id): t for t in workflow_runtime.ready_tasks(workflow)}
-    closed = existing.keys() - ready.keys()
-    for task_id in closed:
-        session.delete(existing[task_id])
+    closed = existing - ready.keys()
+    if closed:
+        session.execute(delete(OpenTask).where(OpenTask.id.in_(closed)))
     reminders.drop(session, closed)
     deal_definition = register.definition(session.get(Deal, procedure.deal_id))
-    for task_id in sorted(ready.keys() - existing.keys(), key=lambda i: _order(ready[i])):
+    for task_id in sorted(ready.keys() - existing, key=lambda i: _order(ready[i])):
         task = ready[task_id]
         party_code, role = workflow_runtime.task_owner(task)
         due = procedure.deadline_dt if task.task_spec.bpmn_id in DUE_AT_DEADLINE else None

@@ -4,7 +4,7 @@ import io
 import json
 from datetime import date
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -26,7 +26,10 @@ def _header():
 
 
 def _my_tasks():
-    return tasks_for(current_user.account)
+    """Read once per request: "Mijn taken" lists them and the header of the same page counts them."""
+    if 'my_tasks' not in g:
+        g.my_tasks = tasks_for(current_user.account)
+    return g.my_tasks
 
 
 def _form_values(names):
