@@ -55,7 +55,11 @@ class Scheduler:
         self._scheduler.start()
 
     def stop(self):
-        self._stopping.set()
+        # APScheduler's shutdown holds its job-store lock while it waits for running jobs; a job that
+        # then asked it for a job would wait for that lock forever. Under our lock no job is asking,
+        # and once the flag is set none will.
+        with self._lock:
+            self._stopping.set()
         self._scheduler.shutdown(wait=True)
         if self.is_leader:
             self.app.release_lease(self.holder, real_now())
@@ -79,6 +83,8 @@ class Scheduler:
 
     def _arm(self, due):
         with self._lock:
+            if self._stopping.is_set():
+                return
             if due == self._armed and self._scheduler.get_job('fire'):
                 return
             self._disarm_locked()
@@ -92,7 +98,8 @@ class Scheduler:
 
     def _disarm(self):
         with self._lock:
-            self._disarm_locked()
+            if not self._stopping.is_set():
+                self._disarm_locked()
 
     def _disarm_locked(self):
         if self._scheduler.get_job('fire'):
@@ -117,7 +124,9 @@ class Scheduler:
             self._firing = False
         # Re-arm for what comes next at once, and send what the firing queued.
         self._arm(self.app.next_due(self._skip()))
-        self._scheduler.modify_job('send', next_run_time=real_now())
+        with self._lock:
+            if not self._stopping.is_set():
+                self._scheduler.modify_job('send', next_run_time=real_now())
 
     def _send(self):
         if not self.is_leader:
