@@ -106,9 +106,9 @@ class CityDeal:
     def check_task_values(self, task_id, acting_for, values, person=None):
         return self._read_uow(lambda uow: completing.check_values(uow, task_id, acting_for, values, person))
 
-    def tick(self, on_fired=None, skip=frozenset()):
+    def tick(self, on_fired=None, skip=frozenset(), stopping=lambda: False):
         self._require_schema()
-        return timers.tick(self.unit_of_work, on_fired, skip)
+        return timers.tick(self.unit_of_work, on_fired, skip, stopping)
 
     def next_due(self, skip=frozenset()):
         return self._read_uow(lambda uow: timers.next_due(uow, skip))
@@ -129,6 +129,9 @@ class CityDeal:
 
     def account(self, user_id):
         return self._read_uow(lambda uow: accounts.account(uow.session, user_id, local_date(uow.now)))
+
+    def prepare_logins(self):
+        accounts.prepare_login_timing()
 
     def login(self, email, password, remote_addr):
         """The account, or LoginRefused; every attempt is kept, refused ones too."""

@@ -113,7 +113,7 @@ class Scheduler:
             return
         self._firing = True
         try:
-            self.app.tick(lambda item: log.info('fired: %s', item), self._skip())
+            self.app.tick(lambda item: log.info('fired: %s', item), self._skip(), stopping=self._stopping.is_set)
         except TickFailed as failed:
             retry = real_now() + RETRY_AFTER_FAILURE
             for (when, what, ref), error in failed.failures:

@@ -222,6 +222,8 @@ class OutboxMessage(Base):
 class Reminder(Base):
     """A reminder planned when a task opened; gone when the task closes, fired once when due."""
     __tablename__ = 'reminders'
+    # Its id names it to the scheduler: one that is fired and deleted must not come back as another.
+    __table_args__ = {'sqlite_autoincrement': True}
     id: Mapped[int] = mapped_column(primary_key=True)
     procedure_id: Mapped[int] = mapped_column(ForeignKey('procedures.id'), nullable=False)
     #: the open task it is about; the reminder is dropped when the task closes

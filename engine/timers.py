@@ -107,15 +107,16 @@ def next_due(uow, skip=frozenset()):
     return min(candidates) if candidates else None
 
 
-def tick(unit_of_work, on_fired=None, skip=frozenset()):
+def tick(unit_of_work, on_fired=None, skip=frozenset(), stopping=lambda: False):
     """Fire each due item in its own transaction, in due order; return what fired.
 
     ``on_fired`` hears of each item once it is committed. An item that fails is rolled back and
     passed over, so that it does not hold up the others; the failures are raised together at the
-    end (TickFailed), each with its error.
+    end (TickFailed), each with its error. Between items it asks ``stopping``: a process told to
+    stop after a long pause leaves the rest of its backlog to the next tick, in the same order.
     """
     fired, seen, failures = [], set(), []
-    while True:
+    while not stopping():
         with unit_of_work() as uow:
             due = due_now(uow, skip | {(f[0][1], f[0][2]) for f in failures})
             if not due:

@@ -46,6 +46,34 @@ def test_reminders_14_and_2_days_before_to_those_who_have_not_answered(app, cloc
     assert [r[0] for r in outbox(app, 'reminder')] == ['tiwos', 'zayaz', 'zayaz']
 
 
+def test_a_tick_told_to_stop_leaves_the_rest_due_for_the_next(app, clock, consultation):
+    app.tick()  # the year's cycle, due since the deal began
+    clock.set(at(2021, 5, 10, 9, 0, 1))
+    asks = iter([False, False, True])
+    first = app.tick(stopping=lambda: next(asks))
+    assert len(first) == 2
+    rest = app.tick()
+    assert [f.due for f in first + rest] == sorted(f.due for f in first + rest)  # the same order, resumed
+    assert len(outbox(app, 'reminder')) == 16 and app.tick() == []
+
+
+def reminder_ids(app):
+    with app.engine.connect() as connection:
+        return connection.execute(text('SELECT id FROM reminders')).scalars().all()
+
+
+def test_a_fired_reminders_id_is_never_given_to_another(app, clock, consultation):
+    """The scheduler knows a due reminder by its id: a new one with an old id would look like the old
+    one still due after it fired (seen with SQLite, which reused the highest id once it was deleted)."""
+    app.tick()
+    used = max(reminder_ids(app))
+    clock.set(at(2021, 5, 24, 9, 0, 1))
+    app.tick()
+    assert reminder_ids(app) == []
+    open_consultation(app, start_amendment(app))
+    assert min(reminder_ids(app)) > used
+
+
 def test_no_reminder_after_the_deadline_even_when_the_scheduler_was_down(app, clock, consultation):
     consent_all(app, consultation, except_=('tiwos',))
     clock.set(at(2021, 5, 25, 9, 0))  # both reminder moments and the deadline passed while nobody ticked

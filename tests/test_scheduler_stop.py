@@ -25,7 +25,7 @@ class FiringApp:
     def next_due(self, skip=frozenset()):
         return self.due
 
-    def tick(self, on_fired=None, skip=frozenset()):
+    def tick(self, on_fired=None, skip=frozenset(), stopping=lambda: False):
         self.due = None
         self.ticking.set()
         assert self.finish.wait(30)
