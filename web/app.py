@@ -60,6 +60,7 @@ def create_app(city_deal=None, config=None):
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.extensions['citydeal'] = city_deal or CityDeal()
+    app.extensions['citydeal'].prepare_logins()
     app.jinja_env.add_extension('jinja2.ext.do')
     app.jinja_env.globals.update(field_label=labels.field_label, value_label=labels.value_label,
                                  outcome_label=labels.outcome_label, event_label=labels.event_label,
