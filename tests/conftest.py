@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from citydeal.bootstrap import CityDeal
 from engine.clock import FakeClock
 from engine.dates import AMSTERDAM
+from tests.smtp_server import SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
 DEAL_FILE = ROOT / 'deals' / 'energieke-wijken.toml'
@@ -43,9 +44,6 @@ class SqliteDatabases:
         target = self.new()
         shutil.copy(url.removeprefix('sqlite:///'), target.removeprefix('sqlite:///'))
         return target
-
-    def drop_all(self):
-        pass
 
 
 class PostgresDatabases:
@@ -96,6 +94,14 @@ def databases(request, tmp_path):
 @pytest.fixture
 def db_url(databases):
     return databases.new()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback that keeps what it receives."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """A real browser (Chromium, driven by Playwright) against the web app on loopback: the whole
 consultation by every party's representative, an objection, a withdrawal; screenshots of each page,
 and axe-core's WCAG 2.1 A/AA rules on every page type."""
+import os
 import shutil
 import threading
 
@@ -17,7 +18,7 @@ WCAG = {'runOnly': {'type': 'tag', 'values': ['wcag2a', 'wcag2aa', 'wcag21a', 'w
 
 playwright_api = pytest.importorskip('playwright.sync_api')
 pytestmark = [
-    pytest.mark.skipif(not shutil.which('chromium') and not shutil.os.path.exists(CHROMIUM),
+    pytest.mark.skipif(not shutil.which('chromium') and not os.path.exists(CHROMIUM),
                        reason='Chromium is not installed (make test installs it)'),
     # A browser that navigates on while the stylesheet is on its way drops the connection; Werkzeug's
     # development server then leaves the open static file to the garbage collector.
@@ -69,7 +70,10 @@ class Person:
 
 def shot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f'{name}.png'), full_page=True)
+    # The SQLite and PostgreSQL runs of a test may take the same picture at once, in two workers.
+    taken = SHOTS / f'{name}.{os.getpid()}.png'
+    page.screenshot(path=str(taken), full_page=True)
+    os.replace(taken, SHOTS / f'{name}.png')
 
 
 def decide(person, decision, statement, screenshots=False):

@@ -21,7 +21,6 @@ from engine.dates import AMSTERDAM, local_date
 from engine.models import AuditEntry, OutboxMessage
 from engine.unit_of_work import Actor
 from tests.conftest import DEAL_FILE, ROOT, open_consultation, start_amendment
-from tests.smtp_server import SmtpServer
 
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
 ARTIFACTS = ROOT / 'test-artifacts'
@@ -39,13 +38,6 @@ class AppTime:
 
     def sleep_until(self, moment):
         time.sleep(max(0.0, (moment - self.now()).total_seconds()))
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
