@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.dates import AMSTERDAM
-from engine.models import Answer, OutboxMessage, Procedure
+from engine.models import Answer, OutboxMessage
 from tests.conftest import open_consultation, start_amendment
 from tests.smtp_server import free_port
 from tests.web_support import add_accounts, fast_hashing
@@ -86,8 +86,7 @@ def accepts_connections(port):
 
 
 def completed(app, pid):
-    with app.unit_of_work() as uow:
-        return uow.session.get(Procedure, pid).status == 'completed'
+    return app.show(pid)['status'] == 'completed'  # a read: no writer waits for it
 
 
 def stop(processes, logs):
@@ -136,9 +135,9 @@ def test_every_party_at_once_through_two_web_processes_beside_two_schedulers_for
 
     def reminders_delivered():
         """The outbox key of every reminder the SMTP server received (its Message-ID names the row)."""
-        with app.unit_of_work() as uow:
-            keys = dict(uow.session.execute(select(OutboxMessage.id, OutboxMessage.dedupe_key)
-                                            .where(OutboxMessage.event == 'reminder')).all())
+        with app.engine.connect() as connection:
+            keys = dict(connection.execute(select(OutboxMessage.id, OutboxMessage.dedupe_key)
+                                           .where(OutboxMessage.event == 'reminder')).all())
         return [keys[int(re.match(r'<outbox-(\d+)\.', message['Message-ID']).group(1))]
                 for _, message in list(smtp.received) if message['Subject'].startswith('Herinnering: uw instemming')]
 
