@@ -74,7 +74,7 @@ def wait_until(condition, what, seconds=60):
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, f'{what}: not within {seconds} s'
-        time.sleep(0.02)
+        time.sleep(0.05)
 
 
 def accepts_connections(port):
