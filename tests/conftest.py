@@ -1,8 +1,9 @@
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import os
 import shutil
+import time
 import uuid
 
 import pytest
@@ -21,6 +22,28 @@ START = datetime(2021, 4, 12, 10, 0, tzinfo=AMSTERDAM)
 
 def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.get_closest_marker('slow') is None)
+
+
+class AppTime:
+    """Deal time that runs with the real clock from a chosen start, as CITYDEAL_NOW makes it run, for
+    tests of separate processes on the real clock."""
+
+    def __init__(self, start):
+        self.offset = start - datetime.now(timezone.utc)
+
+    def now(self):
+        return datetime.now(timezone.utc) + self.offset
+
+    def sleep_until(self, moment):
+        time.sleep(max(0.0, (moment - self.now()).total_seconds()))
+
+
+def wait_until(condition, what, seconds=60):
+    """For what another process does on the real clock: look every 50 ms, fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f'{what}: not within {seconds} s'
+        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 
 import pytest
@@ -20,24 +20,11 @@ from engine.clock import FakeClock
 from engine.dates import AMSTERDAM, local_date
 from engine.models import AuditEntry, OutboxMessage
 from engine.unit_of_work import Actor
-from tests.conftest import DEAL_FILE, ROOT, open_consultation, start_amendment
+from tests.conftest import DEAL_FILE, ROOT, AppTime, open_consultation, start_amendment, wait_until
 
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
 ARTIFACTS = ROOT / 'test-artifacts'
 LEASE = 2
-
-
-class AppTime:
-    """Deal time that runs with the real clock from a chosen start, as CITYDEAL_NOW makes it run."""
-
-    def __init__(self, start):
-        self.offset = start - datetime.now(timezone.utc)
-
-    def now(self):
-        return datetime.now(timezone.utc) + self.offset
-
-    def sleep_until(self, moment):
-        time.sleep(max(0.0, (moment - self.now()).total_seconds()))
 
 
 @pytest.fixture
@@ -118,8 +105,7 @@ def test_timers_another_process_adds_fire_within_a_second_of_their_due_time(worl
     app_time = AppTime(start)
     app = world.app(start)
     scheduler = world.spawn(app_time, 'scheduler')
-    while 'took the lease' not in scheduler.log_path.read_text():
-        time.sleep(0.1)
+    wait_until(lambda: 'took the lease' in scheduler.log_path.read_text(), 'the lease')
     # Planted by this process while the scheduler runs: it must notice them by itself.
     dues = [app_time.now() + timedelta(seconds=3, milliseconds=250 * k) for k in range(24)]
     ids = plant_timers(app, dues)
@@ -147,10 +133,8 @@ def test_a_killed_scheduler_catches_up_once_in_due_order(world):
     app_time.sleep_until(dues[-1] + timedelta(seconds=1))
     assert firings(app) == []
     second = world.spawn(app_time, 'second')
-    deadline = time.monotonic() + 20
-    while len(firings(app)) < len(ids) and time.monotonic() < deadline:
-        time.sleep(0.3)
-    time.sleep(1)
+    wait_until(lambda: len(firings(app)) >= len(ids), 'catching up', seconds=20)
+    time.sleep(1)  # time enough to fire anything twice
     world.stop(second)
     fired = firings(app)
     assert [p for p, _, _ in fired] == ids, second.log_path.read_text()  # each once, in due order
@@ -190,14 +174,11 @@ def test_the_standby_takes_over_when_the_leader_dies(world):
     dues = [start + timedelta(seconds=8, milliseconds=200 * k) for k in range(4)]
     ids = plant_timers(app, dues)
     a, b = world.spawn(app_time, 'a'), world.spawn(app_time, 'b')
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not any('took the lease' in p.log_path.read_text() for p in (a, b)):
-        time.sleep(0.2)
+    wait_until(lambda: any('took the lease' in p.log_path.read_text() for p in (a, b)), 'a leader', seconds=15)
     leader, standby = (a, b) if 'took the lease' in a.log_path.read_text() else (b, a)
     world.stop(leader, signal.SIGKILL)
     killed = time.monotonic()
-    while time.monotonic() < killed + 30 and 'took the lease' not in standby.log_path.read_text():
-        time.sleep(0.1)
+    wait_until(lambda: 'took the lease' in standby.log_path.read_text(), 'the takeover', seconds=30)
     takeover = time.monotonic() - killed
     app_time.sleep_until(dues[-1] + timedelta(seconds=2))
     world.stop(standby)
