@@ -151,6 +151,9 @@ def test_every_party_at_once_through_two_web_processes_beside_two_schedulers_for
             if worker.poll() is None:
                 worker.kill()
                 worker.wait()
+            # Left open after a failure, they would warn in the next test on this worker and blur the report.
+            worker.stdout.close()
+            worker.stderr.close()
         stop(processes, logs)
     assert [w.returncode for w in workers] == [0] * 4, outputs
     assert sum(int(out) for out, _ in outputs) == ROUNDS * 16
