@@ -5,10 +5,20 @@ from email import message_from_bytes, policy
 from aiosmtpd.controller import Controller
 
 
+def free_ports(count):
+    """Ports free at this moment, all different: held together while chosen."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(('127.0.0.1', 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 class Collect:

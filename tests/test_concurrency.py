@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from engine.dates import AMSTERDAM
 from engine.models import Answer, OutboxMessage
 from tests.conftest import AppTime, open_consultation, start_amendment, wait_until
-from tests.smtp_server import free_port
+from tests.smtp_server import free_ports
 from tests.web_support import add_accounts, fast_hashing
 
 ROUNDS = 100
@@ -109,7 +109,7 @@ def test_every_party_at_once_through_two_web_processes_beside_two_schedulers_for
     deal_time = AppTime(datetime(2021, 5, 10, 8, 59, 57, tzinfo=AMSTERDAM))
     env = dict(os.environ, CITYDEAL_DATABASE_URL=db_url, CITYDEAL_SECRET_KEY='two-webs',
                CITYDEAL_SMTP_HOST='127.0.0.1', CITYDEAL_SMTP_PORT=str(smtp.port))
-    ports = [free_port(), free_port()]
+    ports = free_ports(2)
     commands = [['serve', '--port', str(port)] for port in ports] + [['scheduler', '--lease-seconds', '3']] * 2
     logs = [open(tmp_path / f'{command[0]}-{i}.log', 'w') for i, command in enumerate(commands)]
     processes = [subprocess.Popen([sys.executable, '-m', 'citydeal.cli', *command], cwd=tmp_path,
