@@ -10,25 +10,18 @@ from tests.conftest import open_consultation, start_amendment
 from tests.smtp_server import SmtpServer, free_port
 
 
-@pytest.fixture
-def server():
-    smtp = SmtpServer().start()
-    yield smtp
-    smtp.stop()
-
-
 def settings(port):
     return SmtpSettings(host='127.0.0.1', port=port, tls='none', mail_from='secretariaat@energieke-wijken.example',
                         timeout=5)
 
 
-def test_messages_arrive_with_recipient_subject_body_and_calendar(app, server):
+def test_messages_arrive_with_recipient_subject_body_and_calendar(app, smtp):
     pid = start_amendment(app)
     open_consultation(app, pid)
     queued = len(app.outbox('queued'))
-    assert deliver(app, settings(server.port)) == (queued, 0)
-    assert len(server.received) == queued
-    by_recipient = {tos[0]: message for tos, message in server.received if message['Subject'].startswith('Verzoek om')}
+    assert deliver(app, settings(smtp.port)) == (queued, 0)
+    assert len(smtp.received) == queued
+    by_recipient = {tos[0]: message for tos, message in smtp.received if message['Subject'].startswith('Verzoek om')}
     zeist = by_recipient['zeist@energieke-wijken.example']
     assert zeist['Subject'] == 'Verzoek om instemming: Werklijn 5: warmte'
     assert zeist['From'] == 'secretariaat@energieke-wijken.example'
@@ -41,18 +34,18 @@ def test_messages_arrive_with_recipient_subject_body_and_calendar(app, server):
     assert set(statuses.values()) == {'sent', 'withdrawn'}
     # the projectleider had already opened the consultation when the mail about that task went out
     assert statuses[('task_opened', 'projectleider')] == 'withdrawn'
-    assert deliver(app, settings(server.port)) == (0, 0)
+    assert deliver(app, settings(smtp.port)) == (0, 0)
 
 
-def test_a_sender_told_to_stop_finishes_its_batch_and_leaves_the_rest_queued(app, server):
+def test_a_sender_told_to_stop_finishes_its_batch_and_leaves_the_rest_queued(app, smtp):
     pid = start_amendment(app)
     open_consultation(app, pid)
     queued = len(app.outbox('queued'))
     assert queued > BATCH
     batches = iter([False, True])
-    assert deliver(app, settings(server.port), stopping=lambda: next(batches)) == (BATCH, 0)
-    assert len(server.received) == BATCH and len(app.outbox('queued')) == queued - BATCH
-    assert deliver(app, settings(server.port)) == (queued - BATCH, 0)
+    assert deliver(app, settings(smtp.port), stopping=lambda: next(batches)) == (BATCH, 0)
+    assert len(smtp.received) == BATCH and len(app.outbox('queued')) == queued - BATCH
+    assert deliver(app, settings(smtp.port)) == (queued - BATCH, 0)
 
 
 def test_with_the_server_down_messages_wait_and_then_go_exactly_once(app, clock):
@@ -76,43 +69,43 @@ def test_with_the_server_down_messages_wait_and_then_go_exactly_once(app, clock)
         server.stop()
 
 
-def test_a_refused_address_fails_visibly_and_a_busy_one_is_tried_again(app, server, clock):
-    server.handler.refuse['secretaris@energieke-wijken.example'] = '550 5.1.1 no such mailbox'
-    server.handler.refuse['projectleider@energieke-wijken.example'] = '451 4.3.0 try again later'
+def test_a_refused_address_fails_visibly_and_a_busy_one_is_tried_again(app, smtp, clock):
+    smtp.handler.refuse['secretaris@energieke-wijken.example'] = '550 5.1.1 no such mailbox'
+    smtp.handler.refuse['projectleider@energieke-wijken.example'] = '451 4.3.0 try again later'
     start_amendment(app)
-    assert deliver(app, settings(server.port)) == (0, 3)
+    assert deliver(app, settings(smtp.port)) == (0, 3)
     status = {(m['to'], m['subject'][:5]): (m['status'], m['last_error']) for m in app.outbox()}
     assert status[('secretaris@energieke-wijken.example', 'Verzo')][0] == 'failed'
     assert '550' in status[('secretaris@energieke-wijken.example', 'Verzo')][1]
     assert status[('projectleider@energieke-wijken.example', 'Verzo')][0] == 'queued'
-    del server.handler.refuse['projectleider@energieke-wijken.example']
+    del smtp.handler.refuse['projectleider@energieke-wijken.example']
     clock.advance(minutes=1)
-    assert deliver(app, settings(server.port)) == (2, 0)
+    assert deliver(app, settings(smtp.port)) == (2, 0)
 
 
-def test_a_sender_that_died_holding_messages_does_not_lose_them(app, server, monkeypatch):
+def test_a_sender_that_died_holding_messages_does_not_lose_them(app, smtp, monkeypatch):
     start_amendment(app)
     claimed = app.claim_outbox(10, 'first')
     assert len(claimed) == 3 and app.claim_outbox(10, 'second') == []  # held by the first sender
     later = app.real_now() + timedelta(minutes=11)  # ... which died before recording anything
     monkeypatch.setattr(app, 'real_now', lambda: later)
-    assert deliver(app, settings(server.port)) == (3, 0)
+    assert deliver(app, settings(smtp.port)) == (3, 0)
     app.record_delivery(claimed[0].id, 'first', 'a late error from the dead sender')
     assert app.outbox()[0]['status'] == 'sent'  # its claim was lost: its word no longer counts
 
 
-def test_a_relay_refusal_is_retried_and_failed_messages_can_be_requeued(app, server, clock):
-    server.handler.refuse['secretaris@energieke-wijken.example'] = '554 5.7.1 Relay access denied'
-    server.handler.refuse['projectleider@energieke-wijken.example'] = '550 5.1.1 no such mailbox'
+def test_a_relay_refusal_is_retried_and_failed_messages_can_be_requeued(app, smtp, clock):
+    smtp.handler.refuse['secretaris@energieke-wijken.example'] = '554 5.7.1 Relay access denied'
+    smtp.handler.refuse['projectleider@energieke-wijken.example'] = '550 5.1.1 no such mailbox'
     start_amendment(app)
-    deliver(app, settings(server.port))
+    deliver(app, settings(smtp.port))
     statuses = {(m['recipient'], m['event']): m['status'] for m in app.outbox()}
     assert statuses[('secretaris', 'request_registered')] == 'queued'
     assert statuses[('projectleider', 'request_registered')] == 'failed'
-    server.handler.refuse.clear()
+    smtp.handler.refuse.clear()
     assert app.requeue() == 2
     clock.advance(minutes=1)
-    assert deliver(app, settings(server.port)) == (3, 0)
+    assert deliver(app, settings(smtp.port)) == (3, 0)
 
 
 def test_a_reminder_not_yet_sent_is_withdrawn_when_the_party_answers(app, clock):
