@@ -25,8 +25,13 @@ CHAIN_LOCK = 7_203_2021
 
 
 def lock_chain(session):
-    """PostgreSQL: hold the chain's lock to the end of the transaction (taking it again is free)."""
+    """PostgreSQL: hold the chain's lock to the end of the transaction. Asked again in the same
+    transaction (every writing unit of work takes it first, and each append asks), nothing is sent."""
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get('chain_locked_in') is transaction:
+        return
     session.execute(text('SELECT pg_advisory_xact_lock(:key)'), {'key': CHAIN_LOCK})
+    session.info['chain_locked_in'] = session.get_transaction()
 
 
 def append(session, *, at, person, acting_for, event, data, procedure_id=None):

@@ -1,6 +1,6 @@
 """The audit chain: every change is logged, and tampering is found and named."""
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
 from engine import audit
@@ -98,3 +98,28 @@ def test_an_unreadable_entry_is_named_not_crashed_on(logged):
     execute(logged, "UPDATE audit_entries SET data = '{not json' WHERE seq = 6")
     verdict = logged.verify_audit()
     assert not verdict.ok and verdict.message.startswith('entry 6 was changed: its stored values are unreadable')
+
+
+def test_a_command_takes_the_chains_lock_once_however_many_entries_it_appends(app):
+    """PostgreSQL: the unit of work takes the lock first, and each append asks for it again in the same
+    transaction; a second request for it would be a round trip that changes nothing. A new transaction
+    takes it anew."""
+    pid = start_amendment(app)
+    locks = []
+
+    def count(conn, cursor, statement, *args):
+        if 'pg_advisory_xact_lock' in statement:
+            locks.append(statement)
+    event.listen(app.engine, 'before_cursor_execute', count)
+    try:
+        open_consultation(app, pid)  # one command that appends several entries
+        with app.unit_of_work() as uow:
+            audit.append(uow.session, at=uow.now, person='test', acting_for='test', event='one', data={})
+            audit.append(uow.session, at=uow.now, person='test', acting_for='test', event='two', data={})
+            uow.commit()
+            audit.append(uow.session, at=uow.now, person='test', acting_for='test', event='three', data={})
+            uow.commit()
+    finally:
+        event.remove(app.engine, 'before_cursor_execute', count)
+    assert len(locks) == (3 if app.engine.dialect.name == 'postgresql' else 0)
+    assert app.verify_audit().ok
