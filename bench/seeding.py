@@ -6,11 +6,13 @@ from pathlib import Path
 from sqlalchemy import update
 
 from citydeal.bootstrap import CityDeal
-from engine import register, starting
+from engine import register, runner
+from engine import procedures as registry
 from engine.clock import FakeClock
 from engine.dates import AMSTERDAM, local_date
 from engine.models import OutboxMessage
-from engine.unit_of_work import Actor
+from engine.rights import Caller
+from engine.runner import Actor
 
 #: a Monday inside the term (the tests' start too): every process of a world starts its clock here
 DEAL_START = datetime(2021, 4, 12, 10, 0, tzinfo=AMSTERDAM)
@@ -31,10 +33,11 @@ def city_deal(url, deal_path, at=DEAL_START):
 
 def open_amendment(app):
     """A wijziging by BZK with its consultation opened: every other party has a consent task."""
-    procedure_id = app.start_wijziging(by=REQUESTER, title='Werklijn 5: warmte', text='Voeg werklijn 5 toe.',
-                                       motivation='Nieuwe inzichten uit de proeftuinen.')['id']
+    procedure_id = app.start('wijziging', Caller.operator_as(REQUESTER), {
+        'title': 'Werklijn 5: warmte', 'text': 'Voeg werklijn 5 toe.',
+        'motivation': 'Nieuwe inzichten uit de proeftuinen.'})['id']
     [opening] = [t for t in app.tasks(role='projectleider') if t['procedure_id'] == procedure_id]
-    app.complete(opening['id'], 'projectleider', {})
+    app.complete(opening['id'], Caller.operator_as('projectleider'), {})
     return procedure_id
 
 
@@ -74,15 +77,15 @@ def plant_timers(app, dues):
     chosen instants, so it launches the same model with them, as the scheduler tests do.
     """
     with app.unit_of_work() as uow:
-        deal = uow.deal()
         parties = register.parties(uow.session)
         if len(parties) < len(dues):
             raise ValueError(f'{len(dues)} timers need as many parties; the deal has {len(parties)}')
         for party, due in zip(parties, dues, strict=False):
             request = {'circumstances': 'benchmark', 'received': str(local_date(uow.now)),
                        'effective_date': str(local_date(due))}
-            starting._launch(uow, deal, 'opzegging', request, {'party': party.code, 'effective_at': due.isoformat()},
-                             Actor('bench', party.code), initiated_by=party.code, deadline=due)
+            runner.launch(uow.context(Actor('bench', party.code)), registry.get('opzegging'), request,
+                          {'party': party.code, 'effective_at': due.isoformat()}, initiated_by=party.code,
+                          deadline=due)
         # The notices' own mail belongs to the set-up, not to what is measured after it.
         uow.session.execute(update(OutboxMessage).where(OutboxMessage.status == 'queued').values(status='sent'))
         uow.commit()

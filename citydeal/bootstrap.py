@@ -5,13 +5,15 @@ from functools import partial
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from engine import accounts, audit, completing, deal_file, lease, outbox, queries, register, starting, timers
+from engine import accounts, audit, commands, deal_file, lease, outbox, queries, register, timers
+from engine import procedures as registry
 from engine.dates import local_date
 from engine.queries import calendar_items
 from engine.clock import SystemClock
 from engine.errors import CommandRefused, Conflict
 from engine.database import database_url, make_engine, make_session_factory, upgrade_schema
-from engine.unit_of_work import Actor, UnitOfWork
+from engine.runner import Actor
+from engine.unit_of_work import UnitOfWork
 from notifications.render import Renderer, calendar_file
 
 INSTALLER = Actor('citydeal init', 'admin')
@@ -42,7 +44,7 @@ class CityDeal:
     def _require_schema(self):
         if not self._schema_checked:
             if not inspect(self.engine).has_table('deals'):
-                raise CommandRefused.one('database', 'holds no deal yet; run `citydeal init` first')
+                raise CommandRefused.one('deal.not_loaded', 'database')
             self._schema_checked = True
 
     def _command(self, operation, *args, **kwargs):
@@ -79,32 +81,22 @@ class CityDeal:
             return deal.slug, created
 
     # --- commands
-    def start_wijziging(self, **kwargs):
-        return self._started(starting.start_wijziging, **kwargs)
-
-    def start_toetreding(self, **kwargs):
-        return self._started(starting.start_toetreding, **kwargs)
-
-    def start_opzegging(self, **kwargs):
-        return self._started(starting.start_opzegging, **kwargs)
-
-    def start_jaarcyclus(self, **kwargs):
-        return self._started(starting.start_jaarcyclus, **kwargs)
-
-    def start_voortzetting(self, **kwargs):
-        return self._started(starting.start_voortzetting, **kwargs)
-
-    def _started(self, operation, **kwargs):
-        procedure = self._command(operation, **kwargs)
+    def start(self, type_id, caller, values):
+        """Start a procedure of any registered type; ``caller`` says who asks (engine.rights decides)."""
+        procedure = self._command(lambda uow: commands.start(uow.context(), type_id, caller, values))
         return {'id': procedure.id, 'status': procedure.status}
 
-    def complete(self, task_id, acting_for, values, person=None):
-        procedure, receipt = self._command(completing.complete_task, task_id, acting_for, values, person)
+    def complete(self, task_id, caller, values):
+        procedure, receipt = self._command(lambda uow: commands.complete(uow.context(), task_id, caller, values))
         return {'procedure_id': procedure.id, 'status': procedure.status, 'outcome': procedure.outcome,
                 'receipt': receipt}
 
-    def check_task_values(self, task_id, acting_for, values, person=None):
-        return self._read_uow(lambda uow: completing.check_values(uow, task_id, acting_for, values, person))
+    def check_task_values(self, task_id, caller, values):
+        return self._read_uow(lambda uow: commands.check(uow.context(), task_id, caller, values))
+
+    @staticmethod
+    def procedure_types():
+        return registry.all_types()
 
     def tick(self, on_fired=None, skip=frozenset(), stopping=lambda: False):
         self._require_schema()
@@ -161,9 +153,19 @@ class CityDeal:
         self._command_uow(lambda uow: accounts.delegate(uow.session, uow.now, granting, deputy_email,
                                                         starts_on, ends_on))
 
-    # --- for the web pages
+    # --- for the web pages and the API
     def task(self, task_id):
         return self._read(queries.task, task_id)
+
+    def task_for(self, task_id, caller):
+        """An open task, if ``caller`` may see it (engine.rights); Forbidden or NotFound otherwise."""
+        return self._read(queries.task_for, task_id, caller)
+
+    def tasks_of(self, caller):
+        return self._read(queries.tasks_of, caller)
+
+    def receipt(self, seq):
+        return self._read(queries.receipt, seq)
 
     def answered_task(self, task_id):
         return self._read(queries.answered_task, task_id)

@@ -1,11 +1,17 @@
 """``citydeal``: the command line. Exit 0 on success, 2 when a command is refused, 1 when audit verify fails."""
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
 
+from engine import procedures as registry
 from engine.errors import CommandRefused, Conflict
+from engine.procedures import PARTY, PUBLIC
+from engine.procedures.fields import describe
+from engine.rights import Caller
+from engine.roles import NAMES as ROLE_NAMES, TASK_ROLES
 from engine.timers import TickFailed
 from notifications.smtp import SmtpSettings, deliver
 
@@ -26,34 +32,9 @@ def _parser():
     p.add_argument('--deal', default=str(DEFAULT_DEAL), help='deal file (TOML)')
     command('parties', 'list the parties')
 
-    start = sub.add_parser('start', help='start a procedure').add_subparsers(dest='procedure', required=True)
-    p = start.add_parser('wijziging', help='request an amendment')
-    p.add_argument('--by', required=True, help='the requesting party code')
-    p.add_argument('--title', required=True)
-    p.add_argument('--text', required=True, help='the amendment text')
-    p.add_argument('--motivation')
-    p.add_argument('--new-end-date', help='a structured amendment of the end date (YYYY-MM-DD)')
-    p.add_argument('--person', help='who acts for the party (default: its first representative)')
-    p.add_argument('--confidential', action='store_true', help='Gegevenswisseling: keep the texts off public pages')
-    p = start.add_parser('toetreding', help='apply to join')
-    p.add_argument('--applicant', required=True)
-    p.add_argument('--kind', required=True)
-    p.add_argument('--representative', required=True)
-    p.add_argument('--contribution', required=True, help='the concrete contribution')
-    p.add_argument('--endorses-goals', action='store_true', help='the applicant endorses the goals of the deal')
-    p.add_argument('--email', help="the applicant's address, for the outcome")
-    p.add_argument('--confidential', action='store_true', help='Gegevenswisseling: keep the texts off public pages')
-    p = start.add_parser('opzegging', help='give notice of withdrawal')
-    p.add_argument('--by', required=True)
-    p.add_argument('--circumstances', required=True, help='the changed circumstances')
-    p.add_argument('--person')
-    p.add_argument('--confidential', action='store_true', help='Gegevenswisseling: keep the texts off public pages')
-    p = start.add_parser('jaarcyclus', help='start the annual cycle for a year')
-    p.add_argument('--year', required=True)
-    p.add_argument('--person')
-    start.add_parser('voortzetting', help='start the consultation on continuation')
-    for p in start.choices.values():
-        p.add_argument('--json', action='store_true')
+    start = sub.add_parser('start', help='start a procedure').add_subparsers(dest='procedure_type', required=True)
+    for type_ in registry.all_types():
+        _start_parser(start.add_parser(type_.id, help=type_.help), type_)
 
     command('procedures', 'list procedures')
     p = command('show', 'one procedure: state, answers, open tasks, timeline')
@@ -61,7 +42,7 @@ def _parser():
     p = command('tasks', 'open tasks')
     group = p.add_mutually_exclusive_group()
     group.add_argument('--party')
-    group.add_argument('--role', choices=('projectleider', 'secretaris'))
+    group.add_argument('--role', choices=TASK_ROLES)
     p = command('complete', 'complete an open task')
     p.add_argument('task')
     p.add_argument('--as', dest='acting_for', required=True, help='party code or role')
@@ -85,7 +66,7 @@ def _parser():
     p.add_argument('email')
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument('--party', help='the party this person represents')
-    who.add_argument('--role', choices=('projectleider', 'secretaris', 'auditor', 'admin'))
+    who.add_argument('--role', choices=ROLE_NAMES)
     p.add_argument('--name', help='default: the party\'s first representative, or the role')
     p.add_argument('--password-stdin', action='store_true', required=True, help='read the password from stdin')
     p = users.add_parser('list', help='list the accounts')
@@ -117,12 +98,36 @@ def _parser():
     return parser
 
 
+def _start_parser(p, type_):
+    """A start subcommand drawn from the type's start schema: a flag per field."""
+    if PARTY in type_.started_by:
+        p.add_argument('--by', required=True, help='the party code it is for')
+    if PUBLIC not in type_.started_by:
+        p.add_argument('--person', help='who acts (default: the first representative, or the role)')
+    for spec in describe(type_.start_schema):
+        flag = '--' + spec.name.replace('_', '-')
+        if spec.kind == 'yesno':
+            p.add_argument(flag, dest=spec.name, action='store_true')
+        else:
+            p.add_argument(flag, dest=spec.name, required=spec.required,
+                           help=f"one of {', '.join(spec.choices)}" if spec.choices else None)
+    p.add_argument('--json', action='store_true', help='machine-readable output')
+
+
+def _start(args, app):
+    type_ = registry.get(args.procedure_type)
+    values = {spec.name: getattr(args, spec.name) for spec in describe(type_.start_schema)
+              if getattr(args, spec.name) is not None}
+    caller = Caller.operator_as(acting_for=getattr(args, 'by', None), person=getattr(args, 'person', None))
+    return app.start(type_.id, caller, values)
+
+
 def _form_values(args):
     values = {}
     for item in args.set:
         name, sep, value = item.partition('=')
         if not sep or not name:
-            raise CommandRefused.one('--set', f'{item!r} is not NAME=VALUE')
+            raise CommandRefused.one('cli.not_name_value', '--set', item=item)
         values[name] = value
     if args.decision is not None:
         values['decision'] = args.decision
@@ -173,10 +178,7 @@ def run(args, app):
         _print(args, [{k: p[k] for k in ('code', 'name', 'kind', 'status')} for p in app.parties()],
                lambda rows: _table(rows, ['code', 'name', 'kind', 'status']))
     elif args.command == 'start':
-        kwargs = {k: v for k, v in vars(args).items() if k not in ('command', 'procedure', 'json')}
-        if args.procedure == 'toetreding':
-            kwargs['endorses_goals'] = kwargs.pop('endorses_goals')
-        result = getattr(app, f'start_{args.procedure}')(**kwargs)
+        result = _start(args, app)
         _print(args, result, f"procedure {result['id']} started ({result['status']})")
     elif args.command == 'procedures':
         _print(args, [{k: p[k] for k in ('id', 'type', 'status', 'outcome', 'started', 'deadline')}
@@ -189,7 +191,7 @@ def run(args, app):
                 for t in app.tasks(party=args.party, role=args.role)]
         _print(args, rows, lambda r: _table(r, ['id', 'procedure_id', 'procedure_type', 'name', 'party', 'role', 'due']))
     elif args.command == 'complete':
-        result = app.complete(args.task, args.acting_for, _form_values(args), person=args.person)
+        result = app.complete(args.task, Caller.operator_as(args.acting_for, args.person), _form_values(args))
         _print(args, result, f"done; procedure {result['procedure_id']} is {result['status']}"
                + (f" ({result['outcome']})" if result['outcome'] else ''))
     elif args.command == 'appendices':
@@ -302,7 +304,7 @@ def _users(args, app):
         password = sys.stdin.readline().rstrip('\n')
         existing = {a.email for a in app.users()}
         wanted = [(f"{p['code']}@demo.example", p['code'], None) for p in app.parties()]
-        wanted += [(f'{role}@demo.example', None, role) for role in ('projectleider', 'secretaris', 'auditor', 'admin')]
+        wanted += [(f'{role}@demo.example', None, role) for role in ROLE_NAMES]
         for email, party, role in wanted:
             if email not in existing:
                 app.add_user(email, password, party=party, role=role)
@@ -331,7 +333,7 @@ def _anchor(raw):
         return None
     seq, sep, hash_ = raw.partition(':')
     if not sep or not seq.isdigit() or len(hash_) != 64:
-        raise CommandRefused.one('--anchor', f'{raw!r} is not SEQ:HASH as printed by `citydeal audit verify`')
+        raise CommandRefused.one('cli.not_an_anchor', '--anchor', anchor=raw)
     return int(seq), hash_
 
 
@@ -356,8 +358,10 @@ def main(argv=None):
 
 
 def _refused(refused):
+    language = os.environ.get('CITYDEAL_LANGUAGE', 'en')
     for problem in refused.problems:
-        print(f'error: {problem}', file=sys.stderr)
+        rule = f' (rule: {problem.rule})' if problem.rule else ''
+        print(f'error: {problem.field}: {problem.message(language)}{rule}', file=sys.stderr)
     print('nothing was changed', file=sys.stderr)
     return 2
 

@@ -14,12 +14,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from marshmallow import ValidationError, validate
 from sqlalchemy import func, select
 
-from engine import audit, register
+from engine import audit, register, roles, rules
 from engine.dates import local_date
 from engine.errors import CommandRefused, NotFound, Problem
 from engine.models import ApiToken, Delegation, LoginAttempt, User
 
-ROLES = ('projectleider', 'secretaris', 'auditor', 'admin')
+ROLES = roles.NAMES
 MIN_PASSWORD = 12
 #: failed logins allowed per address and per account in the window before logins are refused
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -27,7 +27,6 @@ MAX_FAILURES_PER_ADDRESS = 20
 WINDOW = timedelta(minutes=15)
 #: a delegation is for a period, not for good
 MAX_DELEGATION_DAYS = 366
-WRONG_LOGIN = 'e-mail address or password is not right'
 
 _hasher = PasswordHasher()
 
@@ -79,21 +78,21 @@ def add_user(session, now, actor, email, password, party=None, role=None, name=N
     try:
         validate.Email()(email)
     except ValidationError:
-        problems.append(Problem('email', f'{email!r} is not an e-mail address'))
+        problems.append(Problem('field.not_an_email', 'email', {}, rules.ACCESS))
     if (party is None) == (role is None):
-        problems.append(Problem('party/role', 'give exactly one: --party CODE or --role ROLE'))
+        problems.append(Problem('account.party_or_role', 'party/role', {}, rules.ACCESS))
     if role is not None and role not in ROLES:
-        problems.append(Problem('role', f'{role!r} is not one of {", ".join(ROLES)}'))
+        problems.append(Problem('field.not_a_choice', 'role', {'choices': ROLES}, rules.ACCESS))
     if party is not None:
         party_ = register.party(session, party, 'party')
         name = name or party_.representatives[0]
     if len(password or '') < MIN_PASSWORD:
-        problems.append(Problem('password', f'must be at least {MIN_PASSWORD} characters'))
+        problems.append(Problem('account.password_too_short', 'password', {'min': MIN_PASSWORD}, rules.ACCESS))
     if email and session.scalars(select(User).where(User.email == email)).first():
-        problems.append(Problem('email', f'{email} already has an account'))
+        problems.append(Problem('account.exists', 'email', {'email': email}, rules.ACCESS))
     name = (name or role or '').strip()
     if not name or len(name) > register.MAX_PERSON:
-        problems.append(Problem('name', f'must be a name of 1 to {register.MAX_PERSON} characters'))
+        problems.append(Problem('person.invalid', 'name', {'max': register.MAX_PERSON}, rules.ACCESS))
     if problems:
         raise CommandRefused(problems)
     user = User(email=email, name=name, party_code=party, role=role, password_hash=_hasher.hash(password),
@@ -112,7 +111,7 @@ def users(session, today):
 def _user(session, email):
     user = session.scalars(select(User).where(User.email == (email or '').strip().lower())).first()
     if user is None:
-        raise NotFound.one('email', f'no account for {email!r}')
+        raise NotFound.one('account.not_found', 'email', email=email)
     return user
 
 
@@ -151,12 +150,13 @@ def authenticate(session, now, email, password, remote_addr):
         LoginAttempt.remote_addr == remote_addr, LoginAttempt.at_dt >= since, LoginAttempt.succeeded.is_(False)))
     if failures >= MAX_FAILURES_PER_ACCOUNT or from_address >= MAX_FAILURES_PER_ADDRESS:
         session.add(LoginAttempt(email=email, remote_addr=remote_addr, at_dt=now, succeeded=False))
-        raise LoginRefused.one('login', f'too many attempts; try again in {int(WINDOW.total_seconds() // 60)} minutes')
+        raise LoginRefused.one('login.too_many_attempts', 'login', rules.ACCESS,
+                               minutes=int(WINDOW.total_seconds() // 60))
     user = session.scalars(select(User).where(User.email == email)).first()
     ok = _verify(user.password_hash if user else _dummy_hash(_hasher), password or '') and user is not None and user.is_active
     session.add(LoginAttempt(email=email, remote_addr=remote_addr, at_dt=now, succeeded=ok))
     if not ok:
-        raise LoginRefused.one('login', WRONG_LOGIN)
+        raise LoginRefused.one('login.wrong', 'login', rules.ACCESS)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return _account(session, user, local_date(now))
@@ -172,18 +172,19 @@ def _verify(password_hash, password):
 def delegate(session, now, granting, deputy_email, starts_on, ends_on):
     """A representative lets another account act for their party from ``starts_on`` to ``ends_on``."""
     if granting.party is None:
-        raise CommandRefused.one('party', "only a party's representative can delegate", 'namens')
+        raise CommandRefused.one('delegation.representatives_only', 'party', rules.ACCESS)
     deputy = session.scalars(select(User).where(User.email == (deputy_email or '').strip().lower())).first()
     problems = []
     if deputy is None or deputy.role is not None or not deputy.is_active:
         # One answer whether the address is unknown or belongs to a role: it reveals no accounts.
-        problems.append(Problem('deputy', 'no representative account with this address can stand in', 'namens'))
+        problems.append(Problem('delegation.no_such_deputy', 'deputy', {}, rules.ACCESS))
     elif deputy.id == granting.id:
-        problems.append(Problem('deputy', 'you cannot delegate to yourself', 'namens'))
+        problems.append(Problem('delegation.not_yourself', 'deputy', {}, rules.ACCESS))
     if ends_on < starts_on or ends_on < local_date(now):
-        problems.append(Problem('ends_on', f'{ends_on} must not be before {max(starts_on, local_date(now))}'))
+        problems.append(Problem('delegation.ends_too_early', 'ends_on', {'day': max(starts_on, local_date(now))},
+                                rules.ACCESS))
     elif (ends_on - starts_on).days > MAX_DELEGATION_DAYS:
-        problems.append(Problem('ends_on', f'a delegation lasts at most {MAX_DELEGATION_DAYS} days', 'namens'))
+        problems.append(Problem('delegation.too_long', 'ends_on', {'days': MAX_DELEGATION_DAYS}, rules.ACCESS))
     if problems:
         raise CommandRefused(problems)
     session.add(Delegation(party_code=granting.party, deputy_id=deputy.id, granted_by_id=granting.id,
@@ -223,7 +224,7 @@ def tokens(session, email=None):
 def revoke_token(session, now, token_id, actor, owner_id=None):
     row = session.get(ApiToken, token_id)
     if row is None or (owner_id is not None and row.user_id != owner_id):
-        raise NotFound.one('token', f'no token {token_id}')
+        raise NotFound.one('token.not_found', 'token', id=token_id)
     if row.revoked_dt is None:
         row.revoked_dt = now
         audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, event='api_token_revoked',

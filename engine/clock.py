@@ -29,8 +29,7 @@ class SystemClock:
         except ValueError:
             start = None
         if start is None or start.tzinfo is None:
-            raise CommandRefused.one('CITYDEAL_NOW', f'{raw!r} is not an ISO 8601 date-time with an offset',
-                                     'the clock is timezone-aware')
+            raise CommandRefused.one('setting.not_an_instant', 'CITYDEAL_NOW', value=raw)
         return cls(start - datetime.now(timezone.utc))
 
 

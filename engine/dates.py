@@ -45,4 +45,4 @@ def parse_day(raw, field):
     try:
         return date.fromisoformat(str(raw))
     except ValueError:
-        raise CommandRefused.one(field, f'{raw!r} is not a date (YYYY-MM-DD)') from None
+        raise CommandRefused.one('field.not_a_date', field) from None

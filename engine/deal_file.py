@@ -7,11 +7,12 @@ from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from engine import rules
 from engine.errors import CommandRefused, Problem
 
 PARTY_KINDS = ('rijk', 'gemeente', 'woningcorporatie', 'kennisinstelling')
 CODE_PATTERN = r'^[a-z0-9]+(-[a-z0-9]+)*$'
-RULE = 'deal file format'
+RULE = rules.DEAL_FILE
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ def flatten(messages, prefix=''):
     """marshmallow's nested error dict as 'parties[3].kind: ...' lines."""
     if isinstance(messages, list):
         if all(isinstance(m, str) for m in messages):
-            return [Problem(prefix or '(file)', m.rstrip('.'), RULE) for m in messages]
+            return [Problem('deal_file.invalid', prefix or '(file)', {'detail': m.rstrip('.')}, RULE) for m in messages]
         return [p for m in messages for p in flatten(m, prefix)]
     problems = []
     for key, value in messages.items():
@@ -254,7 +255,8 @@ def parse(raw):
     except ValidationError as err:
         raise CommandRefused(flatten(err.messages)) from None
     deal = data['deal']
-    problems = [Problem(f'phases[{i}]', f'phase {p.number} lies outside the term {deal["start"]}..{deal["end"]}', RULE)
+    problems = [Problem('deal_file.phase_outside_term', f'phases[{i}]', {'phase': p.number, 'start': deal['start'],
+                                                                          'end': deal['end']}, RULE)
                 for i, p in enumerate(data['phases']) if p.start < deal['start'] or p.end > deal['end']]
     if problems:
         raise CommandRefused(problems)
@@ -279,11 +281,11 @@ def load(path):
     try:
         raw = tomllib.loads(path.read_text(encoding='utf-8'))
     except FileNotFoundError:
-        raise CommandRefused.one('deal', f'no deal file at {path}') from None
+        raise CommandRefused.one('deal_file.missing', 'deal', RULE, path=str(path)) from None
     except (OSError, UnicodeDecodeError) as err:
-        raise CommandRefused.one('deal', f'cannot read {path} as UTF-8 text: {err}', RULE) from None
+        raise CommandRefused.one('deal_file.unreadable', 'deal', RULE, path=str(path), detail=str(err)) from None
     except tomllib.TOMLDecodeError as err:
-        raise CommandRefused.one('deal', f'{path} is not valid TOML: {err}', RULE) from None
+        raise CommandRefused.one('deal_file.not_toml', 'deal', RULE, path=str(path), detail=str(err)) from None
     return parse(raw)
 
 

@@ -154,6 +154,27 @@ class Appendix(Base):
     __table_args__ = (UniqueConstraint('deal_id', 'number'),)
 
 
+class ConfidentialityClaim(Base):
+    """Gegevenswisseling lid 1: a Party asked that texts of a procedure (or one party's statement in it)
+    be kept confidential. ``requested`` and ``kept`` protect them from the public; ``lifted`` no more."""
+    __tablename__ = 'confidentiality_claims'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the procedure whose texts are asked to be kept confidential
+    procedure_id: Mapped[int] = mapped_column(ForeignKey('procedures.id'), nullable=False, index=True)
+    #: the party whose statement is meant; NULL for the request and every statement of the procedure
+    statement_of: Mapped[str] = mapped_column(String(80), nullable=True)
+    #: the party that asked
+    requested_by: Mapped[str] = mapped_column(String(80), nullable=False)
+    grounds: Mapped[str] = mapped_column(Text, nullable=False)
+    #: the geheimhouding procedure that handles the request
+    handled_by: Mapped[int] = mapped_column(ForeignKey('procedures.id'), nullable=False)
+    #: requested, kept or lifted
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    requested_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    decided_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, nullable=True)
+
+
 class ContributionOwed(Base):
     """Opzegging lid 3: the contribution for the year of notice stays due."""
     __tablename__ = 'contributions_owed'

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from engine.dates import local_date
 from engine.models import Deal, OutboxMessage, Party
 from engine.register import consulted_parties, definition
+from engine.roles import APPLICANT, TASK_ROLES
 
-ROLES = ('projectleider', 'secretaris')
+ROLES = TASK_ROLES
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,10 @@ def everyone(session, now):
     return [p.code for p in consulted_parties(session, local_date(now))] + list(ROLES)
 
 
-def queue(session, now, procedure, event, recipients, *, dedupe_key=None, deadlines=(), task_id=None, expires=None,
-          **context):
+def queue(session, now, procedure, event, recipients, *, deal=None, dedupe_key=None, deadlines=(), task_id=None,
+          expires=None, **context):
     """One outbox row per recipient with an address; returns the rows queued."""
-    deal_definition = _deal_definition(session)
+    deal_definition = definition(deal) if deal is not None else _deal_definition(session)
     renderer = session.info['renderer']
     queued = []
     for recipient in dict.fromkeys(recipients):
@@ -69,7 +70,7 @@ def _address(session, deal_definition, procedure, recipient):
     if recipient in ROLES:
         role = deal_definition.roles[recipient]
         return role.name, role.email
-    if recipient == 'applicant':
+    if recipient == APPLICANT:
         return procedure.request.get('applicant'), procedure.request.get('email')
     party = session.scalars(select(Party).where(Party.code == recipient)).one()
     return party.name, party.email

@@ -1,13 +1,10 @@
 """Saving and loading procedures: the serialized workflow plus the rows that make it queryable."""
 from sqlalchemy import delete, select
 
-from engine import audit, effects, notices, register, reminders, workflow_runtime
+from engine import audit, notices, register, reminders, workflow_runtime
+from engine import procedures as registry
 from engine.errors import NotFound
-from engine.models import Deal, OpenTask, Procedure
-
-#: tasks whose due date is the consultation deadline
-DUE_AT_DEADLINE = {'instemming_geven', 'consultatie_openen', 'criteria_toetsen'}
-
+from engine.models import OpenTask, Procedure
 
 #: procedure ids are INTEGER columns (32 bits on PostgreSQL): a larger id cannot exist, and asking
 #: the database for one would be an error instead of "not found"
@@ -19,7 +16,7 @@ def get(session, procedure_id, for_update=False):
     the same procedure queue instead of colliding (PostgreSQL; SQLite's writers queue anyway)."""
     found = session.get(Procedure, procedure_id, with_for_update=for_update) if 0 < procedure_id <= MAX_ID else None
     if found is None:
-        raise NotFound.one('procedure', f'no procedure with id {procedure_id}')
+        raise NotFound.one('procedure.not_found', 'procedure', id=procedure_id)
     return found
 
 
@@ -36,8 +33,9 @@ def load(procedure, clock):
     return workflow_runtime.load(procedure.state, clock)
 
 
-def save(session, procedure, workflow, now, actor):
+def save(ctx, procedure, workflow, open_before=None):
     """Store the workflow and bring status, timers and open-task rows in line with it."""
+    session, now, actor = ctx.session, ctx.now, ctx.actor
     procedure.state = workflow_runtime.dump(workflow)
     procedure.state_format = workflow_runtime.STATE_FORMAT
     procedure.next_timer_dt = workflow_runtime.next_timer(workflow)
@@ -48,7 +46,7 @@ def save(session, procedure, workflow, now, actor):
         procedure.next_timer_dt = None
         audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, procedure_id=procedure.id,
                      event='procedure_completed', data={'type': procedure.type, 'outcome': procedure.outcome})
-    _sync_open_tasks(session, procedure, workflow, now)
+    _sync_open_tasks(ctx, procedure, workflow, open_before)
     session.flush()
 
 
@@ -63,52 +61,44 @@ def cancel(session, procedure, now, actor, reason):
                  event='procedure_cancelled', data={'reason': reason})
 
 
-def _sync_open_tasks(session, procedure, workflow, now):
+def _sync_open_tasks(ctx, procedure, workflow, open_before):
+    session = ctx.session
     # Ids only: a consent closes one task of a round that may have a thousand open.
-    existing = set(session.scalars(select(OpenTask.id).where(OpenTask.procedure_id == procedure.id)))
+    existing = set(open_before) if open_before is not None else set(
+        session.scalars(select(OpenTask.id).where(OpenTask.procedure_id == procedure.id)))
     ready = {str(t.id): t for t in workflow_runtime.ready_tasks(workflow)}
     closed = existing - ready.keys()
     if closed:
         session.execute(delete(OpenTask).where(OpenTask.id.in_(closed)))
-    reminders.drop(session, closed)
-    deal_definition = register.definition(session.get(Deal, procedure.deal_id))
-    for task_id in sorted(ready.keys() - existing, key=lambda i: _order(ready[i])):
+        reminders.drop(session, closed)
+    opened = ready.keys() - existing
+    if not opened:
+        return
+    type_ = registry.get(procedure.type)
+    deal_definition = register.definition(ctx.deal)
+    for task_id in sorted(opened, key=lambda i: _order(ready[i])):
         task = ready[task_id]
         party_code, role = workflow_runtime.task_owner(task)
-        due = procedure.deadline_dt if task.task_spec.bpmn_id in DUE_AT_DEADLINE else None
+        due = procedure.deadline_dt if task.task_spec.bpmn_id in type_.due_at_deadline else None
         row = OpenTask(id=task_id, procedure_id=procedure.id, name=task.task_spec.bpmn_id,
-                       label=task.task_spec.bpmn_name, party_code=party_code, role=role, due_dt=due, opened_dt=now)
+                       label=task.task_spec.bpmn_name, party_code=party_code, role=role, due_dt=due,
+                       opened_dt=ctx.now)
         session.add(row)
         reminders.plan(session, deal_definition, procedure, row)
-        _announce(session, procedure, row, now)
+        _announce(ctx, type_, procedure, row)
 
 
 def _order(task):
     return (task.task_spec.bpmn_id, task.data.get('party') or '')
 
 
-def _announce(session, procedure, row, now):
-    title = effects.title(procedure)
-    if row.name == 'instemming_geven':
-        notices.queue(session, now, procedure, 'consultation_opened', [row.party_code], title=title,
-                      due=row.due_dt, task_id=row.id, summary=_summary(procedure),
-                      deadlines=[effects.consultation_deadline(procedure)])
+def _announce(ctx, type_, procedure, row):
+    title = type_.title(procedure)
+    deadline = type_.deadline(procedure) if row.due_dt else None
+    if row.party_code:
+        notices.queue(ctx.session, ctx.now, procedure, 'consultation_opened', [row.party_code], deal=ctx.deal,
+                      title=title, due=row.due_dt, task_id=row.id, summary=type_.summary(procedure),
+                      deadlines=[deadline] if deadline else [])
     else:
-        notices.queue(session, now, procedure, 'task_opened', [row.role], title=title, label=row.label,
-                      due=row.due_dt, task_id=row.id,
-                      deadlines=[effects.consultation_deadline(procedure)] if row.due_dt else [])
-
-
-def _summary(procedure):
-    """What a party is asked to consent to, in full."""
-    request = procedure.request
-    if procedure.type == 'toetreding':
-        return (f"Aanvrager: {request['applicant']} ({request['kind']})\n"
-                f"Vertegenwoordigd door: {request['representative']}\n"
-                f"Concrete bijdrage: {request['contribution']}")
-    summary = f"Voorgestelde wijziging:\n{request['text']}"
-    if request.get('motivation'):
-        summary += f"\n\nMotivering:\n{request['motivation']}"
-    if request.get('new_end_date'):
-        summary += f"\n\nNieuwe einddatum: {request['new_end_date']}"
-    return summary
+        notices.queue(ctx.session, ctx.now, procedure, 'task_opened', [row.role], deal=ctx.deal, title=title,
+                      label=row.label, due=row.due_dt, task_id=row.id, deadlines=[deadline] if deadline else [])

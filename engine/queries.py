@@ -4,9 +4,14 @@ from datetime import timedelta
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine import audit, effects, procedure_store, register, timers, workflow_runtime
+from engine import audit, procedure_store, register, runner, workflow_runtime
+from engine import procedures as registry
+from engine.procedures import geheimhouding
 from engine.dates import shown, start_of_day
-from engine.errors import CommandRefused, NotFound
+from engine import rules
+from engine import rights
+from engine.errors import CommandRefused, Forbidden, NotFound
+from engine.roles import TASK_ROLES
 from engine.notices import Deadline
 from engine.models import Answer, Appendix, AuditEntry, ContributionOwed, OpenTask, Party, Procedure
 from engine.procedure_store import get
@@ -22,7 +27,7 @@ def parties(session):
 
 
 def _procedure(p):
-    title = p.request.get('year') if p.type == 'jaarcyclus' else effects.title(p)
+    title = runner.title(p)
     return {'id': p.id, 'type': p.type, 'status': p.status, 'outcome': p.outcome, 'started': shown(p.started_dt),
             'deadline': shown(p.deadline_dt), 'title': title}
 
@@ -61,7 +66,10 @@ def show(session, procedure_id):
     timeline = session.scalars(select(AuditEntry).where(AuditEntry.procedure_id == p.id)
                                .order_by(AuditEntry.seq)).all()
     owed = session.scalars(select(ContributionOwed).where(ContributionOwed.procedure_id == p.id)).all()
+    protected = geheimhouding.protected(session, [p.id]).get(p.id, set())
     return dict(_procedure(p), request=p.request, ended=shown(p.ended_dt), next_timer=shown(p.next_timer_dt),
+                confidential=bool(p.request.get('confidential')) or None in protected,
+                confidential_statements=sorted(code for code in protected if code),
                 version=p.version, state_format=p.state_format,
                 answers=[_answer(a) for a in answers],
                 waiting_for=[t.party_code or t.role for t in open_tasks],
@@ -72,18 +80,24 @@ def show(session, procedure_id):
 
 
 def appendices(session, public=False):
-    """The bijlagen; ``public`` leaves out what a submitter marked confidential (Gegevenswisseling)."""
+    """The bijlagen. Texts kept confidential (Gegevenswisseling lid 1: marked so by their submitter, or
+    asked to be by a Party) are marked; ``public`` leaves them out, number and title staying listed."""
     rows = session.execute(select(Appendix, Procedure.request).join(Procedure, Procedure.id == Appendix.procedure_id)
                            .order_by(Appendix.number)).all()
+    protected = geheimhouding.protected(session)
     result = []
     for a, request in rows:
-        hidden = public and request.get('confidential', False)
+        claims = protected.get(a.procedure_id, set())
+        whole = bool(request.get('confidential', False)) or None in claims
+        statements = []
+        for s in a.statements:
+            secret = whole or s['party'] in claims
+            statements.append({'party': s['party'], 'representative': s['representative'], 'date': s['date'],
+                               'statement': None if public and secret else s['statement'],
+                               'confidential': secret})
         result.append({'number': a.number, 'title': a.title, 'procedure_id': a.procedure_id,
-                       'adopted': shown(a.adopted_dt), 'confidential': request.get('confidential', False),
-                       'body': None if hidden else a.body,
-                       'statements': [{'party': s['party'], 'representative': s['representative'],
-                                       'statement': None if hidden else s['statement'], 'date': s['date']}
-                                      for s in a.statements]})
+                       'adopted': shown(a.adopted_dt), 'confidential': whole,
+                       'body': None if public and whole else a.body, 'statements': statements})
     return result
 
 
@@ -104,24 +118,24 @@ def calendar_items(uow, party=None):
     running = uow.session.scalars(select(Procedure).where(Procedure.status == 'running',
                                                           Procedure.deadline_dt > uow.now))
     for p in running:
-        if party and not _concerns(uow.session, p, party):
+        deadline = registry.get(p.type).deadline(p)
+        if deadline is None or (party and not _concerns(uow.session, p, party)):
             continue
-        items.append(effects.notice_effective(p) if p.type == 'opzegging' else effects.consultation_deadline(p))
-    labels = {'term_end': 'Einde looptijd City Deal', 'continuation_start': 'Uiterlijke start overleg over voortzetting',
-              'annual_cycle_start': 'Start jaarcyclus'}
-    for when, what, _ in timers.deal_dates(uow, deal):
-        if when > uow.now and what != 'annual_cycle_start':
-            items.append(Deadline(f'deal-{what}', labels[what], when))
-    for year, day in timers.annual_cycles_to_come(uow.session, deal):
-        when = start_of_day(day)
-        if uow.now < when < register.term_end_instant(deal):
-            items.append(Deadline(f'deal-annual_cycle_start-{year}', f"{labels['annual_cycle_start']} {year}", when))
+        items.append(deadline)
+    term_end = register.term_end_instant(deal)
+    if deal.status == 'active' and uow.now < term_end:
+        items.append(runner.term_end_deadline(deal))
+        for _, auto in registry.auto_starts():
+            for when, ref in auto.upcoming(uow.session, deal):
+                if uow.now < when < term_end:
+                    key = f'deal-{auto.what}' + (f'-{ref}' if ref is not None else '')
+                    items.append(Deadline(key, auto.summary(ref), when))
     return sorted(items, key=lambda d: d.at)
 
 
 def _concerns(session, procedure, party):
     """A party's calendar: consultations it is asked in, and notices (which concern everyone)."""
-    if procedure.type == 'opzegging':
+    if registry.get(procedure.type).concerns_everyone:
         return True
     return session.scalars(select(OpenTask.id).where(OpenTask.procedure_id == procedure.id,
                                                      OpenTask.party_code == party)).first() is not None
@@ -133,12 +147,49 @@ def task(session, task_id):
     if row is None:
         answered = session.scalars(select(Answer).where(Answer.task_id == str(task_id))).first()
         if answered is not None:
-            raise CommandRefused.one('task', f'task {task_id} was already answered by {answered.party_code} on '
-                                     f'{shown(answered.answered_dt)}', 'één antwoord per Partij')
-        raise NotFound.one('task', f'no open task with id {task_id}')
+            raise CommandRefused.one('task.already_answered', 'task', rules.WIJZIGINGEN_1, task=task_id,
+                                     party=register.party(session, answered.party_code).name,
+                                     at=answered.answered_dt)
+        raise NotFound.one('task.not_found', 'task', task=task_id)
     procedure = get(session, row.procedure_id)
     return dict(_task(row, procedure.type), procedure=_procedure(procedure), request=procedure.request,
                 opened=shown(row.opened_dt))
+
+
+def task_for(session, task_id, caller):
+    try:
+        found = task(session, task_id)
+    except NotFound:
+        raise
+    except CommandRefused:
+        # Answered already: who answered is for that party and the auditors, not for anyone asking.
+        answer = session.scalars(select(Answer).where(Answer.task_id == str(task_id))).first()
+        if not (caller.operator or caller.audits or answer.party_code in caller.parties):
+            raise Forbidden.one('rights.not_your_task', 'task', rules.ACCESS, task=task_id) from None
+        raise
+    row = session.get(OpenTask, str(task_id))
+    if not rights.may_see_task(caller, row):
+        raise Forbidden.one('rights.not_your_task', 'task', rules.ACCESS, task=task_id)
+    return found
+
+
+def tasks_of(session, caller):
+    """The open tasks a person may act on, newest procedure first: their role's, or their parties'."""
+    if caller.role in TASK_ROLES:
+        return tasks(session, role=caller.role)
+    if not caller.parties:
+        return []
+    query = select(OpenTask, Procedure.type).join(Procedure, Procedure.id == OpenTask.procedure_id).where(
+        OpenTask.party_code.in_(caller.parties)).order_by(
+        OpenTask.procedure_id.desc(), OpenTask.opened_dt, OpenTask.party_code, OpenTask.id)
+    return [_task(t, type_) for t, type_ in session.execute(query)]
+
+
+def receipt(session, seq):
+    """The one audit entry of a completed task, by its sequence number; None for any other."""
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.seq == seq,
+                                                     AuditEntry.event == 'task_completed')).first()
+    return audit.as_dict(entry) if entry else None
 
 
 def answered_task(session, task_id):

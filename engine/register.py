@@ -3,7 +3,7 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from engine import audit
+from engine import audit, rules
 from engine.dates import add_months, local_date, start_of_day
 from engine.deal_file import from_canonical_json
 from engine.errors import CommandRefused, NotFound
@@ -11,7 +11,6 @@ from engine.models import Deal, Party
 
 #: parties that still take part in consultations (Opzegging: until the notice takes effect)
 CONSULTED_STATUSES = ('active', 'withdrawing')
-RULE_TERM = 'Inwerkingtreding en looptijd'
 
 
 def definition(deal):
@@ -31,10 +30,7 @@ def load_deal(session, deal_definition, now, actor):
         if existing.definition_json == deal_definition.canonical_json:
             return existing, 'unchanged'
         if definition(existing).content_json != deal_definition.content_json:
-            raise CommandRefused.one(
-                'deal', f'the database already holds deal {existing.slug!r} loaded from a different file; '
-                        'a loaded deal changes only through its procedures (wijziging, toetreding, opzegging)',
-                'Wijzigingen')
+            raise CommandRefused.one('deal.other_file', 'deal', rules.WIJZIGINGEN_1, slug=existing.slug)
         _update_contacts(session, existing, deal_definition, now, actor)
         return existing, 'contacts updated'
 
@@ -83,8 +79,7 @@ def parties(session):
 def party(session, code, field='party'):
     found = session.scalars(select(Party).where(Party.code == code)).first()
     if found is None:
-        known = ', '.join(p.code for p in parties(session))
-        raise NotFound.one(field, f'no party with code {code!r} (known: {known})')
+        raise NotFound.one('party.not_found', field, party_code=code, known=[p.code for p in parties(session)])
     return found
 
 
@@ -107,10 +102,9 @@ def continuation_start_instant(deal):
 def require_in_force(deal, now):
     """Nothing starts or moves outside the term, even before `tick` has marked the deal ended."""
     if deal.status == 'ended' or now >= term_end_instant(deal):
-        raise CommandRefused.one('deal', f'the deal ended on {deal.end_date}; its procedures are closed', RULE_TERM)
+        raise CommandRefused.one('deal.ended', 'deal', rules.LOOPTIJD_1, end=deal.end_date)
     if local_date(now) < deal.start_date:
-        raise CommandRefused.one('deal', f'the deal is in force from {deal.start_date}; nothing can happen before',
-                                 RULE_TERM)
+        raise CommandRefused.one('deal.not_started', 'deal', rules.LOOPTIJD_1, start=deal.start_date)
 
 
 MAX_PERSON = 300
@@ -121,7 +115,7 @@ def checked_person(person):
     if person is None:
         return None
     if not person.strip() or len(person) > MAX_PERSON:
-        raise CommandRefused.one('person', f'must be a name of 1 to {MAX_PERSON} characters')
+        raise CommandRefused.one('person.invalid', 'person', rules.ACCESS, max=MAX_PERSON)
     return person.strip()
 
 
@@ -132,4 +126,13 @@ def person_for(party_, person):
 
 def require_joined(party_, today, field='by'):
     if party_.joined_on > today:
-        raise CommandRefused.one(field, f'{party_.code} becomes a party on {party_.joined_on}', 'Toetreding lid 3')
+        raise CommandRefused.one('party.not_yet_joined', field, rules.TOETREDING_3, party=party_.name,
+                                 joined_on=party_.joined_on)
+
+
+def require_member(party_, today, field='by'):
+    """A Party today: joined, and not withdrawn (a party in its notice period still is one)."""
+    require_joined(party_, today, field)
+    if party_.status not in CONSULTED_STATUSES:
+        raise CommandRefused.one('party.withdrawn', field, rules.OPZEGGING_1, party=party_.name,
+                                 left_on=party_.left_on)

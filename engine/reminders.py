@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import delete, select
 
-from engine import audit, effects, notices, outbox
+from engine import audit, notices, outbox, runner
 from engine.dates import AMSTERDAM, local_date
 from engine.models import OpenTask, Party, Procedure, Reminder
 
@@ -63,14 +63,19 @@ def fire(session, now, reminder_id, actor):
     if reminder.kind == 'before_deadline':
         party_name = session.scalars(select(Party.name).where(Party.code == row.party_code)).one()
         sent = notices.queue(session, now, procedure, 'reminder', [row.party_code], dedupe_key=reminder.dedupe_key,
-                             title=effects.title(procedure), party_name=party_name, due=row.due_dt, task_id=row.id,
-                             expires=row.due_dt, deadlines=[effects.consultation_deadline(procedure)])
+                             title=runner.title(procedure), party_name=party_name, due=row.due_dt, task_id=row.id,
+                             expires=row.due_dt, deadlines=_deadlines(procedure))
     else:
         sent = notices.queue(session, now, procedure, 'overdue', [row.role], dedupe_key=reminder.dedupe_key,
-                             title=effects.title(procedure), label=row.label, opened=row.opened_dt, task_id=row.id,
-                             due=row.due_dt, deadlines=[effects.consultation_deadline(procedure)] if row.due_dt else [])
+                             title=runner.title(procedure), label=row.label, opened=row.opened_dt, task_id=row.id,
+                             due=row.due_dt, deadlines=_deadlines(procedure) if row.due_dt else [])
     if sent:
         audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, procedure_id=procedure.id,
                      event='reminder_sent', data={'kind': reminder.kind, 'to': reminder.recipient,
                                                   'task_id': row.id, 'key': reminder.dedupe_key})
     return sent
+
+
+def _deadlines(procedure):
+    deadline = runner.type_of(procedure).deadline(procedure)
+    return [deadline] if deadline else []

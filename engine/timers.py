@@ -5,18 +5,19 @@ consultation on continuation and the end of the term.
 the scheduler when to wake. Both read indexed columns only: no workflow is deserialized to
 find out what is due.
 """
-import calendar
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import func, select
 
-from engine import audit, effects, notices, procedure_store, register, reminders, starting
-from engine.dates import AMSTERDAM, shown, start_of_day
+from engine import notices, procedure_store, register, reminders, runner
+from engine import procedures as registry
+from engine.dates import AMSTERDAM, shown
 from engine.models import Procedure, Reminder
-from engine.unit_of_work import Actor
+from engine.roles import SCHEDULER as SCHEDULER_NAME
+from engine.runner import Actor
 
-SCHEDULER = Actor('citydeal scheduler', 'scheduler')
+SCHEDULER = Actor('citydeal scheduler', SCHEDULER_NAME)
+TERM_END = 'term_end'
 
 
 @dataclass(frozen=True)
@@ -30,41 +31,23 @@ class Fired:
         return f'{shown(self.due)} {self.what}{where}'
 
 
-def deal_dates(uow, deal):
-    """(due, what, year) of the deal's own dates that have not happened yet."""
+def deal_dates(session, now, deal):
+    """(due, what, ref) of the deal's own moments still to come: the end of the term, and the next
+    start of each procedure type that starts by itself."""
     if deal.status != 'active':
         return []
     term_end = register.term_end_instant(deal)
-    items = [(term_end, 'term_end', None)]
-    if uow.now >= term_end:
+    items = [(term_end, TERM_END, None)]
+    if now >= term_end:
         # Catching up after the end: what should have started during the term can no longer start.
         return items
-    if not starting.existing_procedure(uow.session, 'voortzetting', f'end:{deal.end_date}'):
-        items.append((register.continuation_start_instant(deal), 'continuation_start', None))
-    cycle = _next_annual_cycle(uow.session, deal)
-    if cycle:
-        items.append((start_of_day(cycle[1]), 'annual_cycle_start', cycle[0]))
+    for _, auto in registry.auto_starts():
+        upcoming = auto.upcoming(session, deal)
+        if upcoming:
+            when, ref = upcoming[0]
+            items.append((when, auto.what, ref))
     # Past the end nothing new starts: anything dated at or after it gives way to the end itself.
-    return [item for item in items if item[1] == 'term_end' or item[0] < term_end]
-
-
-def annual_cycles_to_come(session, deal):
-    """(year, start day) of every year in the term whose cycle has not started yet."""
-    month_day = register.definition(deal).terms.annual_cycle_start
-    if month_day is None:
-        return []
-    month, day = month_day
-    result = []
-    for year in range(deal.start_date.year, deal.end_date.year + 1):
-        start = max(date(year, month, min(day, calendar.monthrange(year, month)[1])), deal.start_date)
-        if start < deal.end_date and not starting.existing_procedure(session, 'jaarcyclus', f'year:{year}'):
-            result.append((year, start))
-    return result
-
-
-def _next_annual_cycle(session, deal):
-    cycles = annual_cycles_to_come(session, deal)
-    return cycles[0] if cycles else None
+    return [item for item in items if item[1] == TERM_END or item[0] < term_end]
 
 
 class TickFailed(Exception):
@@ -83,7 +66,7 @@ def due_now(uow, skip=frozenset()):
                                                              Procedure.next_timer_dt <= uow.now))]
     due += [(when, 'reminder', rid) for rid, when in uow.session.execute(
         select(Reminder.id, Reminder.due_dt).where(Reminder.due_dt <= uow.now))]
-    due += [item for item in deal_dates(uow, deal) if item[0] <= uow.now]
+    due += [item for item in deal_dates(uow.session, uow.now, deal) if item[0] <= uow.now]
     return sorted((item for item in due if (item[1], item[2]) not in skip), key=lambda d: d[0])
 
 
@@ -102,7 +85,7 @@ def next_due(uow, skip=frozenset()):
     candidates = [
         uow.session.scalar(select(func.min(timers_.subquery().c.next_timer_dt))),
         uow.session.scalar(select(func.min(reminders_.subquery().c.due_dt))),
-    ] + [item[0] for item in deal_dates(uow, deal) if (item[1], item[2]) not in skip]
+    ] + [item[0] for item in deal_dates(uow.session, uow.now, deal) if (item[1], item[2]) not in skip]
     candidates = [c for c in candidates if c is not None]
     return min(candidates) if candidates else None
 
@@ -126,7 +109,7 @@ def tick(unit_of_work, on_fired=None, skip=frozenset(), stopping=lambda: False):
                 raise RuntimeError(f'{what} due {shown(when)} is still due after it fired ({ref})')
             seen.add(due[0])
             try:
-                procedure_id = _FIRE[what](uow, ref)
+                procedure_id = _fire(uow, what, ref)
                 uow.commit()
             except Exception as error:  # noqa: BLE001 - kept and raised below, with the others
                 failures.append((due[0], error))
@@ -139,16 +122,22 @@ def tick(unit_of_work, on_fired=None, skip=frozenset(), stopping=lambda: False):
     return fired
 
 
+def _fire(uow, what, ref):
+    if what in _FIRE:
+        return _FIRE[what](uow, ref)
+    auto = next(auto for _, auto in registry.auto_starts() if auto.what == what)
+    return auto.start(uow.context(SCHEDULER), ref).id
+
+
 def _fire_timers(uow, procedure_id):
-    deal = uow.deal()
+    ctx = uow.context(SCHEDULER)
     procedure = procedure_store.get(uow.session, procedure_id, for_update=True)
     workflow = procedure_store.load(procedure, uow.clock)
     waiting = {e.name for e in workflow.waiting_events()}
-    audit.append(uow.session, at=uow.now, person=SCHEDULER.person, acting_for=SCHEDULER.acting_for,
-                 procedure_id=procedure.id, event='timer_fired',
-                 # to the microsecond: how late a timer fires is measured against this
-                 data={'due': procedure.next_timer_dt.astimezone(AMSTERDAM).isoformat(), 'waiting': sorted(waiting)})
-    starting.run(uow, deal, procedure, workflow, SCHEDULER)
+    runner.record(ctx, procedure, 'timer_fired', {
+        # to the microsecond: how late a timer fires is measured against this
+        'due': procedure.next_timer_dt.astimezone(AMSTERDAM).isoformat(), 'waiting': sorted(waiting)})
+    runner.advance(ctx, procedure, workflow)
     return procedure_id
 
 
@@ -159,32 +148,21 @@ def _fire_reminder(uow, reminder_id):
     return procedure_id
 
 
-def _start_continuation(uow, _):
-    return starting.start_voortzetting(uow, SCHEDULER).id
-
-
-def _start_annual_cycle(uow, year):
-    return starting.start_jaarcyclus(uow, year, actor=SCHEDULER).id
-
-
 def _end_term(uow, _):
-    """Inwerkingtreding en looptijd: without continuation the deal ends; open procedures close."""
-    deal = uow.deal()
+    """Inwerkingtreding en looptijd lid 1: without continuation the deal ends; open procedures close."""
+    ctx = uow.context(SCHEDULER)
+    deal = ctx.deal
     deal.status = 'ended'
     deal.ended_dt = register.term_end_instant(deal)
     recipients = notices.everyone(uow.session, uow.now)
     for procedure in uow.session.scalars(select(Procedure).where(Procedure.status == 'running')):
-        if procedure.type == 'opzegging':
-            # The notice had not yet taken effect, but the party leaves with the deal and still
-            # owes the contribution for the year of its notice.
-            step = effects.Step(uow.session, deal, procedure, uow.now, SCHEDULER, uow.clock)
-            effects.withdraw(step, register.party(uow.session, procedure.initiated_by), deal.end_date)
+        type_ = registry.get(procedure.type)
+        if type_.on_deal_end:
+            type_.on_deal_end(ctx, procedure)
         procedure_store.cancel(uow.session, procedure, uow.now, SCHEDULER, f'the deal ended on {deal.end_date}')
-    audit.append(uow.session, at=uow.now, person=SCHEDULER.person, acting_for=SCHEDULER.acting_for,
-                 event='deal_ended', data={'end_date': str(deal.end_date)})
-    notices.queue(uow.session, uow.now, None, 'deal_ended', recipients, end_date=deal.end_date)
+    runner.record(ctx, None, 'deal_ended', {'end_date': str(deal.end_date)})
+    notices.queue(uow.session, uow.now, None, 'deal_ended', recipients, deal=deal, end_date=deal.end_date)
     return None
 
 
-_FIRE = {'timer': _fire_timers, 'reminder': _fire_reminder, 'continuation_start': _start_continuation,
-         'annual_cycle_start': _start_annual_cycle, 'term_end': _end_term}
+_FIRE = {'timer': _fire_timers, 'reminder': _fire_reminder, TERM_END: _end_term}

@@ -1,19 +1,14 @@
 """One command, one transaction: everything a command writes commits together or not at all."""
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit
 from engine.errors import CommandRefused, Conflict
 from engine.models import Deal
+from engine.runner import Actor, Context
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts (a person) and for whom (a party code, a role, 'applicant' or 'scheduler')."""
-    person: str
-    acting_for: str
+#: who acts until a command has decided it (engine.rights); never recorded as such
+NOBODY = Actor('', '')
 
 
 class UnitOfWork:
@@ -47,5 +42,9 @@ class UnitOfWork:
     def deal(self):
         deal = self.session.scalars(select(Deal)).first()
         if deal is None:
-            raise CommandRefused.one('deal', 'no deal is loaded; run `citydeal init` first')
+            raise CommandRefused.one('deal.not_loaded', 'deal')
         return deal
+
+    def context(self, actor=NOBODY):
+        """The one context of this command: everything an effect may need."""
+        return Context(self.session, self.deal(), self.now, self.clock, actor, self._renderer)

@@ -17,11 +17,9 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from engine.roles import BY_LANE, PARTIES_LANE
+
 PROCESSES = Path(__file__).resolve().parent.parent / 'processes'
-PROCEDURE_TYPES = ('wijziging', 'toetreding', 'opzegging', 'jaarcyclus', 'voortzetting')
-LANE_ROLES = {'Projectleider': 'projectleider', 'Secretaris': 'secretaris'}
-#: the lane whose tasks belong to the party named in the task's ``party`` data
-PARTIES_LANE = 'Partijen'
 
 
 def _time_date_has_fired(self, my_task):
@@ -57,13 +55,15 @@ class EngineScripts(PythonScriptEngine):
             self._task = None
 
     def _effect(self, name):
-        # The script's task data travels with the effect: it is what the model knew at that point.
-        self.effects.append((name, dict(self._task.data)))
+        # The task's data travels with the effect: what the model knew at that point. While a script
+        # runs, SpiffWorkflow lends that data its globals (``effect``, ``__builtins__``): not the task's.
+        self.effects.append((name, {k: v for k, v in self._task.data.items()
+                                    if not k.startswith('__') and not callable(v)}))
 
 
 @lru_cache(maxsize=None)
 def spec(process_id):
-    if process_id not in PROCEDURE_TYPES:
+    if not (PROCESSES / f'{process_id}.bpmn').is_file():
         raise KeyError(process_id)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     parser.add_bpmn_file(str(PROCESSES / f'{process_id}.bpmn'))
@@ -117,7 +117,7 @@ def task_owner(task):
     lane = task.task_spec.lane
     if lane == PARTIES_LANE:
         return task.data['party'], None
-    return None, LANE_ROLES[lane]
+    return None, BY_LANE[lane]
 
 
 def is_ready(task):

@@ -30,11 +30,11 @@ class SmtpSettings:
         tls = environ.get('CITYDEAL_SMTP_TLS', 'none')
         problems = []
         if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
-            problems.append(('CITYDEAL_SMTP_PORT', f'{raw_port!r} is not a port number'))
+            problems.append(Problem('setting.not_a_port', 'CITYDEAL_SMTP_PORT', {'value': raw_port}))
         if tls not in TLS_MODES:
-            problems.append(('CITYDEAL_SMTP_TLS', f'{tls!r} is not one of {", ".join(TLS_MODES)}'))
+            problems.append(Problem('field.not_a_choice', 'CITYDEAL_SMTP_TLS', {'choices': TLS_MODES}))
         if problems:
-            raise CommandRefused([Problem(field, message) for field, message in problems])
+            raise CommandRefused(problems)
         return cls(host=environ.get('CITYDEAL_SMTP_HOST', '127.0.0.1'), port=int(raw_port), tls=tls,
                    user=environ.get('CITYDEAL_SMTP_USER') or None, password=environ.get('CITYDEAL_SMTP_PASSWORD'),
                    mail_from=environ.get('CITYDEAL_MAIL_FROM', 'citydeal@localhost'))

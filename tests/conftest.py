@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 from citydeal.bootstrap import CityDeal
 from engine.clock import FakeClock
 from engine.dates import AMSTERDAM
+from engine.rights import Caller
 from tests.smtp_server import SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,7 +176,7 @@ def open_consultation(app, procedure_id):
     [task] = [t for t in app.tasks(role='projectleider') if t['procedure_id'] == procedure_id]
     assert task['name'] in ('consultatie_openen', 'criteria_toetsen')
     values = {} if task['name'] == 'consultatie_openen' else {'complete': 'true'}
-    app.complete(task['id'], 'projectleider', values)
+    complete_task(app, task['id'], 'projectleider', values)
 
 
 def answer(app, party, decision='consent', statement=None):
@@ -183,18 +184,28 @@ def answer(app, party, decision='consent', statement=None):
     values = {'decision': decision}
     if statement is not None:
         values['statement'] = statement
-    return app.complete(task['id'], party, values)
+    return complete_task(app, task['id'], party, values)
 
 
 def consent_all(app, procedure_id, except_=()):
     result = None
     for task in app.tasks():
         if task['procedure_id'] == procedure_id and task['party'] and task['party'] not in except_:
-            result = app.complete(task['id'], task['party'], {'decision': 'consent',
+            result = complete_task(app, task['id'], task['party'], {'decision': 'consent',
                                                               'statement': f"{task['party']} stemt in"})
     return result
 
 
 def start_amendment(app, by='bzk', **extra):
-    return app.start_wijziging(by=by, title='Werklijn 5: warmte', text='Voeg werklijn 5 toe.',
+    return start_procedure(app, 'wijziging', by=by, title='Werklijn 5: warmte', text='Voeg werklijn 5 toe.',
                                motivation='Nieuwe inzichten uit de proeftuinen.', **extra)['id']
+
+
+def start_procedure(app, type_id, by=None, person=None, **values):
+    """Start as the command line does: the operator, for the party ``by`` (or the type's role)."""
+    values = {k: (v.isoformat() if hasattr(v, 'isoformat') else v) for k, v in values.items() if v is not None}
+    return app.start(type_id, Caller.operator_as(by, person), values)
+
+
+def complete_task(app, task_id, acting_for, values=None, person=None):
+    return app.complete(task_id, Caller.operator_as(acting_for, person), dict(values or {}))

@@ -12,6 +12,7 @@ from sqlalchemy import event
 
 from citydeal.bootstrap import CityDeal
 from engine.clock import FakeClock
+from engine.rights import Caller
 
 url, now, kill_at, command = sys.argv[1], datetime.fromisoformat(sys.argv[2]), int(sys.argv[3]), \
     json.loads(sys.argv[4])
@@ -29,9 +30,9 @@ def _count(*_):
 
 op = command.pop('op')
 if op == 'complete':
-    app.complete(command['task'], command['as'], command['values'])
+    app.complete(command['task'], Caller.operator_as(command['as']), command['values'])
 elif op == 'tick':
     app.tick()
 elif op == 'start_opzegging':
-    app.start_opzegging(by=command['by'], circumstances=command['circumstances'])
+    app.start('opzegging', Caller.operator_as(command['by']), {'circumstances': command['circumstances']})
 print(count)

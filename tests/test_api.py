@@ -28,7 +28,7 @@ def api(app, monkeypatch):
 def test_every_response_carries_the_version_and_errors_are_problems(api):
     for response in (api('GET', '/api/v1/openapi.json'), api('GET', '/api/v1/partijen'),
                      api('GET', '/api/v1/bestaat-niet', 'zeist'), api('DELETE', '/api/v1/partijen', 'zeist')):
-        assert response.headers['API-Version'] == '1.0.0'
+        assert response.headers['API-Version'] == '1.1.0'
     unauthorized = api('GET', '/api/v1/partijen')
     assert unauthorized.status_code == 401 and unauthorized.mimetype == 'application/problem+json'
     assert unauthorized.headers['WWW-Authenticate'] == 'Bearer'

@@ -50,7 +50,7 @@ def test_an_amendment_through_all_seventeen_parties(citydeal):
     assert set(procedure) == {'id', 'type', 'status', 'outcome', 'started', 'deadline'}
     [appendix] = as_json(citydeal('appendices', '--json'))
     assert appendix['number'] == 1 and len(appendix['statements']) == 17
-    assert set(appendix['statements'][0]) == {'party', 'representative', 'statement', 'date'}
+    assert set(appendix['statements'][0]) == {'party', 'representative', 'statement', 'date', 'confidential'}
     assert citydeal('audit', 'verify').stdout.startswith('OK')
 
 
@@ -181,7 +181,7 @@ def test_the_calendar_of_upcoming_deadlines(citydeal):
     citydeal('start', 'opzegging', '--by', 'weert', '--circumstances', 'Herindeling.')
     calendar = Calendar.from_ical(citydeal('calendar').stdout)
     events = {str(e['summary']): e.decoded('dtstart').isoformat() for e in calendar.walk('VEVENT')}
-    assert events['Opzegging gaat in: weert'] == '2021-07-12T00:00:00+02:00'
+    assert events['Opzegging gaat in: Gemeente Weert'] == '2021-07-12T00:00:00+02:00'
     assert events['Einde looptijd City Deal'] == '2024-04-01T00:00:00+02:00'
     assert events['Uiterlijke start overleg over voortzetting'] == '2024-02-01T00:00:00+01:00'
     assert 'error: party:' in citydeal('calendar', '--party', 'nobody', expect=2).stderr

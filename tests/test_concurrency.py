@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from engine.dates import AMSTERDAM
 from engine.models import Answer, OutboxMessage
-from tests.conftest import AppTime, open_consultation, start_amendment, wait_until
+from tests.conftest import AppTime, complete_task, open_consultation, start_amendment, wait_until
 from tests.smtp_server import free_ports
 from tests.web_support import add_accounts, fast_hashing
 
@@ -43,7 +43,7 @@ def check(app, rounds, since=1):
 def _answer(app, task, barrier, errors, round_):
     barrier.wait()
     try:
-        app.complete(task['id'], task['party'], {'decision': 'consent', 'statement': f'ronde {round_}'})
+        complete_task(app, task['id'], task['party'], {'decision': 'consent', 'statement': f'ronde {round_}'})
     except Exception as error:  # noqa: BLE001 - collected and asserted by the test
         errors.append(error)
 

@@ -13,7 +13,8 @@ from sqlalchemy import create_engine, text
 from citydeal.bootstrap import CityDeal
 from engine.clock import FakeClock
 from engine.dates import AMSTERDAM
-from tests.conftest import DEAL_FILE, START, consent_all, open_consultation, start_amendment
+from tests.conftest import (
+    DEAL_FILE, START, complete_task, consent_all, open_consultation, start_amendment, start_procedure)
 
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
 DRIVER = Path(__file__).parent / 'crash_driver.py'
@@ -62,7 +63,7 @@ def scenario_last_consent(app, clock):
 
 def scenario_timer(app, clock):
     """One due item: the notice takes effect (a tick fires each due item as a command of its own)."""
-    app.start_opzegging(by='weert', circumstances='Herindeling.')
+    start_procedure(app, 'opzegging', by='weert', circumstances='Herindeling.')
     pid = start_amendment(app)
     open_consultation(app, pid)
     clock.set(datetime(2021, 7, 11, 23, 59, tzinfo=AMSTERDAM))
@@ -86,7 +87,7 @@ def scenario_extension(app, clock):
 
 
 def scenario_admission(app, clock):
-    pid = app.start_toetreding(applicant='Gemeente Eindhoven', kind='gemeente', representative='R. Thijs',
+    pid = start_procedure(app, 'toetreding', applicant='Gemeente Eindhoven', kind='gemeente', representative='R. Thijs',
                                contribution='EUR 10.000 per jaar', endorses_goals=True)['id']
     open_consultation(app, pid)
     consent_all(app, pid)
@@ -101,16 +102,16 @@ def scenario_annual_cycle(app, clock):
                          ('plannen_opstellen', {'werkplan_concept': 'w', 'communicatieplan_concept': 'c',
                                                 'begroting_concept': 'b'})):
         task = next(t['id'] for t in app.tasks(role='projectleider') if t['name'] == name)
-        app.complete(task, 'projectleider', values)
+        complete_task(app, task, 'projectleider', values)
     task = next(t['id'] for t in app.tasks(role='secretaris'))
-    app.complete(task, 'secretaris', {'werkplan': 'adopted', 'communicatieplan': 'adopted', 'begroting': 'adopted'})
+    complete_task(app, task, 'secretaris', {'werkplan': 'adopted', 'communicatieplan': 'adopted', 'begroting': 'adopted'})
     task = next(t['id'] for t in app.tasks(role='secretaris'))
     return clock.now(), {'op': 'complete', 'task': task, 'as': 'secretaris', 'values': {'next_steps': 'Opschalen.'}}
 
 
 def scenario_continuation(app, clock):
     clock.set(datetime(2024, 2, 1, 9, 0, tzinfo=AMSTERDAM))
-    app.start_voortzetting()
+    start_procedure(app, 'voortzetting')
     task = next(t['id'] for t in app.tasks(role='secretaris') if t['name'] == 'uitkomst_vastleggen')
     return clock.now(), {'op': 'complete', 'task': task, 'as': 'secretaris',
                          'values': {'result': 'continue', 'new_end_date': '2025-04-01'}}

@@ -2,6 +2,7 @@
 import pytest
 
 from engine.errors import CommandRefused
+from tests.conftest import complete_task, start_procedure
 
 EVALUATION = {'initiatives_projects': 'Twaalf proeftuinen lopen.', 'goals_deel1': 'Koppelkansen zichtbaar.'}
 PLANS = {'werkplan_concept': 'Werkplan 2022', 'communicatieplan_concept': 'Communicatieplan 2022',
@@ -10,14 +11,14 @@ PLANS = {'werkplan_concept': 'Werkplan 2022', 'communicatieplan_concept': 'Commu
 
 def do(app, role, name, values):
     task = next(t for t in app.tasks(role=role) if t['name'] == name)
-    return app.complete(task['id'], role, values)
+    return complete_task(app, task['id'], role, values)
 
 
 @pytest.mark.rule('Jaarcyclus: projectleider evaluates every year with Agenda Stad, on two levels')
 @pytest.mark.rule('Jaarcyclus: coalitieoverleg adopts werkplan, communicatieplan and begroting')
 @pytest.mark.rule('Jaarcyclus: stuurgroep decides on next steps')
 def test_the_annual_cycle_with_a_plan_sent_back_to_draft(app):
-    pid = app.start_jaarcyclus(year=2021)['id']
+    pid = start_procedure(app, 'jaarcyclus', year=2021)['id']
     assert sorted(t['name'] for t in app.tasks(role='projectleider')) == ['evaluatie_opleveren', 'plannen_opstellen']
     with pytest.raises(CommandRefused) as refused:
         do(app, 'projectleider', 'evaluatie_opleveren', {'initiatives_projects': 'x'})
@@ -39,18 +40,18 @@ def test_the_annual_cycle_with_a_plan_sent_back_to_draft(app):
 
 @pytest.mark.rule('Jaarcyclus: midterm report halfway through the term')
 def test_the_year_holding_the_midpoint_adds_a_midterm_report(app):
-    app.start_jaarcyclus(year=2022)
+    start_procedure(app, 'jaarcyclus', year=2022)
     do(app, 'projectleider', 'evaluatie_opleveren', EVALUATION)
     assert 'midterm_opleveren' in [t['name'] for t in app.tasks(role='projectleider')]
-    app.start_jaarcyclus(year=2023)
+    start_procedure(app, 'jaarcyclus', year=2023)
     assert len([t for t in app.tasks(role='projectleider') if t['name'] == 'evaluatie_opleveren']) == 1
 
 
 def test_one_cycle_per_year_inside_the_term(app):
-    app.start_jaarcyclus(year=2021)
+    start_procedure(app, 'jaarcyclus', year=2021)
     with pytest.raises(CommandRefused, match='already exists'):
-        app.start_jaarcyclus(year=2021)
+        start_procedure(app, 'jaarcyclus', year=2021)
     with pytest.raises(CommandRefused, match='outside the term'):
-        app.start_jaarcyclus(year=2030)
-    with pytest.raises(CommandRefused, match='not a year'):
-        app.start_jaarcyclus(year='volgend jaar')
+        start_procedure(app, 'jaarcyclus', year=2030)
+    with pytest.raises(CommandRefused, match='not a whole number'):
+        start_procedure(app, 'jaarcyclus', year='volgend jaar')

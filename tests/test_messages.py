@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine import deal_file
 from engine.errors import CommandRefused
 from engine.models import OutboxMessage
-from tests.conftest import DEAL_FILE, open_consultation
+from tests.conftest import DEAL_FILE, complete_task, open_consultation, start_procedure
 
 
 def messages(app, event):
@@ -18,7 +18,7 @@ def messages(app, event):
 
 
 def test_a_consultation_invitation_carries_the_full_request_and_its_deadline(app):
-    pid = app.start_wijziging(by='bzk', title='Werklijn <5> & warmte', text='Tekst met <script>alert(1)</script>',
+    pid = start_procedure(app, 'wijziging', by='bzk', title='Werklijn <5> & warmte', text='Tekst met <script>alert(1)</script>',
                               motivation='Omdat het kan.')['id']
     open_consultation(app, pid)
     zeist = next(m for m in messages(app, 'consultation_opened') if m.recipient == 'zeist')
@@ -37,7 +37,7 @@ def test_a_consultation_invitation_carries_the_full_request_and_its_deadline(app
 
 
 def test_a_withdrawal_notice_reaches_everyone_with_its_effective_date(app):
-    app.start_opzegging(by='tiwos', circumstances='Fusie met <b>Woonmij</b>.')
+    start_procedure(app, 'opzegging', by='tiwos', circumstances='Fusie met <b>Woonmij</b>.')
     sent = messages(app, 'notice_of_withdrawal')
     assert len(sent) == 19  # 17 parties, projectleider, secretaris
     one = sent[0]
@@ -47,10 +47,10 @@ def test_a_withdrawal_notice_reaches_everyone_with_its_effective_date(app):
 
 
 def test_an_objection_reaches_the_projectleider_with_its_statement(app):
-    pid = app.start_wijziging(by='bzk', title='T', text='X')['id']
+    pid = start_procedure(app, 'wijziging', by='bzk', title='T', text='X')['id']
     open_consultation(app, pid)
     task = next(t for t in app.tasks(party='tilburg'))
-    app.complete(task['id'], 'tilburg', {'decision': 'objection', 'statement': 'Te duur.'})
+    complete_task(app, task['id'], 'tilburg', {'decision': 'objection', 'statement': 'Te duur.'})
     [message] = messages(app, 'objection_received')
     assert (message.recipient, message.subject) == ('projectleider', 'Bezwaar van Gemeente Tilburg: T')
     assert 'Te duur.' in message.body_text and message.ics is None
@@ -72,5 +72,5 @@ def test_changed_addresses_update_a_loaded_deal(app, tmp_path):
     weert_entry = app.audit()[-1]
     assert weert_entry['event'] == 'contacts_updated'
     assert weert_entry['data']['party_emails'] == {'weert': 'griffie@weert.example'}
-    app.start_opzegging(by='bzk', circumstances='Herindeling.')
+    start_procedure(app, 'opzegging', by='bzk', circumstances='Herindeling.')
     assert 'griffie@weert.example' in [m.to_address for m in messages(app, 'notice_of_withdrawal')]

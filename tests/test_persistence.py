@@ -9,11 +9,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from citydeal.bootstrap import CityDeal
-from engine import effects, timers, workflow_runtime
+from engine import procedures as registry
+from engine import timers, workflow_runtime
 from engine.clock import FakeClock, SystemClock
 from engine.errors import CommandRefused, Conflict
 from engine.models import Base, Procedure
-from tests.conftest import DEAL_FILE, consent_all, one_task, open_consultation, snapshot, start_amendment
+from tests.conftest import (
+    DEAL_FILE, complete_task, consent_all, one_task, open_consultation, snapshot, start_amendment,
+    start_procedure)
 
 DATA = Path(__file__).parent / 'data'
 
@@ -39,7 +42,7 @@ def test_a_new_process_picks_up_where_the_last_one_stopped(app, db_url, clock):
     app.close()
     restarted = CityDeal(url=db_url, clock=clock)
     task = one_task(restarted, party='tiwos')
-    assert restarted.complete(task['id'], 'tiwos', {'decision': 'consent'})['outcome'] == 'adopted'
+    assert complete_task(restarted, task['id'], 'tiwos', {'decision': 'consent'})['outcome'] == 'adopted'
     restarted.close()
 
 
@@ -66,7 +69,7 @@ def test_migrations_build_exactly_the_models(app):
 def test_listing_tasks_and_finding_due_timers_never_deserializes(app, clock, monkeypatch):
     pid = start_amendment(app)
     open_consultation(app, pid)
-    app.start_opzegging(by='tiwos', circumstances='Fusie.')
+    start_procedure(app, 'opzegging', by='tiwos', circumstances='Fusie.')
 
     def refuse(*args, **kwargs):
         raise AssertionError('a listing deserialized a workflow')
@@ -85,19 +88,20 @@ def test_a_failure_mid_command_saves_nothing(app, monkeypatch):
     pid = start_amendment(app)
     open_consultation(app, pid)
     consent_all(app, pid, except_=('platform31',))
-    real = effects.EFFECTS['amendment_adopted']
+    effects = registry.get('wijziging').effects
+    real = effects['amendment_adopted']
 
-    def adopt_then_fail(step, data):
-        real(step, data)
+    def adopt_then_fail(ctx, procedure, data):
+        real(ctx, procedure, data)
         raise RuntimeError('disk full')
-    monkeypatch.setitem(effects.EFFECTS, 'amendment_adopted', adopt_then_fail)
+    monkeypatch.setitem(effects, 'amendment_adopted', adopt_then_fail)
     before = snapshot(app)
     task = one_task(app, party='platform31')
     with pytest.raises(RuntimeError, match='disk full'):
-        app.complete(task['id'], 'platform31', {'decision': 'consent'})
+        complete_task(app, task['id'], 'platform31', {'decision': 'consent'})
     assert snapshot(app) == before
-    monkeypatch.setitem(effects.EFFECTS, 'amendment_adopted', real)
-    assert app.complete(task['id'], 'platform31', {'decision': 'consent'})['outcome'] == 'adopted'
+    monkeypatch.setitem(effects, 'amendment_adopted', real)
+    assert complete_task(app, task['id'], 'platform31', {'decision': 'consent'})['outcome'] == 'adopted'
 
 
 def test_a_stale_write_is_a_conflict_not_an_overwrite(app):

@@ -3,7 +3,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from engine import forms, workflow_runtime
+from engine import procedures as registry
+from engine import roles, workflow_runtime
 
 NS = {'bpmn': 'http://www.omg.org/spec/BPMN/20100524/MODEL',
       'bpmndi': 'http://www.omg.org/spec/BPMN/20100524/DI'}
@@ -16,13 +17,13 @@ def model(process_id):
     return ET.parse(workflow_runtime.PROCESSES / f'{process_id}.bpmn').getroot()
 
 
-@pytest.mark.parametrize('process_id', workflow_runtime.PROCEDURE_TYPES)
+@pytest.mark.parametrize('process_id', registry.IDS)
 def test_each_model_parses_and_validates_under_its_file_name(process_id):
     spec = workflow_runtime.spec(process_id)
     assert spec.name == process_id
 
 
-@pytest.mark.parametrize('process_id', workflow_runtime.PROCEDURE_TYPES)
+@pytest.mark.parametrize('process_id', registry.IDS)
 def test_every_element_has_its_diagram_and_its_lane(process_id):
     root = model(process_id)
     process = root.find('bpmn:process', NS)
@@ -40,7 +41,7 @@ def test_every_element_has_its_diagram_and_its_lane(process_id):
     assert unnamed == []
 
 
-@pytest.mark.parametrize('process_id', workflow_runtime.PROCEDURE_TYPES)
+@pytest.mark.parametrize('process_id', registry.IDS)
 def test_timers_are_dates_the_application_computed(process_id):
     """ISO durations overflow at month end in SpiffWorkflow; only timeDate from data is allowed."""
     root = model(process_id)
@@ -50,25 +51,24 @@ def test_timers_are_dates_the_application_computed(process_id):
 
 
 def test_every_user_task_has_a_form_and_every_form_a_task():
-    user_tasks = {(pid, e.get('id')) for pid in workflow_runtime.PROCEDURE_TYPES
+    user_tasks = {(pid, e.get('id')) for pid in registry.IDS
                   for e in model(pid).iter(f"{{{NS['bpmn']}}}userTask")}
-    assert user_tasks == set(forms.FORMS)
+    assert user_tasks == {(t.id, name) for t in registry.all_types() for name in t.forms}
 
 
-def test_every_effect_a_script_asks_for_exists():
-    from engine.effects import EFFECTS
+@pytest.mark.parametrize('process_id', registry.IDS)
+def test_every_effect_a_script_asks_for_exists_in_its_type(process_id):
     asked = set()
-    for pid in workflow_runtime.PROCEDURE_TYPES:
-        for script in model(pid).iter(f"{{{NS['bpmn']}}}script"):
-            asked |= {line.split("'")[1] for line in script.text.splitlines() if line.startswith('effect(')}
-    assert asked == set(EFFECTS)
+    for script in model(process_id).iter(f"{{{NS['bpmn']}}}script"):
+        asked |= {line.split("'")[1] for line in script.text.splitlines() if line.startswith('effect(')}
+    assert asked == set(registry.get(process_id).effects)
 
 
 def test_user_task_lanes_map_to_a_role_or_the_parties():
-    for pid in workflow_runtime.PROCEDURE_TYPES:
+    for pid in registry.IDS:
         for spec in workflow_runtime.spec(pid).task_specs.values():
             if getattr(spec, 'manual', False):
-                assert spec.lane in workflow_runtime.LANE_ROLES or spec.lane == workflow_runtime.PARTIES_LANE
+                assert spec.lane in roles.BY_LANE or spec.lane == roles.PARTIES_LANE
 
 
 @pytest.mark.parametrize('process_id', ('wijziging', 'toetreding'))

@@ -9,7 +9,8 @@ from engine import reminders as reminders_module
 from engine.dates import AMSTERDAM
 from engine.models import OutboxMessage, Reminder
 from engine.timers import SCHEDULER
-from tests.conftest import answer, consent_all, one_task, open_consultation, start_amendment
+from tests.conftest import (
+    answer, complete_task, consent_all, one_task, open_consultation, start_amendment, start_procedure)
 
 
 def outbox(app, event):
@@ -141,7 +142,7 @@ def test_an_extended_deadline_gets_reminders_of_its_own(app, clock, consultation
     clock.set(at(2021, 5, 25, 9, 0))
     app.tick()
     decide = one_task(app, role='projectleider', name='verlengen_of_afsluiten')
-    app.complete(decide['id'], 'projectleider', {'choice': 'extend', 'new_deadline': '2021-06-30', 'reason': 'Reces'})
+    complete_task(app, decide['id'], 'projectleider', {'choice': 'extend', 'new_deadline': '2021-06-30', 'reason': 'Reces'})
     for day in (16, 28):  # 14 and 2 days before the new deadline
         clock.set(at(2021, 6, day, 9, 1))
         app.tick()
@@ -186,20 +187,20 @@ def test_each_year_s_cycle_starts_by_itself_once(app, clock):
     clock.set(at(2022, 1, 15, 0, 0, 1))
     assert 'annual_cycle_start' in [f.what for f in app.tick()]
     cycles = [p for p in app.procedures() if p['type'] == 'jaarcyclus']
-    assert [c['title'] for c in cycles] == [2021, 2022]
+    assert [c['title'] for c in cycles] == ['Jaarcyclus 2021', 'Jaarcyclus 2022']
     assert app.tick() == []
 
 
 def test_a_cycle_the_projectleider_started_early_is_not_started_again(app, clock):
     app.tick()
     clock.set(at(2021, 12, 1, 9, 0))
-    app.start_jaarcyclus(year=2022)
+    start_procedure(app, 'jaarcyclus', year=2022)
     clock.set(at(2022, 1, 16, 9, 0))
     assert 'annual_cycle_start' not in [f.what for f in app.tick()]
 
 
 def test_a_missed_accession_deadline_is_escalated_too(app, clock):
-    pid = app.start_toetreding(applicant='Gemeente Eindhoven', kind='gemeente', representative='R. Thijs',
+    pid = start_procedure(app, 'toetreding', applicant='Gemeente Eindhoven', kind='gemeente', representative='R. Thijs',
                                contribution='EUR 10.000 per jaar', endorses_goals=True, email='info@eindhoven.example')['id']
     open_consultation(app, pid)
     consent_all(app, pid, except_=('bzk',))
@@ -213,7 +214,7 @@ def test_an_item_that_fails_to_fire_holds_up_nothing_else(app, clock, monkeypatc
     from engine import timers
     pid = start_amendment(app)
     open_consultation(app, pid)
-    app.start_opzegging(by='zeist', circumstances='Herindeling.')  # takes effect 12 July
+    start_procedure(app, 'opzegging', by='zeist', circumstances='Herindeling.')  # takes effect 12 July
     real = reminders_module.fire
 
     def broken(session, now, reminder_id, actor):

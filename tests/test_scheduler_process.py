@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citydeal.bootstrap import CityDeal
-from engine import lease, register, starting
+from engine import lease, register, runner
+from engine import procedures as registry
 from engine.clock import FakeClock
 from engine.dates import AMSTERDAM, local_date
 from engine.models import AuditEntry, OutboxMessage
-from engine.unit_of_work import Actor
+from engine.runner import Actor
 from tests.conftest import DEAL_FILE, ROOT, AppTime, open_consultation, start_amendment, wait_until
 
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
@@ -75,15 +76,14 @@ def world(databases, tmp_path, smtp):
 def plant_timers(app, dues):
     """Notices of withdrawal whose effective moment is each due time: one real workflow timer each."""
     with app.unit_of_work() as uow:
-        deal = uow.deal()
         codes = [p.code for p in register.parties(uow.session)]
         ids = []
         for code, due in zip(codes, dues, strict=False):
             request = {'circumstances': 'meting', 'received': str(local_date(uow.now)),
                        'effective_date': str(local_date(due))}
-            procedure = starting._launch(uow, deal, 'opzegging', request,
-                                         {'party': code, 'effective_at': due.isoformat()}, Actor('test', code),
-                                         initiated_by=code, deadline=due)
+            procedure = runner.launch(uow.context(Actor('test', code)), registry.get('opzegging'), request,
+                                      {'party': code, 'effective_at': due.isoformat()}, initiated_by=code,
+                                      deadline=due)
             ids.append(procedure.id)
         uow.commit()
     return ids

@@ -5,7 +5,8 @@ import pytest
 
 from engine.dates import AMSTERDAM
 from engine.errors import CommandRefused
-from tests.conftest import fired, consent_all, one_task, open_consultation, snapshot, start_amendment
+from tests.conftest import (
+    complete_task, consent_all, fired, one_task, open_consultation, snapshot, start_amendment, start_procedure)
 
 
 @pytest.mark.rule('Continuation: without continuation the deal ends')
@@ -25,7 +26,7 @@ def test_nothing_moves_after_the_end_date_even_before_tick(app, clock):
     clock.set(datetime(2024, 4, 2, tzinfo=AMSTERDAM))
     before = snapshot(app)
     with pytest.raises(CommandRefused, match='ended on 2024-04-01'):
-        app.complete(task['id'], 'zayaz', {'decision': 'consent'})
+        complete_task(app, task['id'], 'zayaz', {'decision': 'consent'})
     assert snapshot(app) == before
     app.tick()
     assert app.deal() == dict(app.deal(), end='2024-04-01', status='ended')
@@ -53,13 +54,13 @@ def test_a_late_projectleider_still_opens_and_the_deadline_then_decides(app, clo
     assert app.tasks(party='arnhem') == []  # the deadline had passed: nobody is asked any more
     decide = one_task(app, role='projectleider', name='verlengen_of_afsluiten')
     assert decide['name'] == 'verlengen_of_afsluiten'
-    app.complete(decide['id'], 'projectleider', {'choice': 'extend', 'new_deadline': '2021-07-15', 'reason': 'Te laat.'})
+    complete_task(app, decide['id'], 'projectleider', {'choice': 'extend', 'new_deadline': '2021-07-15', 'reason': 'Te laat.'})
     assert len([t for t in app.tasks() if t['party']]) == 16
 
 
 @pytest.mark.rule('Opzegging 1: 3 months notice')
 def test_a_withdrawn_party_cannot_answer_and_its_open_requests_lapse(app, clock):
-    app.start_opzegging(by='zayaz', circumstances='Fusie.')
+    start_procedure(app, 'opzegging', by='zayaz', circumstances='Fusie.')
     clock.set(datetime(2021, 7, 1, 9, 0, tzinfo=AMSTERDAM))
     pid = start_amendment(app)
     open_consultation(app, pid)
@@ -68,7 +69,7 @@ def test_a_withdrawn_party_cannot_answer_and_its_open_requests_lapse(app, clock)
     clock.set(datetime(2021, 7, 12, 0, 0, 1, tzinfo=AMSTERDAM))
     app.tick()  # the notice takes effect on 12 July: zayaz is withdrawn and no longer asked
     with pytest.raises(CommandRefused, match='task'):
-        app.complete(task['id'], 'zayaz', {'decision': 'objection', 'statement': 'Nee.'})
+        complete_task(app, task['id'], 'zayaz', {'decision': 'objection', 'statement': 'Nee.'})
     shown = app.show(pid)
     assert (shown['status'], shown['outcome']) == ('completed', 'adopted')
     assert 'zayaz' not in [s['party'] for s in app.appendices()[0]['statements']]
@@ -78,7 +79,7 @@ def test_a_withdrawn_party_cannot_answer_and_its_open_requests_lapse(app, clock)
 @pytest.mark.rule('Opzegging 4: contribution for the year of notice stays due')
 def test_a_notice_overtaken_by_the_end_of_the_term_still_leaves_the_contribution_due(app, clock):
     clock.set(datetime(2024, 1, 15, 9, 0, tzinfo=AMSTERDAM))
-    pid = app.start_opzegging(by='weert', circumstances='Bezuinigingen.')['id']
+    pid = start_procedure(app, 'opzegging', by='weert', circumstances='Bezuinigingen.')['id']
     clock.set(datetime(2024, 4, 1, 0, 0, 1, tzinfo=AMSTERDAM))
     app.tick()
     weert = next(p for p in app.parties() if p['code'] == 'weert')
@@ -89,15 +90,15 @@ def test_a_notice_overtaken_by_the_end_of_the_term_still_leaves_the_contribution
 def test_an_applicant_applies_once_and_joins_on_its_date(app):
     values = dict(applicant='Gemeente Eindhoven', kind='gemeente', representative='R. Thijs',
                   contribution='EUR 10.000 per jaar', endorses_goals=True)
-    pid = app.start_toetreding(**values)['id']
+    pid = start_procedure(app, 'toetreding', **values)['id']
     with pytest.raises(CommandRefused, match='already running'):
-        app.start_toetreding(**dict(values, applicant='gemeente eindhoven'))
+        start_procedure(app, 'toetreding', **dict(values, applicant='gemeente eindhoven'))
     open_consultation(app, pid)
     consent_all(app, pid)
     task = one_task(app, role='projectleider', name='partij_vastleggen')
-    app.complete(task['id'], 'projectleider', {'code': 'eindhoven', 'effective_date': '2022-01-01'})
+    complete_task(app, task['id'], 'projectleider', {'code': 'eindhoven', 'effective_date': '2022-01-01'})
     for start in (lambda: start_amendment(app, by='eindhoven'),
-                  lambda: app.start_opzegging(by='eindhoven', circumstances='x')):
+                  lambda: start_procedure(app, 'opzegging', by='eindhoven', circumstances='x')):
         with pytest.raises(CommandRefused, match='becomes a party on 2022-01-01'):
             start()
 
@@ -110,7 +111,7 @@ def test_odd_values_are_refused_not_crashed_on(app, clock):
     decide = one_task(app, role='projectleider', name='verlengen_of_afsluiten')
     for day in ('9999-12-31', '2021-02-30', '2024-04-01'):
         with pytest.raises(CommandRefused, match='new_deadline'):
-            app.complete(decide['id'], 'projectleider', {'choice': 'extend', 'new_deadline': day, 'reason': 'x'})
+            complete_task(app, decide['id'], 'projectleider', {'choice': 'extend', 'new_deadline': day, 'reason': 'x'})
     with pytest.raises(CommandRefused, match='procedure'):
         app.show(10 ** 30)
     with pytest.raises(CommandRefused, match='person'):
@@ -118,4 +119,4 @@ def test_odd_values_are_refused_not_crashed_on(app, clock):
     with pytest.raises(CommandRefused, match='party'):
         app.tasks(party='nobody')
     with pytest.raises(CommandRefused, match='unknown field|Unknown field'):
-        app.complete(decide['id'], 'projectleider', {'choice': 'close', 'colour': 'red'})
+        complete_task(app, decide['id'], 'projectleider', {'choice': 'close', 'colour': 'red'})

@@ -2,20 +2,20 @@
 import pytest
 
 from engine.errors import CommandRefused
-from tests.conftest import answer, consent_all, one_task, snapshot
+from tests.conftest import answer, complete_task, consent_all, one_task, snapshot, start_procedure
 
 
 def apply_(app, **overrides):
     values = dict(applicant='Gemeente Eindhoven', kind='gemeente', representative='de heer R. Thijs, wethouder',
                   contribution='EUR 10.000 per jaar en 2 dagen per maand inzet', endorses_goals=True)
     values.update(overrides)
-    return app.start_toetreding(**values)['id']
+    return start_procedure(app, 'toetreding', **values)['id']
 
 
 def check_criteria(app, complete=True, reason=''):
     task = one_task(app, role='projectleider')
     assert task['name'] == 'criteria_toetsen'
-    return app.complete(task['id'], 'projectleider', {'complete': str(complete).lower(), 'reason': reason})
+    return complete_task(app, task['id'], 'projectleider', {'complete': str(complete).lower(), 'reason': reason})
 
 
 @pytest.mark.rule('Toetreding 1: with the consent of all Partijen')
@@ -28,7 +28,7 @@ def test_all_consent_admits_the_applicant_as_a_party(app):
     consent_all(app, pid)
     task = one_task(app, role='projectleider')
     assert task['name'] == 'partij_vastleggen'
-    result = app.complete(task['id'], 'projectleider', {'code': 'eindhoven', 'effective_date': '2021-07-01'})
+    result = complete_task(app, task['id'], 'projectleider', {'code': 'eindhoven', 'effective_date': '2021-07-01'})
     assert result['outcome'] == 'admitted'
     eindhoven = next(p for p in app.parties() if p['code'] == 'eindhoven')
     assert (eindhoven['status'], eindhoven['joined_on'], eindhoven['kind']) == ('active', '2021-07-01', 'gemeente')
@@ -74,8 +74,8 @@ def test_the_new_code_must_be_free_and_the_date_inside_the_term(app):
     consent_all(app, pid)
     task = one_task(app, role='projectleider')
     with pytest.raises(CommandRefused, match='code'):
-        app.complete(task['id'], 'projectleider', {'code': 'utrecht', 'effective_date': '2021-07-01'})
+        complete_task(app, task['id'], 'projectleider', {'code': 'utrecht', 'effective_date': '2021-07-01'})
     with pytest.raises(CommandRefused, match='effective_date'):
-        app.complete(task['id'], 'projectleider', {'code': 'eindhoven', 'effective_date': '2024-05-01'})
+        complete_task(app, task['id'], 'projectleider', {'code': 'eindhoven', 'effective_date': '2024-05-01'})
     with pytest.raises(CommandRefused, match='code'):
-        app.complete(task['id'], 'projectleider', {'code': 'Eind hoven', 'effective_date': '2021-07-01'})
+        complete_task(app, task['id'], 'projectleider', {'code': 'Eind hoven', 'effective_date': '2021-07-01'})

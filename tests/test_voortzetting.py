@@ -5,13 +5,14 @@ import pytest
 
 from engine.dates import AMSTERDAM
 from engine.errors import CommandRefused
-from tests.conftest import fired, consent_all, one_task, open_consultation, start_amendment
+from tests.conftest import (
+    complete_task, consent_all, fired, one_task, open_consultation, start_amendment, start_procedure)
 
 
 def record(app, values):
     task = one_task(app, role='secretaris', name='uitkomst_vastleggen')
     assert task['name'] == 'uitkomst_vastleggen'
-    return app.complete(task['id'], 'secretaris', values)
+    return complete_task(app, task['id'], 'secretaris', values)
 
 
 @pytest.mark.rule('Continuation: consultation at the latest 2 months before the end date')
@@ -26,9 +27,9 @@ def test_the_scheduler_starts_the_consultation_two_months_before_the_end(app, cl
 
 def test_the_projectleider_may_start_it_earlier_once(app, clock):
     clock.set(datetime(2023, 11, 1, 9, 0, tzinfo=AMSTERDAM))
-    app.start_voortzetting()
+    start_procedure(app, 'voortzetting')
     with pytest.raises(CommandRefused, match='already exists'):
-        app.start_voortzetting()
+        start_procedure(app, 'voortzetting')
     clock.set(datetime(2024, 2, 2, tzinfo=AMSTERDAM))
     assert fired(app) == []
 
@@ -36,7 +37,7 @@ def test_the_projectleider_may_start_it_earlier_once(app, clock):
 @pytest.mark.rule('Continuation: extending the term is an amendment')
 def test_continue_starts_an_amendment_of_the_end_date_that_all_must_consent(app, clock):
     clock.set(datetime(2024, 2, 1, 9, 0, tzinfo=AMSTERDAM))
-    app.start_voortzetting()
+    start_procedure(app, 'voortzetting')
     with pytest.raises(CommandRefused, match='new_end_date'):
         record(app, {'result': 'continue'})
     with pytest.raises(CommandRefused, match='new_end_date'):
@@ -55,7 +56,7 @@ def test_continue_starts_an_amendment_of_the_end_date_that_all_must_consent(app,
 @pytest.mark.rule('Continuation: without continuation the deal ends')
 def test_without_continuation_the_deal_ends_and_open_procedures_close(app, clock):
     clock.set(datetime(2024, 2, 1, 9, 0, tzinfo=AMSTERDAM))
-    app.start_voortzetting()
+    start_procedure(app, 'voortzetting')
     assert record(app, {'result': 'end', 'note': 'Doelen bereikt.'})['outcome'] == 'end'
     pid = start_amendment(app)
     clock.set(datetime(2024, 4, 1, 0, 0, 1, tzinfo=AMSTERDAM))
@@ -65,9 +66,10 @@ def test_without_continuation_the_deal_ends_and_open_procedures_close(app, clock
     assert app.deal()['status'] == 'ended'
     assert app.show(pid)['status'] == 'cancelled'
     assert app.tasks() == []
-    for start in (lambda: app.start_opzegging(by='bzk', circumstances='x'), lambda: app.start_jaarcyclus(year=2024),
-                  lambda: app.start_toetreding(applicant='X', kind='rijk', representative='Y', contribution='Z',
-                                               endorses_goals=True), app.start_voortzetting):
+    for start in (lambda: start_procedure(app, 'opzegging', by='bzk', circumstances='x'),
+                  lambda: start_procedure(app, 'jaarcyclus', year=2024),
+                  lambda: start_procedure(app, 'toetreding', applicant='X', kind='rijk', representative='Y', contribution='Z',
+                                               endorses_goals=True), lambda: start_procedure(app, 'voortzetting')):
         with pytest.raises(CommandRefused, match='ended'):
             start()
     assert app.verify_audit().ok

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from tests.conftest import open_consultation, snapshot, start_amendment
+from tests.conftest import complete_task, open_consultation, snapshot, start_amendment, start_procedure
 from tests.web_support import Browser, add_accounts, fast_hashing
 from web.app import create_app
 
@@ -136,9 +136,9 @@ def test_an_answered_task_and_a_passed_deadline_are_refused_in_dutch(site, app, 
     b = browser(site, 'zeist')
     task = task_id(app, 'zeist')
     token = b.token(f'/taken/{task}')
-    app.complete(task, 'zeist', {'decision': 'consent'})
+    complete_task(app, task, 'zeist', {'decision': 'consent'})
     late = b.client.post(f'/taken/{task}/bevestigen', data={'decision': 'consent', 'csrf_token': token})
-    assert late.status_code == 409 and 'Deze taak is al beantwoord door zeist' in late.get_data(as_text=True)
+    assert late.status_code == 409 and 'Deze taak is al beantwoord door Gemeente Zeist' in late.get_data(as_text=True)
     other = browser(site, 'weert')
     task = task_id(app, 'weert')
     token = other.token(f'/taken/{task}')
@@ -252,11 +252,12 @@ def test_the_procedure_page_shows_the_deadline_answers_timeline_and_diagram(site
 
 
 def test_confidential_texts_stay_off_the_public_pages(site, app):
-    pid = app.start_wijziging(by='bzk', title='Budgetverschuiving', text='Geheime bedragen', confidential=True)['id']
+    pid = start_procedure(app, 'wijziging', by='bzk', title='Budgetverschuiving', text='Geheime bedragen',
+                          confidential=True)['id']
     open_consultation(app, pid)
     for task in app.tasks():
         if task['party']:
-            app.complete(task['id'], task['party'], {'decision': 'consent', 'statement': 'Akkoord geheim'})
+            complete_task(app, task['id'], task['party'], {'decision': 'consent', 'statement': 'Akkoord geheim'})
     public = browser(site).get('/openbaar').get_data(as_text=True)
     assert 'Budgetverschuiving' in public and 'Geheime bedragen' not in public and 'Akkoord geheim' not in public
     inside = browser(site, 'zeist').get('/deal').get_data(as_text=True)
@@ -310,7 +311,7 @@ def test_delegation_reveals_no_accounts_and_is_for_a_period(site, app):
 
 def test_an_answered_task_shows_who_answered_only_to_its_party(site, app, consultation):
     task = task_id(app, 'zeist')
-    app.complete(task, 'zeist', {'decision': 'consent', 'statement': 'Akkoord.'})
+    complete_task(app, task, 'zeist', {'decision': 'consent', 'statement': 'Akkoord.'})
     page = browser(site, 'zeist').get(f'/taken/{task}')
     assert page.status_code == 409 and 'Akkoord.' in page.get_data(as_text=True)
     assert browser(site, 'bzk').get(f'/taken/{task}').status_code == 403

@@ -4,7 +4,9 @@ from datetime import timedelta
 import pytest
 
 from engine.errors import CommandRefused
-from tests.conftest import fired, answer, consent_all, one_task, open_consultation, snapshot, start_amendment
+from tests.conftest import (
+    answer, complete_task, consent_all, fired, one_task, open_consultation, snapshot, start_amendment,
+    start_procedure)
 
 
 @pytest.mark.rule('Wijziging 1: consent of all Partijen')
@@ -21,7 +23,7 @@ def test_all_parties_consent_and_the_amendment_becomes_an_appendix(app):
     assert len(appendix['statements']) == 17
     zeist = next(s for s in appendix['statements'] if s['party'] == 'zeist')
     assert zeist == {'party': 'zeist', 'representative': 'de heer W. Catsburg, wethouder',
-                     'statement': 'zeist stemt in', 'date': '2021-04-12'}
+                     'statement': 'zeist stemt in', 'date': '2021-04-12', 'confidential': False}
     assert app.tasks() == []
 
 
@@ -54,7 +56,7 @@ def test_an_objection_without_statement_is_refused_and_changes_nothing(app):
     task = one_task(app, party='weert')
     before = snapshot(app)
     with pytest.raises(CommandRefused) as refused:
-        app.complete(task['id'], 'weert', {'decision': 'objection', 'statement': '   '})
+        complete_task(app, task['id'], 'weert', {'decision': 'objection', 'statement': '   '})
     assert [p.field for p in refused.value.problems] == ['statement']
     assert snapshot(app) == before
 
@@ -67,7 +69,7 @@ def test_an_answer_after_the_deadline_is_refused_even_before_the_timer_fired(app
     clock.set(clock.now() + timedelta(weeks=7))
     before = snapshot(app)
     with pytest.raises(CommandRefused, match='deadline'):
-        app.complete(task['id'], 'arnhem', {'decision': 'consent'})
+        complete_task(app, task['id'], 'arnhem', {'decision': 'consent'})
     assert snapshot(app) == before
 
 
@@ -82,9 +84,9 @@ def test_deadline_with_answers_missing_then_extension_then_adoption(app, clock):
     assert decide['name'] == 'verlengen_of_afsluiten'
     assert app.tasks(party='zayaz') == []
     with pytest.raises(CommandRefused) as refused:
-        app.complete(decide['id'], 'projectleider', {'choice': 'extend'})
+        complete_task(app, decide['id'], 'projectleider', {'choice': 'extend'})
     assert sorted(p.field for p in refused.value.problems) == ['new_deadline', 'reason']
-    app.complete(decide['id'], 'projectleider', {'choice': 'extend', 'new_deadline': '2021-06-30',
+    complete_task(app, decide['id'], 'projectleider', {'choice': 'extend', 'new_deadline': '2021-06-30',
                                                   'reason': 'Zayaz en Tilburg vergaderen in juni.'})
     assert sorted(t['party'] for t in app.tasks() if t['party']) == ['tilburg', 'zayaz']
     shown = app.show(pid)
@@ -104,7 +106,7 @@ def test_deadline_then_close_means_not_adopted(app, clock):
     clock.set(clock.now() + timedelta(weeks=7))
     app.tick()
     decide = one_task(app, role='projectleider', name='verlengen_of_afsluiten')
-    result = app.complete(decide['id'], 'projectleider', {'choice': 'close'})
+    result = complete_task(app, decide['id'], 'projectleider', {'choice': 'close'})
     assert result['outcome'] == 'not_adopted'
 
 
@@ -115,7 +117,7 @@ def test_an_extension_must_lie_after_the_current_deadline(app, clock):
     app.tick()
     decide = one_task(app, role='projectleider', name='verlengen_of_afsluiten')
     with pytest.raises(CommandRefused, match='new_deadline'):
-        app.complete(decide['id'], 'projectleider', {'choice': 'extend', 'new_deadline': '2021-05-20', 'reason': 'x'})
+        complete_task(app, decide['id'], 'projectleider', {'choice': 'extend', 'new_deadline': '2021-05-20', 'reason': 'x'})
 
 
 @pytest.mark.rule('Continuation: extending the term is an amendment')
@@ -133,30 +135,30 @@ def test_a_task_that_is_not_yours_already_done_or_unknown_is_refused(app):
     task = one_task(app, party='utrecht')
     before = snapshot(app)
     with pytest.raises(CommandRefused, match='not for amsterdam'):
-        app.complete(task['id'], 'amsterdam', {'decision': 'consent'})
+        complete_task(app, task['id'], 'amsterdam', {'decision': 'consent'})
     with pytest.raises(CommandRefused, match='not for projectleider'):
-        app.complete(task['id'], 'projectleider', {'decision': 'consent'})
+        complete_task(app, task['id'], 'projectleider', {'decision': 'consent'})
     with pytest.raises(CommandRefused, match='no open task'):
-        app.complete('00000000-0000-0000-0000-000000000000', 'utrecht', {'decision': 'consent'})
+        complete_task(app, '00000000-0000-0000-0000-000000000000', 'utrecht', {'decision': 'consent'})
     with pytest.raises(CommandRefused, match='no party'):
-        app.complete(task['id'], 'eindhoven', {'decision': 'consent'})
+        complete_task(app, task['id'], 'eindhoven', {'decision': 'consent'})
     assert snapshot(app) == before
-    app.complete(task['id'], 'utrecht', {'decision': 'consent'})
+    complete_task(app, task['id'], 'utrecht', {'decision': 'consent'})
     with pytest.raises(CommandRefused, match='already answered'):
-        app.complete(task['id'], 'utrecht', {'decision': 'consent'})
+        complete_task(app, task['id'], 'utrecht', {'decision': 'consent'})
 
 
 def test_bad_requests_are_refused_with_the_field_named(app):
     before = snapshot(app)
     with pytest.raises(CommandRefused) as refused:
-        app.start_wijziging(by='bzk', title=' ', text='')
+        start_procedure(app, 'wijziging', by='bzk', title=' ', text='')
     assert sorted(p.field for p in refused.value.problems) == ['text', 'title']
     with pytest.raises(CommandRefused, match='by: no party'):
-        app.start_wijziging(by='nobody', title='t', text='t')
+        start_procedure(app, 'wijziging', by='nobody', title='t', text='t')
     with pytest.raises(CommandRefused, match='new_end_date'):
-        app.start_wijziging(by='bzk', title='t', text='t', new_end_date='2024-04-01')
+        start_procedure(app, 'wijziging', by='bzk', title='t', text='t', new_end_date='2024-04-01')
     with pytest.raises(CommandRefused, match='new_end_date'):
-        app.start_wijziging(by='bzk', title='t', text='t', new_end_date='april')
+        start_procedure(app, 'wijziging', by='bzk', title='t', text='t', new_end_date='april')
     assert snapshot(app) == before
 
 
@@ -165,16 +167,16 @@ def test_the_decision_must_be_consent_or_objection(app):
     open_consultation(app, pid)
     task = one_task(app, party='zeist')
     with pytest.raises(CommandRefused, match='decision'):
-        app.complete(task['id'], 'zeist', {'decision': 'maybe'})
+        complete_task(app, task['id'], 'zeist', {'decision': 'maybe'})
     with pytest.raises(CommandRefused, match='statement'):
-        app.complete(task['id'], 'zeist', {'decision': 'consent', 'statement': 'x' * 20001})
+        complete_task(app, task['id'], 'zeist', {'decision': 'consent', 'statement': 'x' * 20001})
 
 
 def test_a_deputy_acting_for_a_party_is_recorded_namens(app):
     pid = start_amendment(app)
     open_consultation(app, pid)
     task = one_task(app, party='zeist')
-    app.complete(task['id'], 'zeist', {'decision': 'consent'}, person='mevrouw J. Jansen, plaatsvervanger')
+    complete_task(app, task['id'], 'zeist', {'decision': 'consent'}, person='mevrouw J. Jansen, plaatsvervanger')
     answer_ = next(a for a in app.show(pid)['answers'] if a['party'] == 'zeist')
     assert answer_['person'] == 'mevrouw J. Jansen, plaatsvervanger'
     entry = [e for e in app.audit(pid) if e['event'] == 'task_completed'][-1]

@@ -9,11 +9,15 @@ from flask import Blueprint, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import CommandRefused, Conflict, NotFound
+from engine import procedures as registry
+from engine.errors import CommandRefused, Conflict, Forbidden, NotFound
+from engine.rights import Caller
 from web import api_schemas as s
-from web.auth import acting_for, city_deal, tasks_for
+from web.auth import city_deal, tasks_for
 
-API_VERSION = '1.0.0'
+API_VERSION = '1.1.0'
+#: the API answers in one language, whatever the page's language is
+LANGUAGE = 'en'
 blueprint = Blueprint('api', __name__, url_prefix='/api/v1')
 PROBLEM = 'application/problem+json'
 
@@ -25,12 +29,14 @@ class ApiProblem(Exception):
 
 
 def problem(status, title, detail='', invalid=()):
+    """``invalid``: (name, reason) pairs, or (name, reason, code) for the engine's coded refusals."""
     body = {'type': f'https://datatracker.ietf.org/doc/html/rfc9110#status.{status}' if status != 422 else
             'about:blank', 'title': title, 'status': status}
     if detail:
         body['detail'] = detail
     if invalid:
-        body['invalid-params'] = [{'name': name, 'reason': reason} for name, reason in invalid]
+        body['invalid-params'] = [dict({'name': item[0], 'reason': item[1]}, **({'code': item[2]} if len(item) > 2
+                                                                                 else {})) for item in invalid]
     response = jsonify(body)
     response.status_code = status
     response.mimetype = PROBLEM
@@ -51,10 +57,13 @@ def handle_error(error):
     if isinstance(error, ApiProblem):
         return problem(error.status, error.title, error.detail, error.invalid)
     if isinstance(error, NotFound):
-        return problem(404, 'Not found', str(error))
+        return problem(404, 'Not found', '; '.join(p.message(LANGUAGE) for p in error.problems))
+    if isinstance(error, Forbidden):
+        return problem(403, 'Forbidden', '; '.join(p.message(LANGUAGE) for p in error.problems))
     if isinstance(error, CommandRefused):
         return problem(400, 'The request was refused', 'Nothing was changed.',
-                       [(p.field, p.message + (f' (rule: {p.rule})' if p.rule else '')) for p in error.problems])
+                       [(p.field, p.message(LANGUAGE) + (f' (rule: {p.rule})' if p.rule else ''), p.code)
+                        for p in error.problems])
     if isinstance(error, Conflict):
         return problem(409, 'Conflict', str(error))
     if isinstance(error, HTTPException):
@@ -83,10 +92,15 @@ def _dump(schema, data, many=False):
     return schema(many=many).dump(data)
 
 
-def _load(schema):
+def _body():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiProblem(400, 'Bad request', 'the body must be a JSON object', [('body', 'expected a JSON object')])
+    return body
+
+
+def _load(schema):
+    body = _body()
     try:
         return schema().load(body)
     except ValidationError as err:
@@ -130,32 +144,16 @@ def procedure(procedure_id):
 @blueprint.post('/procedures', strict_slashes=False)
 @authenticated
 def start():
-    data = _load(s.NieuweProcedure)
-    account, app, kind = g.api_account, city_deal(), data.pop('type')
-    if kind in ('wijziging', 'opzegging'):
-        by = data.get('by') or (account.acts_for[0] if account.acts_for else None)
-        if by not in account.acts_for:
-            _forbidden('only a representative of the party (or its deputy) starts this for it')
-        if kind == 'wijziging':
-            result = app.start_wijziging(by=by, title=data.get('title', ''), text=data.get('text', ''),
-                                         motivation=data.get('motivation'), new_end_date=data.get('new_end_date'),
-                                         person=account.name, confidential=data['confidential'])
-        else:
-            result = app.start_opzegging(by=by, circumstances=data.get('circumstances', ''), person=account.name,
-                                         confidential=data['confidential'])
-    elif kind in ('jaarcyclus', 'voortzetting'):
-        if account.role != 'projectleider':
-            _forbidden('the projectleider starts this')
-        result = app.start_jaarcyclus(year=data.get('year'), person=account.name) if kind == 'jaarcyclus' \
-            else app.start_voortzetting(person=account.name)
-    else:
-        if account.role == 'auditor':
-            _forbidden('auditors change nothing')
-        result = app.start_toetreding(applicant=data.get('applicant', ''), kind=data.get('kind', ''),
-                                      representative=data.get('representative', ''),
-                                      contribution=data.get('contribution', ''),
-                                      endorses_goals=data.get('endorses_goals') is True, email=data.get('email'),
-                                      confidential=data['confidential'])
+    body = _body()
+    kind = body.get('type')
+    if not isinstance(kind, str) or kind not in registry.TYPES:
+        raise ApiProblem(400, 'Bad request', 'Nothing was changed.',
+                         [('type', f"must be one of {', '.join(registry.IDS)}", 'field.not_a_choice')])
+    values = {k: v for k, v in body.items() if k not in ('type', 'by')}
+    by = body.get('by')
+    if by is not None and not isinstance(by, str):
+        raise ApiProblem(400, 'Bad request', 'Nothing was changed.', [('by', 'must be a party code', 'field.not_text')])
+    result = city_deal().start(kind, Caller.for_account(g.api_account, acting_for=by), values)
     response = jsonify(_dump(s.Gestart, result))
     response.status_code = 201
     response.headers['Location'] = f"/api/v1/procedures/{result['id']}"
@@ -168,31 +166,21 @@ def taken():
     return jsonify(_dump(s.Taak, tasks_for(g.api_account), many=True))
 
 
-def _own_task(task_id):
-    task = city_deal().task(task_id)
-    who = acting_for(g.api_account, task)
-    if who is None:
-        _forbidden('this task is for another party or role')
-    return task, who
-
-
 @blueprint.get('/taken/<task_id>', strict_slashes=False)
 @authenticated
 def taak(task_id):
-    task, _ = _own_task(task_id)
-    return jsonify(_dump(s.Taak, task))
+    return jsonify(_dump(s.Taak, city_deal().task_for(task_id, Caller.for_account(g.api_account))))
 
 
 @blueprint.post('/taken/<task_id>/beslissing', strict_slashes=False)
 @authenticated
 def beslissing(task_id):
     data = _load(s.Beslissing)
-    task, acting_for = _own_task(task_id)
     values = dict(data.get('fields_') or {})
     for key in ('decision', 'statement'):
         if key in data:
             values[key] = data[key]
-    result = city_deal().complete(task_id, acting_for, values, person=g.api_account.name)
+    result = city_deal().complete(task_id, Caller.for_account(g.api_account), values)
     response = jsonify(_dump(s.Ontvangst, result))
     response.status_code = 201
     return response
@@ -217,8 +205,14 @@ def _spec():
                    plugins=[MarshmallowPlugin()], info={'description': __doc__})
     spec.components.security_scheme('bearer', {'type': 'http', 'scheme': 'bearer'})
     for name in ('Partij', 'Procedure', 'Taak', 'Antwoord', 'ProcedureDetail', 'Verklaring', 'Bijlage', 'AuditEntry',
-                 'Beslissing', 'Ontvangst', 'NieuweProcedure', 'Gestart', 'InvalidParam', 'Problem'):
+                 'Beslissing', 'Ontvangst', 'Gestart', 'InvalidParam', 'Problem'):
         spec.components.schema(name, schema=getattr(s, name))
+    starts = s.start_schemas()
+    for name, schema in starts.items():
+        spec.components.schema(name, schema=schema)
+    spec.components.schema('NieuweProcedure', {
+        'oneOf': [{'$ref': f'#/components/schemas/{name}'} for name in starts],
+        'discriminator': {'propertyName': 'type'}})
     problem_response = {'content': {PROBLEM: {'schema': 'Problem'}}}
     errors = {str(code): dict(problem_response, description=text) for code, text in (
         ('400', 'Bad input'), ('401', 'No valid token'), ('403', 'Not allowed'), ('404', 'Not found'),

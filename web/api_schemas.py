@@ -1,9 +1,10 @@
 """marshmallow schemas of every API request and response; the OpenAPI document is made from them."""
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from engine import procedures as registry
 from engine.deal_file import PARTY_KINDS
+from engine.procedures import PARTY
 
-PROCEDURE_TYPES = ('wijziging', 'toetreding', 'opzegging', 'jaarcyclus', 'voortzetting')
 
 
 class Partij(Schema):
@@ -19,7 +20,7 @@ class Partij(Schema):
 
 class Procedure(Schema):
     id = fields.Integer(required=True)
-    type = fields.String(required=True, validate=validate.OneOf(PROCEDURE_TYPES))
+    type = fields.String(required=True, validate=validate.OneOf(registry.IDS))
     status = fields.String(required=True)
     outcome = fields.String(allow_none=True)
     started = fields.String(required=True)
@@ -97,25 +98,18 @@ class Ontvangst(Schema):
     receipt = fields.Integer(required=True)
 
 
-class NieuweProcedure(Schema):
-    """Starting a procedure: ``type`` and the fields that type asks for."""
-    class Meta:
-        unknown = EXCLUDE
-    type = fields.String(required=True, validate=validate.OneOf(PROCEDURE_TYPES))
-    by = fields.String()
-    title = fields.String(validate=validate.Length(max=300))
-    text = fields.String(validate=validate.Length(max=20000))
-    motivation = fields.String(validate=validate.Length(max=20000))
-    new_end_date = fields.Date()
-    circumstances = fields.String(validate=validate.Length(max=20000))
-    year = fields.Integer(strict=True)
-    applicant = fields.String(validate=validate.Length(max=300))
-    kind = fields.String()
-    representative = fields.String(validate=validate.Length(max=300))
-    contribution = fields.String(validate=validate.Length(max=20000))
-    endorses_goals = fields.Boolean()
-    email = fields.String(validate=validate.Length(max=254))
-    confidential = fields.Boolean(load_default=False)
+def start_schemas():
+    """One request schema per procedure type, drawn from the type's own start schema (engine.procedures):
+    {schema name: schema}. The OpenAPI document offers them as ``oneOf``, told apart by ``type``."""
+    result = {}
+    for type_ in registry.all_types():
+        declared = dict(type_.start_schema._declared_fields)
+        declared['type'] = fields.String(required=True, validate=validate.OneOf((type_.id,)))
+        if PARTY in type_.started_by:
+            declared['by'] = fields.String(metadata={'description': 'the party code it is for (default: your own)'})
+        name = 'Nieuwe' + type_.id.capitalize()
+        result[name] = Schema.from_dict(declared, name=name)
+    return result
 
 
 class Gestart(Schema):
@@ -126,6 +120,8 @@ class Gestart(Schema):
 class InvalidParam(Schema):
     name = fields.String(required=True)
     reason = fields.String(required=True)
+    #: the engine's stable code of the refusal (``consent.statement_required``); the reason is its English text
+    code = fields.String()
 
 
 class Problem(Schema):

@@ -64,6 +64,7 @@ def create_app(city_deal=None, config=None):
     app.jinja_env.add_extension('jinja2.ext.do')
     app.jinja_env.globals.update(field_label=labels.field_label, value_label=labels.value_label,
                                  outcome_label=labels.outcome_label, event_label=labels.event_label,
+                                 type_label=labels.type_label, start_label=labels.start_label,
                                  event_codes=sorted(labels.EVENTS))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_domain='messages')

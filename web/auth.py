@@ -1,10 +1,11 @@
 """Logging in and out, and who the current person is."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from urllib.parse import urlsplit
 
 from engine.accounts import LoginRefused
+from engine.rights import Caller
 
 blueprint = Blueprint('auth', __name__)
 login_manager = LoginManager()
@@ -61,9 +62,7 @@ def login():
         try:
             account = city_deal().login(email, request.form.get('password', '')[:1000], request.remote_addr or '?')
         except LoginRefused as refused:
-            message = refused.problems[0].message
-            error = _('Te veel pogingen; probeer het over 15 minuten opnieuw.') if message.startswith('too many') \
-                else _('Het e-mailadres of het wachtwoord klopt niet.')
+            error = refused.problems[0].message(get_locale_code())
         else:
             # A fresh session at login: nothing from before (a planted session, its CSRF secret) carries over.
             session.clear()
@@ -84,20 +83,12 @@ def logout():
 
 def tasks_for(account):
     """The open tasks a person may act on, newest procedure first: their role's, or their parties'."""
-    app = city_deal()
-    if account.role in ('projectleider', 'secretaris'):
-        return app.tasks(role=account.role)
-    tasks = [t for party in account.acts_for for t in app.tasks(party=party)]
-    return sorted(tasks, key=lambda t: -t['procedure_id'])
+    return city_deal().tasks_of(Caller.for_account(account))
 
 
-def acting_for(account, task):
-    """The party or role a person acts for on a task, or None when the task is not theirs."""
-    if task['party'] and task['party'] in account.acts_for:
-        return task['party']
-    if task['role'] and task['role'] == account.role:
-        return task['role']
-    return None
+def caller(account=None, acting_for=None):
+    """Who asks, for the engine to decide what they may do: the logged-in person by default."""
+    return Caller.for_account(account or current_user.account, acting_for)
 
 
 def require(*roles, party=False):
@@ -107,3 +98,7 @@ def require(*roles, party=False):
     if current_user.role in roles or (party and current_user.acts_for):
         return
     abort(403)
+
+
+def get_locale_code():
+    return str(get_locale() or 'nl')

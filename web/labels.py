@@ -1,5 +1,8 @@
 """Words for the engine's field names and values, in the page's language."""
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
+
+from engine import procedures as registry
+from engine import texts
 
 FIELDS = {
     'decision': _l('Uw besluit'), 'statement': _l('Verklaring'), 'note': _l('Toelichting'),
@@ -21,6 +24,8 @@ FIELDS = {
     'endorses_goals': _l('Wij onderschrijven de doelstellingen van de City Deal'),
     'confidential': _l('Vertrouwelijk (niet op openbare pagina\'s)'), 'understood': _l('Bevestiging'),
     'deputy': _l('E-mailadres van de plaatsvervanger'), 'starts_on': _l('Van'), 'ends_on': _l('Tot en met'),
+    'grounds': _l('Gronden voor geheimhouding'), 'lift': _l('Eigen verzoek opheffen'),
+    'procedure': _l('Procedure'), 'type': _l('Soort procedure'),
     'task': _l('Taak'), 'as': _l('Namens'), 'by': _l('Partij'), 'deal': _l('De deal'), 'person': _l('Naam'),
     'login': _l('Inloggen'), '(form)': _l('Formulier'),
 }
@@ -33,8 +38,8 @@ VALUES = {
     'refused': _l('geweigerd'), 'withdrawn': _l('teruggetreden'), 'active': _l('actief'),
     'withdrawing': _l('opzeggend'), 'rijk': _l('Rijk'), 'gemeente': _l('gemeente'),
     'woningcorporatie': _l('woningcorporatie'), 'kennisinstelling': _l('kennisinstelling'),
-    'wijziging': _l('wijziging'), 'toetreding': _l('toetreding'), 'opzegging': _l('opzegging'),
-    'jaarcyclus': _l('jaarcyclus'), 'voortzetting': _l('voortzetting'), 'ended': _l('geëindigd'),
+    'ended': _l('geëindigd'), 'keep': _l('Geheim houden'), 'lift': _l('Openbaar maken (verplichting)'),
+    'kept': _l('geheim gehouden'), 'lifted': _l('openbaar gemaakt'),
 }
 
 
@@ -54,6 +59,9 @@ EVENTS = {
     'reminder_sent': _l('Herinnering verstuurd'), 'account_added': _l('Account toegevoegd'),
     'account_disabled': _l('Account uitgeschakeld'), 'delegation_granted': _l('Plaatsvervanger aangewezen'),
     'contacts_updated': _l('Adressen bijgewerkt'),
+    'confidentiality_requested': _l('Geheimhouding gevraagd'), 'confidentiality_kept': _l('Geheimhouding bevestigd'),
+    'confidentiality_lifted': _l('Geheimhouding opgeheven'),
+    'confidentiality_withdrawn': _l('Verzoek om geheimhouding ingetrokken'),
 }
 
 
@@ -76,4 +84,31 @@ def outcome_label(value):
 def value_label(value):
     if value is None:
         return '–'
+    if value in registry.TYPES:
+        return type_label(value)
     return VALUES.get(str(value), value)
+
+
+def language():
+    return str(get_locale() or 'nl')
+
+
+def type_label(type_id):
+    """A procedure type's name, from the engine's catalogue (where each type brings its own words)."""
+    return texts.text(f'type.{type_id}', language(), {})
+
+
+def start_label(type_id):
+    return texts.text(f'start.{type_id}', language(), {})
+
+
+def problem_text(problem):
+    return problem.message(language())
+
+
+def by_field(refused):
+    """{field: [message]} in the page's language, from a CommandRefused."""
+    errors = {}
+    for problem in refused.problems:
+        errors.setdefault(problem.field, []).append(problem_text(problem))
+    return errors

@@ -5,24 +5,28 @@ import json
 from datetime import date
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import forms as task_forms
+from engine import procedures as registry
+from engine import rights
 from engine.deal_file import PARTY_KINDS
-from engine.errors import CommandRefused, NotFound
+from engine.errors import CommandRefused, Forbidden, NotFound
+from engine.procedures import fields as start_fields
 from web import diagram
-from web.auth import acting_for, city_deal, require, tasks_for
-from web.messages import by_field, translate
+from web.auth import caller, city_deal, require, tasks_for
+from web.labels import by_field, problem_text
 
 blueprint = Blueprint('views', __name__)
-PROCEDURE_TYPES = ('wijziging', 'toetreding', 'opzegging', 'jaarcyclus', 'voortzetting')
 
 
 @blueprint.app_context_processor
 def _header():
-    count = len(_my_tasks()) if current_user.is_authenticated else 0
-    return {'task_count': count, 'today': city_deal().today()}
+    if not current_user.is_authenticated:
+        return {'task_count': 0, 'today': city_deal().today(), 'startable': ()}
+    me = caller()
+    startable = [t.id for t in registry.all_types()
+                 if registry.PUBLIC not in t.started_by and not t.about_procedure and rights.may_start(me, t)]
+    return {'task_count': len(_my_tasks()), 'today': city_deal().today(), 'startable': startable}
 
 
 def _my_tasks():
@@ -66,32 +70,41 @@ def _task_closed(error):
     return render_template('task_closed.html', answer=error.answer, message=error.message), 409
 
 
-def _task_or_404(task_id):
+def _task_or_error(task_id):
+    """The task, if it is the person's (rights decided by the engine); 404, 403 or the answer given."""
     try:
-        task = city_deal().task(task_id)
+        return city_deal().task_for(task_id, caller())
     except NotFound:
         abort(404)
-    except CommandRefused as refused:
-        answer = city_deal().answered_task(task_id)
-        if answer is None or not (answer['party'] in current_user.acts_for or current_user.is_auditor):
-            abort(403)
-        raise TaskClosed(answer, translate(refused.problems[0].message)) from None
-    who = acting_for(current_user.account, task)
-    if who is None:
+    except Forbidden:
         abort(403)
-    return task, who
+    except CommandRefused as refused:
+        _closed(task_id, refused)
+
+
+def _closed(task_id, refused):
+    answer = city_deal().answered_task(task_id)
+    if answer is None or not (answer['party'] in current_user.acts_for or current_user.is_auditor):
+        abort(403)
+    raise TaskClosed(answer, problem_text(refused.problems[0])) from None
+
+
+def _task_fields(task):
+    return start_fields.describe(registry.form(task['procedure_type'], task['name']).schema)
 
 
 @blueprint.route('/taken/<task_id>', methods=['GET', 'POST'])
 @login_required
 def task(task_id):
-    task, acting_for = _task_or_404(task_id)
-    fields = task_forms.describe(task['procedure_type'], task['name'])
+    task = _task_or_error(task_id)
+    fields = _task_fields(task)
     values, errors = {}, {}
     if request.method == 'POST':
         values = _form_values([f.name for f in fields])
         try:
-            city_deal().check_task_values(task_id, acting_for, values, person=current_user.name)
+            city_deal().check_task_values(task_id, caller(), values)
+        except Forbidden:
+            abort(403)
         except CommandRefused as refused:
             errors = by_field(refused)
         else:
@@ -103,12 +116,21 @@ def task(task_id):
 @blueprint.route('/taken/<task_id>/bevestigen', methods=['POST'])
 @login_required
 def confirm(task_id):
-    task, acting_for = _task_or_404(task_id)
-    fields = task_forms.describe(task['procedure_type'], task['name'])
-    values = _form_values([f.name for f in fields])
+    # The command reads the task and the procedure once, and decides the rights itself: this view reads
+    # nothing before it. Only a refusal needs the task again, to show the form with its errors.
+    raw = {k: v for k, v in request.form.items() if k != 'csrf_token'}
     try:
-        result = city_deal().complete(task_id, acting_for, values, person=current_user.name)
+        result = city_deal().complete(task_id, caller(), raw)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
     except CommandRefused as refused:
+        if any(p.code == 'task.already_answered' for p in refused.problems):
+            _closed(task_id, refused)
+        task = _task_or_error(task_id)
+        fields = _task_fields(task)
+        values = _form_values([f.name for f in fields])
         return render_template('task.html', task=task, fields=fields, values=values, errors=by_field(refused)), 422
     return redirect(url_for('views.receipt', seq=result['receipt']))
 
@@ -116,12 +138,10 @@ def confirm(task_id):
 @blueprint.route('/ontvangstbewijs/<int:seq>')
 @login_required
 def receipt(seq):
-    entries = [e for e in city_deal().audit_search() if e['seq'] == seq and e['event'] == 'task_completed']
-    if not entries:
+    entry = city_deal().receipt(seq)
+    if entry is None:
         abort(404)
-    entry = entries[0]
-    if not (current_user.is_auditor or entry['acting_for'] in current_user.acts_for
-            or entry['acting_for'] == current_user.role):
+    if not rights.may_read_receipt(caller(), entry['acting_for']):
         abort(403)
     return render_template('receipt.html', entry=entry, procedure=city_deal().show(entry['procedure_id']))
 
@@ -150,70 +170,68 @@ def _days_left(deadline):
     return (date.fromisoformat(deadline[:10]) - city_deal().today()).days
 
 
-def _acting_party():
-    """The party a representative starts for: their own, or one delegated to them."""
-    require(party=True)
-    chosen = request.form.get('party') or current_user.acts_for[0]
-    if chosen not in current_user.acts_for:
-        abort(403)
-    return chosen
-
-
-START_FIELDS = {
-    'wijziging': ('title', 'text', 'motivation', 'new_end_date'),
-    'opzegging': ('circumstances',),
-}
+def _start_values(type_):
+    """The posted start fields; a ticked box is yes, an unticked one no; a field left empty is not given."""
+    values = {}
+    for spec in start_fields.describe(type_.start_schema):
+        if spec.kind == 'yesno':
+            values[spec.name] = 'true' if request.form.get(spec.name) == 'on' else 'false'
+        elif request.form.get(spec.name, '') != '':
+            values[spec.name] = request.form[spec.name]
+    return values
 
 
 @blueprint.route('/procedures/nieuw/<kind>', methods=['GET', 'POST'])
 @login_required
 def start(kind):
-    app = city_deal()
-    errors, values = {}, {}
-    if kind in ('wijziging', 'opzegging'):
-        require(party=True)
-    elif kind in ('jaarcyclus', 'voortzetting'):
-        require('projectleider')
-    else:
+    try:
+        type_ = registry.get(kind)
+    except NotFound:
         abort(404)
-    if request.method == 'POST':
-        values = _form_values(START_FIELDS.get(kind, ()) + ('year', 'party'))
-        confidential = request.form.get('confidential') == 'on'
+    if registry.PUBLIC in type_.started_by:
+        return redirect(url_for('views.accession'))
+    me = caller(acting_for=request.form.get('by') or None)
+    if not rights.may_start(me, type_):
+        abort(403)
+    errors, values = {}, {}
+    if request.method == 'GET':
+        values = {k: v for k, v in request.args.items() if k in type_.start_schema().fields}
+    else:
+        values = _start_values(type_)
+        problems = []
+        if type_.asks_confirmation and request.form.get('understood') != 'on':
+            problems.append(start_fields.Problem('opzegging.confirm_required', 'understood'))
         try:
-            if kind == 'wijziging':
-                result = app.start_wijziging(by=_acting_party(), title=values.get('title', ''),
-                                             text=values.get('text', ''), motivation=values.get('motivation') or None,
-                                             new_end_date=values.get('new_end_date') or None,
-                                             person=current_user.name, confidential=confidential)
-            elif kind == 'opzegging':
-                if request.form.get('understood') != 'on':
-                    raise CommandRefused.one('understood', _('Bevestig dat u de deelname wilt opzeggen.'))
-                result = app.start_opzegging(by=_acting_party(), circumstances=values.get('circumstances', ''),
-                                             person=current_user.name, confidential=confidential)
-            elif kind == 'jaarcyclus':
-                result = app.start_jaarcyclus(year=values.get('year', ''), person=current_user.name)
-            else:
-                result = app.start_voortzetting(person=current_user.name)
+            if problems:
+                raise CommandRefused(problems)
+            result = city_deal().start(type_.id, me, values)
+        except Forbidden:
+            abort(403)
         except CommandRefused as refused:
             errors = by_field(refused)
+            values = dict(values, **{k: 'on' for k in request.form if request.form.get(k) == 'on'})
+            values['by'] = request.form.get('by', '')
         else:
             return redirect(url_for('views.procedure', procedure_id=result['id']))
-    return render_template(f'start_{kind}.html', values=values, errors=errors), 422 if errors else 200
+    return render_template(f'start_{kind}.html', values=values, errors=errors, type_id=type_.id), \
+        422 if errors else 200
+
+
+def start_public_request(values):
+    """A written request from outside (to join): anyone may send one; the engine checks it."""
+    return city_deal().start(registry.public_request().id, rights.Caller(person=None), values)
 
 
 @blueprint.route('/toetreden', methods=['GET', 'POST'])
 def accession():
     errors, values, done = {}, {}, None
     if request.method == 'POST':
-        values = _form_values(('applicant', 'kind', 'representative', 'email', 'contribution'))
+        values = _start_values(registry.public_request())
         try:
-            done = city_deal().start_toetreding(
-                applicant=values.get('applicant', ''), kind=values.get('kind', ''),
-                representative=values.get('representative', ''), contribution=values.get('contribution', ''),
-                endorses_goals=request.form.get('endorses_goals') == 'on', email=values.get('email') or None,
-                confidential=request.form.get('confidential') == 'on')
+            done = start_public_request(values)
         except CommandRefused as refused:
             errors = by_field(refused)
+        values = dict(values, **{k: 'on' for k in request.form if request.form.get(k) == 'on'})
     return render_template('accession.html', values=values, errors=errors, done=done, kinds=PARTY_KINDS), \
         422 if errors else 200
 
@@ -255,7 +273,7 @@ def audit():
     app = city_deal()
     filters = _audit_filters()
     return render_template('audit.html', entries=app.audit_search(**filters), verdict=app.verify_audit(),
-                           filters={k: request.args.get(k, '') for k in AUDIT_FILTERS}, types=PROCEDURE_TYPES,
+                           filters={k: request.args.get(k, '') for k in AUDIT_FILTERS}, types=registry.IDS,
                            parties=app.parties())
 
 
@@ -312,7 +330,7 @@ def tokens():
     app = city_deal()
     new_token = None
     if request.method == 'POST':
-        from engine.unit_of_work import Actor
+        from engine.runner import Actor
         actor = Actor(current_user.name, current_user.party or current_user.role)
         if request.form.get('revoke', '').isdigit():
             try:
@@ -328,4 +346,4 @@ def _date(raw, field):
     try:
         return date.fromisoformat(raw or '')
     except ValueError:
-        raise CommandRefused.one(field, 'is not a date') from None
+        raise CommandRefused.one('field.not_a_date', field) from None

@@ -1,0 +1,86 @@
+"""The two commands every adapter gives: start a procedure, complete a task. Each decides the rights
+(engine.rights), checks the input by the type's schema, then moves the workflow (engine.runner)."""
+from uuid import UUID
+
+from sqlalchemy import select
+
+from engine import procedure_store, register, rights, rules, runner, workflow_runtime
+from engine import procedures as registry
+from engine.errors import CommandRefused, NotFound
+from engine.models import Answer, OpenTask, Procedure
+from engine.procedures import fields
+
+
+def start(ctx, type_id, caller, raw):
+    """Start a procedure of ``type_id`` from the raw values of its start schema."""
+    type_ = registry.get(type_id)
+    register.require_in_force(ctx.deal, ctx.now)
+    actor = rights.start_actor(ctx, caller, type_)
+    values = fields.read(type_.start_schema, raw, type_.rule)
+    return type_.start(ctx.acting(actor) if actor else ctx, values)
+
+
+def complete(ctx, task_id, caller, raw):
+    """Complete an open task: every guard SpiffWorkflow's ``task.run()`` lacks, then one step.
+    Returns (procedure, the receipt's audit sequence number)."""
+    ctx, row, procedure, form, values = _checked(ctx, task_id, caller, raw, lock=True)
+    workflow = procedure_store.load(procedure, ctx.clock)
+    # What is open as stored: the open-task rows mirror the ready tasks at the last save.
+    open_before = [str(t.id) for t in workflow_runtime.ready_tasks(workflow)]
+    # SpiffWorkflow accepts a task completed after its deadline until timers are refreshed.
+    fired = workflow_runtime.advance(workflow)
+    task = workflow.get_task_from_id(UUID(row.id))
+    if not workflow_runtime.is_ready(task):
+        # Another command closed it meanwhile, or a deadline passed: refused, nothing saved.
+        _refuse_closed(ctx.session, task_id)
+        raise CommandRefused.one('task.no_longer_open', 'task', rules.WIJZIGINGEN_2, task=row.id)
+    runner.apply(ctx, procedure, fired)
+    task.data.update(form.to_workflow(ctx, procedure, task, values))
+    if form.record:
+        form.record(ctx, procedure, row, values)
+    receipt = runner.record(ctx, procedure, 'task_completed', {
+        'task': row.name, 'label': row.label, 'task_id': row.id, 'party': row.party_code,
+        'values': {k: (v.isoformat() if hasattr(v, 'isoformat') else v) for k, v in values.items()}})
+    task.run()
+    runner.advance(ctx, procedure, workflow, open_before)
+    return procedure, receipt.seq
+
+
+def check(ctx, task_id, caller, raw):
+    """Every check of ``complete`` short of completing: for a confirmation step. Returns the values."""
+    return _checked(ctx, task_id, caller, raw, lock=False)[4]
+
+
+def _checked(ctx, task_id, caller, raw, lock):
+    register.require_in_force(ctx.deal, ctx.now)
+    row, procedure = _open_task(ctx.session, task_id, lock)
+    ctx = ctx.acting(rights.task_actor(ctx, caller, row))
+    # Only a party's answer is bound to the deadline; the projectleider's own late task still moves
+    # the procedure on (the deadline timer then fires at once).
+    if row.party_code and row.due_dt and ctx.now > row.due_dt:
+        raise CommandRefused.one('task.deadline_passed', 'task', rules.WIJZIGINGEN_2, deadline=row.due_dt)
+    form = registry.form(procedure.type, row.name)
+    return ctx, row, procedure, form, fields.read(form.schema, raw, form.rule)
+
+
+def _open_task(session, task_id, lock):
+    """The open task and its procedure in one read; ``lock`` holds the procedure's row (PostgreSQL) so
+    that commands on one procedure queue instead of colliding. Whether the task is still open once the
+    lock is held, the workflow itself tells (``complete``)."""
+    query = select(OpenTask, Procedure).join(Procedure, Procedure.id == OpenTask.procedure_id).where(
+        OpenTask.id == str(task_id))
+    if lock:
+        query = query.with_for_update(of=Procedure)
+    found = session.execute(query.execution_options(populate_existing=True)).first()
+    if found is None:
+        _refuse_closed(session, task_id)
+        raise NotFound.one('task.not_found', 'task', task=task_id)
+    return found
+
+
+def _refuse_closed(session, task_id):
+    answered = session.scalars(select(Answer).where(Answer.task_id == str(task_id))).first()
+    if answered is not None:
+        party = register.party(session, answered.party_code)
+        raise CommandRefused.one('task.already_answered', 'task', rules.WIJZIGINGEN_1, task=task_id,
+                                 party=party.name, at=answered.answered_dt)

@@ -1,0 +1,84 @@
+"""What a procedure type declares about itself. One module per type fills one of these in."""
+from dataclasses import dataclass, field
+from typing import Callable
+
+from engine.rules import Rule
+
+#: who may start a type: any party (for itself), the public (a written request to join), or a role
+PARTY = 'party'
+PUBLIC = 'public'
+
+
+def plain(ctx, procedure, task, values):
+    """Most forms hand their values to the workflow as they are (dates as ISO strings)."""
+    return {k: (v.isoformat() if hasattr(v, 'isoformat') else v) for k, v in values.items()}
+
+
+@dataclass(frozen=True)
+class TaskForm:
+    """What a person fills in to complete one user task, checked before the workflow moves."""
+    schema: type
+    rule: Rule
+    #: (ctx, procedure, task, values) -> data for the workflow; ``task`` is the SpiffWorkflow task
+    to_workflow: Callable = plain
+    #: (ctx, procedure, row, values) -> None: what the record keeps of the answer besides the audit
+    #: entry (a consent round's Answer row), run in the same transaction
+    record: Callable | None = None
+
+
+@dataclass(frozen=True)
+class AutoStart:
+    """A procedure that starts by itself at a moment of the deal (the yearly cycle, continuation)."""
+    #: what the scheduler and the calendar call the moment, e.g. ``annual_cycle_start``
+    what: str
+    #: (session, deal) -> [(due, ref)] of the starts still to come, in order; the scheduler fires the first
+    upcoming: Callable
+    #: (ctx, ref) -> the procedure started
+    start: Callable
+    #: the calendar entry's words, by ref: (ref) -> summary
+    summary: Callable
+
+
+@dataclass(frozen=True)
+class ProcedureType:
+    #: the BPMN file stem and process id
+    id: str
+    #: the rule a start cites when it refuses
+    rule: Rule
+    #: marshmallow schema of the start's fields (engine.procedures.fields), without who acts
+    start_schema: type
+    #: PARTY, PUBLIC and/or role names
+    started_by: frozenset
+    #: (ctx, values) -> procedure; ``ctx.actor`` is who starts it, already allowed to
+    start: Callable
+    #: the user tasks' forms, by BPMN element id
+    forms: dict
+    #: what the models' script tasks ask for: effect name -> (ctx, procedure, data)
+    effects: dict
+    #: (procedure) -> how messages and listings name it
+    title: Callable
+    #: (procedure) -> the deadline a calendar and the messages show for it (a Deadline), or None
+    deadline: Callable
+    #: (procedure) -> what a party is asked to consent to, in full; None when no party is asked
+    summary: Callable | None = None
+    #: user tasks whose due date is the procedure's deadline
+    due_at_deadline: frozenset = frozenset()
+    auto_starts: tuple = ()
+    #: the notification templates this type sends (notifications/templates/<event>.txt)
+    messages: tuple = ()
+    #: the applicant (not yet a party) hears the outcome
+    informs_applicant: bool = False
+    #: its deadline is every party's (a notice of withdrawal concerns all)
+    concerns_everyone: bool = False
+    #: (ctx, procedure) run when the deal ends while the procedure is still running
+    on_deal_end: Callable | None = None
+    #: the statement a consent without words records
+    default_statements: dict = field(default_factory=dict)
+    #: started from the page of the procedure it is about (its start schema names that ``procedure``)
+    about_procedure: bool = False
+    #: the web asks the person to tick that they mean it (giving notice cannot be undone)
+    asks_confirmation: bool = False
+    #: how the messages name its request ("verzoek tot wijziging")
+    request_kind: str = ''
+    #: one line for the command line's help
+    help: str = ''

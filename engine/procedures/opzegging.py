@@ -1,0 +1,108 @@
+"""Opzegging: a Party gives notice in writing, stating the changed circumstances; it takes effect
+after the notice period; the deal stands for the others; the year's contribution stays due
+(Opzegging lid 1-3)."""
+from datetime import date
+
+from engine import notices, register, rules, runner
+from engine.dates import add_months, local_date, start_of_day
+from engine.errors import CommandRefused
+from engine.models import ContributionOwed
+from engine.procedures import consent_round, fields as f
+from engine.procedures.base import PARTY, ProcedureType, TaskForm
+
+
+class Start(f.CodedSchema):
+    circumstances = f.Text(required=True)
+    confidential = f.YesNo(load_default=False)
+
+
+def start(ctx, values):
+    party = register.party(ctx.session, ctx.actor.acting_for, 'by')
+    if party.status != 'active':
+        raise CommandRefused.one('opzegging.not_active', 'by', rules.OPZEGGING_1, party=party.name,
+                                 status=party.status)
+    months = register.definition(ctx.deal).terms.notice_months
+    received = local_date(ctx.now)
+    effective = add_months(received, months)
+    request = {'party_name': party.name, 'circumstances': values['circumstances'], 'received': received.isoformat(),
+               'effective_date': effective.isoformat(), 'confidential': values['confidential']}
+    data = {'party': party.code, 'effective_at': start_of_day(effective).isoformat()}
+    return runner.launch(ctx, TYPE, request, data, initiated_by=party.code, deadline=start_of_day(effective))
+
+
+def _withdrawing_party(ctx, procedure):
+    return register.party(ctx.session, procedure.initiated_by)
+
+
+def notice_effective(procedure):
+    party = procedure.request.get('party_name') or procedure.initiated_by
+    return notices.Deadline(f'procedure-{procedure.id}-opzegging', f'Opzegging gaat in: {party}',
+                            procedure.deadline_dt)
+
+
+def notice_received(ctx, procedure, data):
+    party = _withdrawing_party(ctx, procedure)
+    party.status = 'withdrawing'
+    party.withdrawal_effective_on = date.fromisoformat(procedure.request['effective_date'])
+    runner.record(ctx, procedure, 'party_withdrawing', {'party': party.code,
+                                                        'effective_date': str(party.withdrawal_effective_on)})
+    runner.tell_everyone(ctx, procedure, 'notice_of_withdrawal', party_name=party.name,
+                         received=procedure.request['received'], effective=party.withdrawal_effective_on,
+                         circumstances=procedure.request['circumstances'], deadlines=[notice_effective(procedure)])
+
+
+def notice_acknowledged(ctx, procedure, data):
+    runner.record(ctx, procedure, 'notice_acknowledged', {'deal_stands': data.get('deal_stands'),
+                                                          'note': data.get('note', '')})
+
+
+def party_withdrawn(ctx, procedure, data):
+    party = _withdrawing_party(ctx, procedure)
+    withdraw(ctx, procedure, party, party.withdrawal_effective_on)
+    # No longer a party, so no longer asked: its open consent requests lapse.
+    consent_round.lapse_for_party(ctx, party.code)
+
+
+def withdraw(ctx, procedure, party, left_on):
+    """Opzegging lid 3: the contribution for the year of the notice stays due."""
+    recipients = notices.everyone(ctx.session, ctx.now)
+    party.status = 'withdrawn'
+    party.left_on = left_on
+    year = local_date(procedure.started_dt).year
+    ctx.session.add(ContributionOwed(party_code=party.code, year=year, amount_eur=party.annual_contribution_eur,
+                                     procedure_id=procedure.id, recorded_dt=ctx.now))
+    runner.record(ctx, procedure, 'party_withdrawn', {
+        'party': party.code, 'left_on': str(party.left_on),
+        'contribution_owed': {'year': year, 'amount_eur': party.annual_contribution_eur}})
+    runner.tell(ctx, procedure, 'party_withdrawn', recipients, party_name=party.name, left_on=left_on, year=year,
+                amount=party.annual_contribution_eur)
+
+
+def at_deal_end(ctx, procedure):
+    """The notice had not yet taken effect, but the party leaves with the deal and still owes the
+    contribution for the year of its notice."""
+    withdraw(ctx, procedure, _withdrawing_party(ctx, procedure), ctx.deal.end_date)
+
+
+class AcknowledgeForm(f.CodedSchema):
+    deal_stands = f.YesNo(required=True)
+    note = f.Text(required=False)
+
+
+TYPE = ProcedureType(
+    id='opzegging',
+    rule=rules.OPZEGGING_1,
+    start_schema=Start,
+    started_by=frozenset({PARTY}),
+    start=start,
+    forms={'opzegging_bevestigen': TaskForm(AcknowledgeForm, rules.OPZEGGING_2)},
+    effects={'notice_received': notice_received, 'notice_acknowledged': notice_acknowledged,
+             'party_withdrawn': party_withdrawn},
+    title=lambda procedure: f"Opzegging {procedure.request.get('party_name') or procedure.initiated_by}",
+    deadline=notice_effective,
+    messages=('notice_of_withdrawal', 'party_withdrawn', 'task_opened', 'overdue'),
+    concerns_everyone=True,
+    on_deal_end=at_deal_end,
+    asks_confirmation=True,
+    help='give notice of withdrawal',
+)

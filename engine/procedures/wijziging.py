@@ -1,0 +1,98 @@
+"""Wijziging: any Party asks in writing to amend the deal; it needs the consent of all Partijen
+(Wijzigingen lid 1-3). An amended end date is a structured amendment (Inwerkingtreding en looptijd)."""
+from datetime import date
+
+from engine import register, rules, runner
+from engine.dates import add_months, local_date
+from engine.errors import CommandRefused
+from engine.procedures import consent_round, fields as f
+from engine.procedures.base import PARTY, ProcedureType
+
+#: an amended end date lies at most this far beyond the current one
+MAX_EXTENSION_YEARS = 10
+
+
+class Start(f.CodedSchema):
+    title = f.Line(required=True)
+    text = f.Text(required=True)
+    motivation = f.Text(required=False)
+    new_end_date = f.Day(load_default=None)
+    confidential = f.YesNo(load_default=False)
+
+
+def start(ctx, values):
+    requester = register.party(ctx.session, ctx.actor.acting_for, 'by')
+    new_end_date = values['new_end_date']
+    if new_end_date is not None and (new_end_date <= local_date(ctx.now) or new_end_date == ctx.deal.end_date
+                                     or new_end_date > add_months(ctx.deal.end_date, 12 * MAX_EXTENSION_YEARS)):
+        raise CommandRefused.one('wijziging.end_date_out_of_range', 'new_end_date', rules.LOOPTIJD_1,
+                                 day=new_end_date, end=ctx.deal.end_date, years=MAX_EXTENSION_YEARS)
+    request = {'requester': requester.code, 'title': values['title'], 'text': values['text'],
+               'motivation': values['motivation'] or None,
+               'new_end_date': new_end_date.isoformat() if new_end_date else None,
+               'confidential': values['confidential']}
+    statement = f"Verzoek tot wijziging: {request['title']}." + (
+        f" {request['motivation']}" if request['motivation'] else '')
+    return consent_round.launch(ctx, TYPE, request, requester, statement)
+
+
+def start_end_date_amendment(ctx, origin, new_end_date):
+    """Voortzetting: continuing means amending the end date, which needs every party's consent.
+    Runs inside the transaction of the procedure ``origin`` that agreed on it."""
+    request = {'requester': None, 'title': f'Voortzetting: einddatum {new_end_date}',
+               'text': f'De looptijd van de City Deal wordt verlengd tot {new_end_date}.',
+               'motivation': f'Uitkomst van het overleg over voortzetting (procedure {origin.id}).',
+               'new_end_date': new_end_date, 'confidential': False}
+    return consent_round.launch(ctx, TYPE, request)
+
+
+def amendment_adopted(ctx, procedure, data):
+    request = procedure.request
+    body = f"{request['text']}\n\nMotivering: {request.get('motivation') or '-'}"
+    if request.get('new_end_date'):
+        body += f"\n\nDe City Deal eindigt op {request['new_end_date']} (was {ctx.deal.end_date})."
+    appendix = consent_round.attach_appendix(ctx, procedure, f"Wijziging: {request['title']}", body)
+    deadlines = []
+    if request.get('new_end_date'):
+        old = ctx.deal.end_date
+        ctx.deal.end_date = date.fromisoformat(request['new_end_date'])
+        runner.record(ctx, procedure, 'term_changed', {'old_end': str(old), 'new_end': str(ctx.deal.end_date),
+                                                       'appendix': appendix.number})
+        deadlines = [runner.term_end_deadline(ctx.deal)]
+    runner.tell_everyone(ctx, procedure, 'amendment_adopted', appendix_number=appendix.number,
+                         new_end_date=request.get('new_end_date'), deadlines=deadlines)
+
+
+def amendment_not_adopted(ctx, procedure, data):
+    consent_round.without_consent(ctx, procedure, 'amendment_not_adopted')
+
+
+def summary(procedure):
+    request = procedure.request
+    text = f"Voorgestelde wijziging:\n{request['text']}"
+    if request.get('motivation'):
+        text += f"\n\nMotivering:\n{request['motivation']}"
+    if request.get('new_end_date'):
+        text += f"\n\nNieuwe einddatum: {request['new_end_date']}"
+    return text
+
+
+TYPE = ProcedureType(
+    id='wijziging',
+    rule=rules.WIJZIGINGEN_1,
+    start_schema=Start,
+    started_by=frozenset({PARTY}),
+    start=start,
+    forms={consent_round.OPEN_TASK: consent_round.OPEN, consent_round.CONSENT_TASK: consent_round.CONSENT,
+           consent_round.EXTEND_TASK: consent_round.EXTEND},
+    effects=dict(consent_round.EFFECTS, amendment_adopted=amendment_adopted,
+                 amendment_not_adopted=amendment_not_adopted),
+    title=lambda procedure: procedure.request.get('title') or 'Wijziging',
+    deadline=consent_round.deadline_entry,
+    summary=summary,
+    due_at_deadline=frozenset({consent_round.CONSENT_TASK, consent_round.OPEN_TASK}),
+    messages=consent_round.MESSAGES + ('amendment_adopted', 'amendment_not_adopted'),
+    default_statements={'consent': 'Stemt in met de wijziging.', 'objection': 'Maakt bezwaar.'},
+    request_kind='verzoek tot wijziging',
+    help='request an amendment',
+)

@@ -1,0 +1,112 @@
+"""Who may do what, decided once for the command line, the web and the API alike.
+
+An adapter says who asks (a ``Caller``); these functions say whether that caller may start a type or
+complete a task, and as whom they then act (an ``Actor``, recorded in the audit).
+"""
+from dataclasses import dataclass
+
+from engine import register, roles, rules
+from engine.dates import local_date
+from engine.errors import CommandRefused, Forbidden
+from engine.procedures.base import PARTY, PUBLIC
+from engine.runner import Actor
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, as the adapter knows them."""
+    #: the person's name; for the operator, the one named with --person (or None)
+    person: str | None
+    #: projectleider, secretaris, auditor or admin; None for a party's representative
+    role: str | None = None
+    #: the parties this person may act for today (their own and any delegated to them)
+    parties: tuple = ()
+    #: the party or role they say they act for (the command line's --by and --as); None: decide
+    acting_for: str | None = None
+    #: the installation's operator at the command line: may act for any party or role
+    operator: bool = False
+    account_id: int | None = None
+
+    @classmethod
+    def operator_as(cls, acting_for=None, person=None):
+        return cls(person=person, acting_for=acting_for, operator=True)
+
+    @classmethod
+    def for_account(cls, account, acting_for=None):
+        return cls(person=account.name, role=account.role, parties=tuple(account.acts_for), acting_for=acting_for,
+                   account_id=account.id)
+
+    @property
+    def audits(self):
+        return self.role is not None and roles.BY_NAME[self.role].audits
+
+
+def _forbidden(code, field='as', **params):
+    return Forbidden.one(code, field, rules.ACCESS, **params)
+
+
+def may_start(caller, type_):
+    """True when ``caller`` could start ``type_`` for someone (a page shows its link then)."""
+    if caller.audits:
+        return False
+    if caller.operator or PUBLIC in type_.started_by:
+        return True
+    return (PARTY in type_.started_by and bool(caller.parties)) or caller.role in type_.started_by
+
+
+def start_actor(ctx, caller, type_):
+    """As whom ``caller`` starts ``type_``; Forbidden when they may not. None for a public request: the
+    applicant's representative, named in the request, acts for it."""
+    if caller.audits:
+        raise _forbidden('rights.auditors_change_nothing', 'type')
+    if PARTY in type_.started_by and (caller.operator or caller.parties):
+        code = caller.acting_for or (caller.parties[0] if len(caller.parties) == 1 else None)
+        if code is None:
+            raise CommandRefused.one('rights.party_required', 'by', rules.ACCESS)
+        if not caller.operator and code not in caller.parties:
+            raise _forbidden('rights.not_your_party', 'by', party=code)
+        party = register.party(ctx.session, code, 'by')
+        register.require_member(party, local_date(ctx.now))
+        return Actor(register.person_for(party, caller.person), party.code)
+    if PUBLIC in type_.started_by:
+        return None
+    role = next((name for name in roles.NAMES if name in type_.started_by), None)
+    if role is not None and (caller.operator or caller.role == role):
+        return Actor(register.checked_person(caller.person) or register.definition(ctx.deal).roles[role].name, role)
+    raise _forbidden('rights.not_yours_to_start', 'type', type=type_.id)
+
+
+def may_see_task(caller, row):
+    """A task page is for the party or role the task is for (an auditor reads its receipt only)."""
+    if caller.operator:
+        return True
+    if row.party_code:
+        return row.party_code in caller.parties
+    return row.role is not None and row.role == caller.role
+
+
+def task_actor(ctx, caller, row):
+    """As whom ``caller`` completes the open task ``row``; Forbidden when it is not theirs."""
+    owner = row.party_code or row.role
+    if caller.audits:
+        raise _forbidden('rights.auditors_change_nothing')
+    if caller.operator:
+        if caller.acting_for not in roles.NAMES:
+            register.party(ctx.session, caller.acting_for, 'as')
+        if caller.acting_for != owner:
+            raise CommandRefused.one('task.not_for', 'as', rules.ACCESS, task=row.id, owner=owner,
+                                     acting_for=caller.acting_for)
+    elif not may_see_task(caller, row):
+        raise _forbidden('rights.not_your_task', task=row.id)
+    if row.role:
+        return Actor(register.checked_person(caller.person) or register.definition(ctx.deal).roles[row.role].name,
+                     row.role)
+    party = register.party(ctx.session, row.party_code, 'as')
+    if party.status not in register.CONSULTED_STATUSES:
+        raise CommandRefused.one('party.withdrawn', 'as', rules.OPZEGGING_1, party=party.name, left_on=party.left_on)
+    # A person other than the signatories may act (a deputy); the audit records who, and for whom.
+    return Actor(register.person_for(party, caller.person), party.code)
+
+
+def may_read_receipt(caller, acting_for):
+    return caller.operator or caller.audits or acting_for in caller.parties or acting_for == caller.role

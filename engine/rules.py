@@ -1,0 +1,40 @@
+"""The clauses of the deal text that the engine cites, numbered as the text numbers them.
+
+Every refusal and every rule the engine enforces names one of these; a test checks that no rule
+is cited in ``engine/`` by any other means (a string typed where it is used drifts: the
+contribution rule was once cited as "Opzegging lid 3", "lid 4" and "Opzegging 4").
+"""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    #: the heading and paragraph of the deal text, e.g. "Wijzigingen lid 1"
+    clause: str
+
+    def __str__(self):
+        return self.clause
+
+
+WIJZIGINGEN_1 = Rule('Wijzigingen lid 1')
+WIJZIGINGEN_2 = Rule('Wijzigingen lid 2')
+WIJZIGINGEN_3 = Rule('Wijzigingen lid 3')
+OPZEGGING_1 = Rule('Opzegging lid 1')
+OPZEGGING_2 = Rule('Opzegging lid 2')
+OPZEGGING_3 = Rule('Opzegging lid 3')
+TOETREDING_1 = Rule('Toetreding nieuwe Partijen lid 1')
+TOETREDING_2 = Rule('Toetreding nieuwe Partijen lid 2')
+TOETREDING_3 = Rule('Toetreding nieuwe Partijen lid 3')
+TOETREDING_4 = Rule('Toetreding nieuwe Partijen lid 4')
+AANSLUITEN = Rule('Deel 2, Aansluiten nieuwe deelnemers')
+GEGEVENSWISSELING_1 = Rule('Gegevenswisseling lid 1')
+LOOPTIJD_1 = Rule('Inwerkingtreding en looptijd lid 1')
+LOOPTIJD_2 = Rule('Inwerkingtreding en looptijd lid 2')
+MONITORING = Rule('Deel 4, Monitoring en evaluatie')
+GOVERNANCE = Rule('Deel 4, Governance')
+#: not a clause of the deal: the shape of the deal file itself
+DEAL_FILE = Rule('deal file format')
+#: not a clause of the deal: who may act in this installation (accounts, roles, delegation)
+ACCESS = Rule('access')
+
+ALL = tuple(value for value in dict(globals()).values() if isinstance(value, Rule))
