@@ -3,7 +3,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from engine import audit, effects, forms, notices, procedure_store, register, workflow_runtime
+from engine import audit, confirmations, effects, forms, notices, procedure_store, register, workflow_runtime
 from engine.dates import shown
 from engine.errors import CommandRefused, NotFound
 from engine.models import Answer, OpenTask
@@ -37,6 +37,7 @@ def complete_task(uow, task_id, acting_for, values, person=None):
                            procedure_id=procedure.id, event='task_completed',
                            data={'task': row.name, 'label': row.label, 'task_id': row.id, 'party': row.party_code,
                                  'values': _jsonable(values)})
+    confirmations.decision_recorded(uow.session, uow.now, procedure, row, actor, values, receipt.seq)
     if row.name == 'instemming_geven' and values['decision'] == 'objection':
         party = register.party(uow.session, row.party_code)
         notices.queue(uow.session, uow.now, procedure, 'objection_received', ['projectleider'],
