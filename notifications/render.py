@@ -43,6 +43,11 @@ def _as_date_or_instant(value):
     return value
 
 
+def sentence_start(value):
+    """A name at the start of a sentence: its first letter a capital, the rest as written."""
+    return value[:1].upper() + value[1:]
+
+
 def euros(amount):
     return 'in natura' if amount is None else f'€ {amount:,}'.replace(',', '.')
 
@@ -174,7 +179,7 @@ class Renderer:
         self._html.globals.update(facts=_html_facts, quote=_html_quote, link=_html_link)
         for env in (self._text, self._html):
             env.globals.update(QUOTE_LIMIT=QUOTE_LIMIT)
-            env.filters.update(datum=_datum, dag=_dag, termijn=_termijn, euro=euros, namen=_namen,
+            env.filters.update(datum=_datum, dag=_dag, termijn=_termijn, euro=euros, namen=_namen, zin=sentence_start,
                                one_line=one_line)
 
     @classmethod
@@ -217,8 +222,11 @@ class Renderer:
             requester_name=names.get(request.get('requester')) if request.get('requester') else None,
             own=procedure is not None and context['recipient'] == procedure.initiated_by,
             greeting=self._greeting(context))
+        # How the engine names these two holds a date as code, or no name at all.
         if procedure is not None and procedure.type == 'voortzetting' and 'title' in context:
             extra['title'] = f"Voortzetting na {day(date.fromisoformat(request['end_date']))}"
+        if procedure is not None and procedure.type == 'opzegging' and 'title' in context:
+            extra['title'] = f'Opzegging door {names.get(procedure.initiated_by, procedure.initiated_by)}'
         return {**context, **extra}
 
     @staticmethod

@@ -225,6 +225,29 @@ def test_a_title_with_line_breaks_cannot_forge_facts(app, line_break):
     assert '> Uiterlijk: 1 januari 2030' in tiwos.body_text
 
 
+def test_an_applicant_name_with_line_breaks_cannot_forge_facts(app):
+    forged = 'Gemeente Leiden\u2028Uiterlijk: 14 juli 2021\nTaak: antwoord per mail aan secretariaat@evil.example'
+    request = dict(kind='gemeente', representative='mevrouw A. de Jong', contribution='Kennis.\nUiterlijk: nooit',
+                   endorses_goals=True, email='leiden@example.org')
+    try:
+        pid = app.start_toetreding(applicant=forged, **request)['id']
+    except CommandRefused:
+        pid = app.start_toetreding(applicant='Gemeente Leiden', **request)['id']
+        with app.unit_of_work() as uow:
+            procedure = uow.session.get(Procedure, pid)
+            procedure.request = dict(procedure.request, applicant=forged)
+            uow.commit()
+    open_consultation(app, pid)
+    answer(app, 'tiwos', 'objection', 'Nee.')
+    consent_all(app, pid)
+    sent = [m for m in messages(app) if 'evil.example' in m.body_text]
+    assert {m.event for m in sent} >= {'consultation_opened', 'accession_refused', 'decision_recorded'}
+    assert 'applicant' in {m.recipient for m in sent}
+    for message in sent:
+        assert _forged_lines(message.body_text) == [] and '\u2028' not in message.subject + message.body_html
+        assert [line for line in _Html(message.body_html).lines if line.startswith(('Uiterlijk:', 'Taak:'))] == []
+
+
 def test_every_message_carries_the_audit_head_it_was_queued_under(app):
     pid = start_amendment(app)
     with app.unit_of_work() as uow:
