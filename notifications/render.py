@@ -225,6 +225,10 @@ class Renderer:
         # How the engine names these two holds a date as code, or no name at all.
         if procedure is not None and procedure.type == 'voortzetting' and 'title' in context:
             extra['title'] = f"Voortzetting na {day(date.fromisoformat(request['end_date']))}"
+        if procedure is not None and request.get('new_end_date') and not request.get('requester') \
+                and 'title' in context:
+            # The amendment a continuation starts names its date as code (engine/starting.py).
+            extra['title'] = f"Voortzetting: einddatum {day(date.fromisoformat(request['new_end_date']))}"
         if procedure is not None and procedure.type == 'opzegging' and 'title' in context:
             extra['title'] = f'Opzegging door {names.get(procedure.initiated_by, procedure.initiated_by)}'
         return {**context, **extra}

@@ -291,3 +291,19 @@ def test_the_templates_name_no_deal_party_or_code_of_their_own():
 
 def test_a_renderer_alone_makes_links_of_its_own_base():
     assert Renderer('https://a.example/').base_url == 'https://a.example'
+
+
+def test_a_continuation_is_named_with_dutch_dates(app, clock):
+    from datetime import datetime
+
+    from engine.dates import AMSTERDAM
+    from tests.test_voortzetting import record
+    clock.set(datetime(2024, 2, 1, 9, 0, tzinfo=AMSTERDAM))
+    app.start_voortzetting()
+    [task] = messages(app, 'task_opened', 'secretaris')
+    assert task.subject.endswith('(Voortzetting na 1 april 2024)')
+    record(app, {'result': 'continue', 'new_end_date': '2025-04-01'})
+    [registered] = messages(app, 'request_registered', 'projectleider')
+    assert registered.subject == 'Verzoek geregistreerd: Voortzetting: einddatum 1 april 2025'
+    assert 'Namens de partijen gezamenlijk is een verzoek tot wijziging ingediend.' in registered.body_text
+    assert not re.search(r'\d{4}-\d{2}-\d{2}', registered.body_text)
