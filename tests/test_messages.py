@@ -28,6 +28,8 @@ def test_a_consultation_invitation_carries_the_full_request_and_its_deadline(app
     assert '> Tekst met <script>alert(1)</script>' in zeist.body_text
     assert '<script>' not in zeist.body_html and '&lt;script&gt;alert(1)&lt;/script&gt;' in zeist.body_html
     assert '<th scope="row"' in zeist.body_html and 'lang="nl"' in zeist.body_html
+    assert '<td style="padding: 0.2em 0;">Werklijn &lt;5&gt; &amp; warmte</td>' in zeist.body_html
+    assert '<5>' not in zeist.body_html
     calendar = Calendar.from_ical(zeist.ics)
     [event] = calendar.walk('VEVENT')
     assert str(event['summary']).startswith('Overlegtermijn sluit')
