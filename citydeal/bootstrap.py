@@ -27,7 +27,7 @@ class CityDeal:
     def __init__(self, url=None, clock=None):
         self.engine = make_engine(url or database_url())
         self.clock = clock or SystemClock.from_environment()
-        renderer = Renderer()
+        renderer = Renderer.from_environment()
         self.unit_of_work = partial(UnitOfWork, make_session_factory(self.engine), self.clock, renderer)
         self._reading = partial(UnitOfWork, make_session_factory(self.engine, read_only=True), self.clock, renderer,
                                 writes=False)

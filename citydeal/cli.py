@@ -202,8 +202,8 @@ def run(args, app):
         sent, unsent = deliver(app, SmtpSettings.from_environment())
         _print(args, {'sent': sent, 'not_sent': unsent}, f'{sent} sent, {unsent} waiting for another try')
     elif args.command == 'outbox':
-        _print(args, [{k: m[k] for k in ('id', 'to', 'subject', 'status', 'attempts', 'last_error')}
-                      for m in app.outbox(args.status)],
+        _print(args, [{k: m[k] for k in ('id', 'to', 'subject', 'status', 'attempts', 'last_error', 'audit_head',
+                                         'text')} for m in app.outbox(args.status)],
                lambda rows: _table(rows, ['id', 'to', 'status', 'attempts', 'subject', 'last_error']))
     elif args.command == 'requeue':
         count = app.requeue(args.ids or None)

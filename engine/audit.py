@@ -51,6 +51,12 @@ def append(session, *, at, person, acting_for, event, data, procedure_id=None):
     return entry
 
 
+def head(session):
+    """(seq, hash) of the last entry as this session sees it (its own transaction's entries included, once
+    flushed; ``append`` flushes); None for an empty chain."""
+    return session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+
+
 @dataclass(frozen=True)
 class Verdict:
     ok: bool

@@ -4,7 +4,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from engine import procedure_store, register, rights, rules, runner, workflow_runtime
+from engine import confirmations, procedure_store, register, rights, rules, runner, workflow_runtime
 from engine import procedures as registry
 from engine.errors import CommandRefused, NotFound
 from engine.models import Answer, OpenTask, Procedure
@@ -41,6 +41,7 @@ def complete(ctx, task_id, caller, raw):
     receipt = runner.record(ctx, procedure, 'task_completed', {
         'task': row.name, 'label': row.label, 'task_id': row.id, 'party': row.party_code,
         'values': {k: (v.isoformat() if hasattr(v, 'isoformat') else v) for k, v in values.items()}})
+    confirmations.decision_recorded(ctx, procedure, row, values, receipt.seq)
     task.run()
     runner.advance(ctx, procedure, workflow, open_before)
     return procedure, receipt.seq

@@ -235,6 +235,8 @@ class OutboxMessage(Base):
     #: after this moment the message is no longer worth sending (a reminder after its deadline)
     expires_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
     sent_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    #: the audit chain's head (SEQ:HASH) when the message was queued; NULL for messages queued before 0009
+    audit_head: Mapped[str] = mapped_column(String(80), nullable=True)
 
     def __repr__(self):
         return f'<OutboxMessage {self.id} {self.event} to {self.recipient} {self.status}>'

@@ -3,11 +3,16 @@
 The engine decides who hears what and when; the words are the notifications package's,
 handed in by the composition root as ``session.info['renderer']``: anything with
 ``render(event, context) -> Rendered``.
+
+Every message carries the audit chain's head as this transaction sees it when the message is
+queued (its own entries appended so far included): a party that keeps its mail keeps anchors
+that `citydeal audit verify --anchor SEQ:HASH` checks the chain against.
 """
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from engine import audit
 from engine.dates import local_date
 from engine.models import Deal, OutboxMessage, Party
 from engine.register import consulted_parties, definition
@@ -42,8 +47,12 @@ def queue(session, now, procedure, event, recipients, *, deal=None, dedupe_key=N
     deal_definition = definition(deal) if deal is not None else _deal_definition(session)
     renderer = session.info['renderer']
     queued = []
+    session.flush()
+    head = audit.head(session)
+    audit_head = f'{head[0]}:{head[1]}' if head else None
+    names = dict(session.execute(select(Party.code, Party.name)).all())
     for recipient in dict.fromkeys(recipients):
-        name, address = _address(session, deal_definition, procedure, recipient)
+        kind, name, address, people = _address(session, deal_definition, procedure, recipient)
         if address is None:
             continue
         key = f'{dedupe_key}:{recipient}' if dedupe_key else None
@@ -51,11 +60,13 @@ def queue(session, now, procedure, event, recipients, *, deal=None, dedupe_key=N
             continue
         rendered = renderer.render(event, dict(
             context, deal=deal_definition, procedure=procedure, recipient=recipient, recipient_name=name,
+            recipient_kind=kind, recipient_people=people, names=names, audit_head=audit_head,
             deadlines=list(deadlines), now=now, task_id=task_id))
         row = OutboxMessage(created_dt=now, procedure_id=procedure.id if procedure else None, event=event,
                             recipient=recipient, to_address=address, subject=rendered.subject,
                             body_text=rendered.text, body_html=rendered.html, ics=rendered.ics, dedupe_key=key,
-                            status='queued', attempts=0, next_attempt_dt=now, task_id=task_id, expires_dt=expires)
+                            status='queued', attempts=0, next_attempt_dt=now, task_id=task_id, expires_dt=expires,
+                            audit_head=audit_head)
         session.add(row)
         queued.append(row)
     session.flush()
@@ -67,10 +78,12 @@ def _deal_definition(session):
 
 
 def _address(session, deal_definition, procedure, recipient):
+    """(kind, name, address, the people a greeting may name) of a recipient."""
     if recipient in ROLES:
         role = deal_definition.roles[recipient]
-        return role.name, role.email
+        return 'role', role.name, role.email, (role.name,)
     if recipient == APPLICANT:
-        return procedure.request.get('applicant'), procedure.request.get('email')
+        request = procedure.request
+        return 'applicant', request.get('applicant'), request.get('email'), (request.get('representative'),)
     party = session.scalars(select(Party).where(Party.code == recipient)).one()
-    return party.name, party.email
+    return 'party', party.name, party.email, tuple(party.representatives)

@@ -29,6 +29,8 @@ class Outgoing:
     body_html: str
     ics: str | None
     created_dt: object
+    #: SEQ:HASH of the audit chain when it was queued, or None
+    audit_head: str | None = None
 
 
 def claim(session, now, real_now, limit, token):
@@ -50,7 +52,8 @@ def claim(session, now, real_now, limit, token):
         if taken:
             claimed.append(message_id)
     rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id))
-    return [Outgoing(r.id, r.to_address, r.subject, r.body_text, r.body_html, r.ics, r.created_dt) for r in rows]
+    return [Outgoing(r.id, r.to_address, r.subject, r.body_text, r.body_html, r.ics, r.created_dt, r.audit_head)
+            for r in rows]
 
 
 def _withdraw_expired(session, now):
@@ -101,5 +104,6 @@ def listing(session, status=None):
     return [{'id': m.id, 'to': m.to_address, 'recipient': m.recipient, 'event': m.event, 'subject': m.subject,
              'status': m.status, 'attempts': m.attempts, 'last_error': m.last_error,
              'created': shown(m.created_dt), 'sent': shown(m.sent_dt),
-             'next_attempt': shown(m.next_attempt_dt) if m.status == 'queued' else None}
+             'next_attempt': shown(m.next_attempt_dt) if m.status == 'queued' else None,
+             'audit_head': m.audit_head, 'text': m.body_text}
             for m in session.scalars(query)]

@@ -29,6 +29,11 @@ def text(code, language, params):
     return words % {k: _shown(v, language) for k, v in params.items()} if params else words
 
 
+def dutch_day(value):
+    """'1 april 2024', from a date or its ISO text: how titles and letters write a day."""
+    return format_date(date.fromisoformat(value) if isinstance(value, str) else value, 'd MMMM y', locale='nl')
+
+
 def _shown(value, language):
     if isinstance(value, (list, tuple)):
         return ', '.join(str(_shown(v, language)) for v in value)

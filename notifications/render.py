@@ -1,70 +1,236 @@
 """Messages in Dutch from templates: subject, plain text, HTML, and an iCalendar file of their deadlines.
 
-A template defines two blocks: ``subject`` and ``body``. The body is plain text; paragraphs
-are separated by blank lines, and a paragraph whose lines all read "Label: value" becomes a
-table in the HTML version.
+A template defines two blocks, ``subject`` and ``body``, and is rendered twice: once as plain
+text and once as HTML (escaped throughout). Its structure alone makes the message's facts: the
+table of facts (``facts``), the link to act on (``link``) and the quoted words of a submitter
+(``quote``) are functions the template calls, never lines read back out of rendered text. Every
+value printed with ``{{ }}`` is put on one line first, so a title or name holding line breaks
+(CR, LF, U+2028, ...) cannot open a line of its own; multi-line user text (a statement, a
+motivation) is shown only through ``quote``: "> " lines in text, a blockquote in HTML.
 """
-from datetime import datetime, timezone
+import os
+import re
+from datetime import date, datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from markupsafe import Markup, escape
 
 from engine.dates import AMSTERDAM
+from engine.errors import CommandRefused
 from engine.notices import Rendered
+from notifications.wording import day, greeting, moment, one_line, titled
 
 TEMPLATES = Path(__file__).parent / 'templates'
-MONTHS = ('januari', 'februari', 'maart', 'april', 'mei', 'juni', 'juli', 'augustus', 'september', 'oktober',
-          'november', 'december')
+#: where `make run` serves the web app
+DEFAULT_BASE_URL = 'http://127.0.0.1:5000'
+#: a longer text is quoted up to here, with a link to the whole of it
+QUOTE_LIMIT = 4000
 
 
-def dutch_date(value):
-    """'24 mei 2021'; an instant is shown in Amsterdam time: '24 mei 2021, 23:59'."""
+def dutch_date(value, tz=AMSTERDAM):
+    """'24 mei 2021'; an instant is shown in the deal's time: '24 mei 2021 om 23:59'."""
+    value = _as_date_or_instant(value)
+    return moment(value, tz) if isinstance(value, datetime) else day(value)
+
+
+def _as_date_or_instant(value):
     if isinstance(value, str):
-        value = datetime.fromisoformat(value) if 'T' in value else datetime.fromisoformat(value).date()
-    if isinstance(value, datetime):
-        local = value.astimezone(AMSTERDAM)
-        return f'{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M}'
-    return f'{value.day} {MONTHS[value.month - 1]} {value.year}'
+        return datetime.fromisoformat(value) if 'T' in value else date.fromisoformat(value)
+    return value
+
+
+def sentence_start(value):
+    """A name at the start of a sentence: its first letter a capital, the rest as written."""
+    return value[:1].upper() + value[1:]
 
 
 def euros(amount):
-    return 'in natura' if amount is None else f'EUR {amount:,}'.replace(',', '.')
+    return 'in natura' if amount is None else f'€ {amount:,}'.replace(',', '.')
+
+
+@pass_context
+def _datum(ctx, value):
+    return dutch_date(value, ctx['tz'])
+
+
+@pass_context
+def _namen(ctx, codes):
+    """Party codes as the parties' names: 'Gemeente Tilburg, Tiwos'."""
+    return ', '.join(ctx['party'](code) for code in codes)
+
+
+@pass_context
+def _dag(ctx, value):
+    """The day alone, of an instant too: '24 mei 2021'."""
+    value = _as_date_or_instant(value)
+    return day(value.astimezone(ctx['tz']).date() if isinstance(value, datetime) else value)
+
+
+@pass_context
+def _termijn(ctx, value):
+    """A deadline, with its weekday: 'maandag 24 mei 2021 om 23:59'."""
+    value = _as_date_or_instant(value)
+    if isinstance(value, datetime):
+        return moment(value, ctx['tz'], weekday=True)
+    return day(value, weekday=True)
+
+
+class Block(str):
+    """Text a template function made (facts, a quote, a link): printed as it is, lines and all."""
+
+
+def _text_value(value):
+    if isinstance(value, Block):
+        return value
+    return one_line(value) if isinstance(value, str) else value
+
+
+def _html_value(value):
+    if isinstance(value, Markup):
+        return value
+    return one_line(value) if isinstance(value, str) else value
+
+
+def _rows(rows):
+    return [(label, one_line(str(value))) for label, value in rows if value is not None and value != '']
+
+
+def _quoted(text, limit):
+    text = text or ''
+    cut = limit is not None and len(text) > limit
+    if cut:
+        text = text[:limit].rsplit(' ', 1)[0] + ' …'
+    return text.splitlines() or [''], cut
+
+
+def _text_facts(*rows):
+    return Block('\n'.join(f'{label}: {value}' for label, value in _rows(rows)))
+
+
+def _text_quote(text, limit=None, more=None):
+    lines, cut = _quoted(text, limit)
+    quoted = '\n'.join(f'> {line}'.rstrip() for line in lines)
+    if cut and more:
+        quoted += f'\n\nDe tekst is ingekort. U leest de volledige tekst op:\n{more}'
+    return Block(quoted)
+
+
+def _text_link(url, label):
+    return Block(f'{label}:\n{url}')
+
+
+# In HTML each block stands between blank lines, so that the body splits into them and into the
+# template's own paragraphs; user text holds no newline there (one line, or <br> in a quote).
+def _html_facts(*rows):
+    cells = ''.join(Markup('<tr><th scope="row" style="text-align: left; padding: 0.2em 1em 0.2em 0; '
+                           'vertical-align: top;">{}</th><td style="padding: 0.2em 0;">{}</td></tr>').format(label, value)
+                    for label, value in _rows(rows))
+    return Markup('\n\n<table role="presentation" style="border-collapse: collapse; margin: 0 0 1em 0;">'
+                  '{}</table>\n\n').format(Markup(cells))
+
+
+def _html_quote(text, limit=None, more=None):
+    lines, cut = _quoted(text, limit)
+    quoted = Markup('\n\n<blockquote style="margin: 0 0 1em 0; padding: 0 0 0 1em; border-left: 3px solid #8c8c8c;">'
+                    '{}</blockquote>\n\n').format(Markup('<br>').join(escape(line) for line in lines))
+    if cut and more:
+        quoted += Markup('<p>De tekst is ingekort. <a href="{}">Lees de volledige tekst</a>.</p>\n\n').format(more)
+    return quoted
+
+
+def _html_link(url, label):
+    return Markup('\n\n<p><a href="{}">{}</a></p>\n\n').format(url, label)
+
+
+def _html_blocks(body):
+    """The HTML body as blocks: the template functions' own, and the template's paragraphs as <p>."""
+    blocks = []
+    for chunk in re.split(r'\n[ \t]*\n', body):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        # Only a template function's block starts with '<': anything else was escaped.
+        blocks.append(Markup(chunk) if chunk.startswith('<') else
+                      Markup('<p>{}</p>').format(Markup(' '.join(chunk.splitlines()))))
+    return blocks
+
+
+def base_url_from_environment(environ=os.environ):
+    raw = environ.get('CITYDEAL_BASE_URL') or DEFAULT_BASE_URL
+    parts = urlsplit(raw)
+    if parts.scheme not in ('http', 'https') or not parts.netloc or parts.query or parts.fragment \
+            or one_line(raw) != raw:
+        raise CommandRefused.one('setting.not_a_base_url', 'CITYDEAL_BASE_URL', value=raw, example=DEFAULT_BASE_URL)
+    return raw.rstrip('/')
 
 
 class Renderer:
-    def __init__(self):
-        self._text = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, autoescape=False,
-                                 keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
-        self._html = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                                 autoescape=select_autoescape(default=True))
+    def __init__(self, base_url=DEFAULT_BASE_URL):
+        self.base_url = base_url.rstrip('/')
+        common = dict(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, trim_blocks=True,
+                      lstrip_blocks=True)
+        self._text = Environment(autoescape=False, finalize=_text_value, keep_trailing_newline=True, **common)
+        self._html = Environment(autoescape=True, finalize=_html_value, **common)
+        self._text.globals.update(facts=_text_facts, quote=_text_quote, link=_text_link)
+        self._html.globals.update(facts=_html_facts, quote=_html_quote, link=_html_link)
         for env in (self._text, self._html):
-            env.filters.update(datum=dutch_date, euro=euros)
+            env.globals.update(QUOTE_LIMIT=QUOTE_LIMIT)
+            env.filters.update(datum=_datum, dag=_dag, termijn=_termijn, euro=euros, namen=_namen, zin=sentence_start,
+                               one_line=one_line)
+
+    @classmethod
+    def from_environment(cls, environ=os.environ):
+        return cls(base_url_from_environment(environ))
 
     def render(self, event, context):
-        template = self._text.get_template(f'{event}.txt')
-        ctx = template.new_context(context)
-        subject = ' '.join(''.join(template.blocks['subject'](ctx)).split())
-        body = ''.join(template.blocks['body'](ctx)).strip() + '\n'
-        text = f'{body}\n-- \n{context["deal"].citeertitel}: dit bericht is automatisch verstuurd.\n'
-        html = self._html.get_template('layout.html').render(subject=subject, paragraphs=_paragraphs(body),
-                                                              deal=context['deal'])
+        context = self._context(context)
+        subject, body = self._blocks(self._text, event, context)
+        subject = ' '.join(subject.split())
+        footer = self._blocks(self._text, '_footer', context)[1].strip()
+        text = f'{body.strip()}\n\n-- \n{footer}\n'
+        html_body = self._blocks(self._html, event, context)[1]
+        html = self._html.get_template('layout.html').render(
+            subject=subject, blocks=_html_blocks(html_body), footer=footer.splitlines(), deal=context['deal'])
         return Rendered(subject, text, html, _calendar(context) if context['deadlines'] else None)
 
+    @staticmethod
+    def _blocks(env, name, context):
+        template = env.get_template(f'{name}.txt')
+        ctx = template.new_context(context)
+        return tuple(''.join(template.blocks[block](ctx)) if block in template.blocks else ''
+                     for block in ('subject', 'body'))
 
-def _paragraphs(body):
-    """[('facts', [(label, value)]) | ('text', [line])] from the plain-text body."""
-    result = []
-    for block in body.split('\n\n'):
-        lines = [line for line in block.splitlines() if line.strip()]
-        if not lines:
-            continue
-        pairs = [line.split(': ', 1) for line in lines]
-        if all(len(p) == 2 and 0 < len(p[0]) <= 40 for p in pairs):
-            result.append(('facts', pairs))
-        else:
-            result.append(('text', lines))
-    return result
+    def _context(self, context):
+        """What every template may use besides what the engine handed in."""
+        procedure, task_id = context['procedure'], context.get('task_id')
+        names = context.get('names', {})
+        request = procedure.request if procedure is not None else {}
+        base = self.base_url
+        submitter = (names.get(request.get('requester')) or request.get('applicant')
+                     or (names.get(procedure.initiated_by) if procedure is not None else None))
+        extra = dict(
+            submitter=submitter,
+            request=request, party=lambda code: names.get(code, code), base_url=base,
+            tz=ZoneInfo(context['deal'].timezone),
+            task_url=f'{base}/taken/{task_id}' if task_id else None,
+            receipt_url=f"{base}/ontvangstbewijs/{context['receipt_seq']}" if context.get('receipt_seq') else None,
+            procedure_url=f'{base}/procedures/{procedure.id}' if procedure is not None else None,
+            requester_name=names.get(request.get('requester')) if request.get('requester') else None,
+            own=procedure is not None and context['recipient'] == procedure.initiated_by,
+            greeting=self._greeting(context))
+        return {**context, **extra}
+
+    @staticmethod
+    def _greeting(context):
+        people = context.get('recipient_people', ())
+        if context.get('recipient_kind') == 'role':
+            # A role's name in the deal file is a function ("Projectleider ...") until a person's is filled in.
+            return greeting([p for p in people if titled(p)], context['recipient'])
+        return greeting(people, context['recipient_name'] or context['recipient'])
 
 
 def _calendar(context):
@@ -82,8 +248,6 @@ def calendar_file(deal, deadlines, now):
     for deadline in deadlines:
         calendar.add_component(calendar_event(deal, deadline, now))
     return calendar.to_ical().decode()
-
-
 # The EU rule since 1996, as calendar programs write it; icalendar's generated zone lists
 # every transition from 1970 to 2038 and costs more than the rest of a message.
 AMSTERDAM_VTIMEZONE = Timezone.from_ical('''BEGIN:VTIMEZONE

@@ -48,6 +48,9 @@ def build(message, mail_from, domain):
     email['Date'] = format_datetime(message.created_dt)
     # Stable per outbox row: should a message ever go out twice, receivers can tell.
     email['Message-ID'] = f'<outbox-{message.id}.{int(message.created_dt.timestamp())}@{domain}>'
+    if message.audit_head:
+        # The chain's head when the message was queued: an anchor the receiver keeps (its footer says so too).
+        email['X-Citydeal-Audit-Head'] = message.audit_head
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype='html')
     if message.ics:

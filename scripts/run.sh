@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 SINK_PORT="${CITYDEAL_SINK_PORT:-8025}"
 WEB_PORT="${CITYDEAL_WEB_PORT:-5000}"
+# Mails link to the web app: to this one, on the port it serves (before the demo queues them).
+export CITYDEAL_BASE_URL="${CITYDEAL_BASE_URL:-http://127.0.0.1:$WEB_PORT}"
 DEMO_PASSWORD="energieke-wijken-demo"
 
 "$BIN/citydeal" init

@@ -185,3 +185,11 @@ def test_the_calendar_of_upcoming_deadlines(citydeal):
     assert events['Einde looptijd City Deal'] == '2024-04-01T00:00:00+02:00'
     assert events['Uiterlijke start overleg over voortzetting'] == '2024-02-01T00:00:00+01:00'
     assert 'error: party:' in citydeal('calendar', '--party', 'nobody', expect=2).stderr
+
+
+def test_the_outbox_in_json_gives_each_message_its_text_and_audit_head(citydeal):
+    citydeal('start', 'wijziging', '--by', 'utrecht', '--title', 'Monitor', '--text', 'Voeg een monitor toe.')
+    listed = as_json(citydeal('outbox', '--json'))
+    head = as_json(citydeal('audit', 'verify', '--json'))['head']
+    assert listed and all(m['audit_head'].endswith(f':{head}') for m in listed)
+    assert all(m['text'].startswith('Geachte ') and 'Gemeente Utrecht' in m['text'] for m in listed)

@@ -23,11 +23,13 @@ def test_a_consultation_invitation_carries_the_full_request_and_its_deadline(app
     open_consultation(app, pid)
     zeist = next(m for m in messages(app, 'consultation_opened') if m.recipient == 'zeist')
     assert zeist.to_address == 'zeist@energieke-wijken.example'
-    assert zeist.subject == 'Verzoek om instemming: Werklijn <5> & warmte'
-    assert 'Uiterlijk: 24 mei 2021, 23:59' in zeist.body_text
-    assert 'Tekst met <script>alert(1)</script>' in zeist.body_text
+    assert zeist.subject == 'Uw instemming gevraagd, uiterlijk 24 mei 2021: Werklijn <5> & warmte'
+    assert 'Uiterlijk: maandag 24 mei 2021 om 23:59' in zeist.body_text
+    assert '> Tekst met <script>alert(1)</script>' in zeist.body_text
     assert '<script>' not in zeist.body_html and '&lt;script&gt;alert(1)&lt;/script&gt;' in zeist.body_html
     assert '<th scope="row"' in zeist.body_html and 'lang="nl"' in zeist.body_html
+    assert '<td style="padding: 0.2em 0;">Werklijn &lt;5&gt; &amp; warmte</td>' in zeist.body_html
+    assert '<5>' not in zeist.body_html
     calendar = Calendar.from_ical(zeist.ics)
     [event] = calendar.walk('VEVENT')
     assert str(event['summary']).startswith('Overlegtermijn sluit')

@@ -40,7 +40,7 @@ def test_reminders_14_and_2_days_before_to_those_who_have_not_answered(app, cloc
     app.tick()
     first = outbox(app, 'reminder')
     assert sorted(r[0] for r in first) == ['tiwos', 'zayaz']
-    assert first[0][1] == 'Herinnering: uw instemming gevraagd voor 24 mei 2021, 23:59: Werklijn 5: warmte'
+    assert first[0][1] == 'Herinnering: uw instemming gevraagd, uiterlijk 24 mei 2021: Werklijn 5: warmte'
     answer(app, 'tiwos')
     clock.set(at(2021, 5, 22, 9, 30))
     app.tick()

@@ -1,7 +1,8 @@
 """The outbox delivered to a real SMTP server on loopback: right content, nothing lost, nothing twice."""
+import re
+from datetime import timedelta
 
 import pytest
-from datetime import timedelta
 
 from icalendar import Calendar
 
@@ -21,11 +22,12 @@ def test_messages_arrive_with_recipient_subject_body_and_calendar(app, smtp):
     queued = len(app.outbox('queued'))
     assert deliver(app, settings(smtp.port)) == (queued, 0)
     assert len(smtp.received) == queued
-    by_recipient = {tos[0]: message for tos, message in smtp.received if message['Subject'].startswith('Verzoek om')}
+    by_recipient = {tos[0]: message for tos, message in smtp.received
+                    if message['Subject'].startswith('Uw instemming gevraagd')}
     zeist = by_recipient['zeist@energieke-wijken.example']
-    assert zeist['Subject'] == 'Verzoek om instemming: Werklijn 5: warmte'
+    assert zeist['Subject'] == 'Uw instemming gevraagd, uiterlijk 24 mei 2021: Werklijn 5: warmte'
     assert zeist['From'] == 'secretariaat@energieke-wijken.example'
-    assert 'Voeg werklijn 5 toe.' in zeist.get_body(('plain',)).get_content()
+    assert '> Voeg werklijn 5 toe.' in zeist.get_body(('plain',)).get_content()
     assert '<h1' in zeist.get_body(('html',)).get_content()
     [attachment] = [part for part in zeist.iter_attachments() if part.get_content_type() == 'text/calendar']
     event = Calendar.from_ical(attachment.get_content()).walk('VEVENT')[0]
@@ -130,3 +132,41 @@ def test_smtp_settings_are_read_and_checked():
     with pytest.raises(CommandRefused) as refused:
         SmtpSettings.from_environment({'CITYDEAL_SMTP_PORT': 'x', 'CITYDEAL_SMTP_TLS': 'ssl'})
     assert sorted(p.field for p in refused.value.problems) == ['CITYDEAL_SMTP_PORT', 'CITYDEAL_SMTP_TLS']
+
+
+def test_every_mail_carries_the_audit_head_in_a_header_and_its_footer(app, smtp):
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    heads = {m['id']: m['audit_head'] for m in app.outbox()}
+    deliver(app, settings(smtp.port))
+    assert smtp.received
+    for _, message in smtp.received:
+        outbox_id = int(message['Message-ID'].split('outbox-')[1].split('.')[0])
+        # a long header is folded; unfolded, its value is the head
+        assert message['X-Citydeal-Audit-Head'].strip() == heads[outbox_id]
+        assert f'Stand van het logboek bij verzending: {heads[outbox_id]}.' in message.get_body(('plain',)).get_content()
+
+
+def test_a_consent_request_from_the_mail_server_leads_to_the_decision(app, smtp, monkeypatch):
+    from tests.web_support import Browser, add_accounts, fast_hashing
+    from web.app import create_app
+    fast_hashing(monkeypatch)
+    add_accounts(app)
+    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
+    open_consultation(app, start_amendment(app))
+    deliver(app, settings(smtp.port))
+    [mail] = [m for tos, m in smtp.received if tos == ['tiwos@energieke-wijken.example']
+              and m['Subject'].startswith('Uw instemming gevraagd')]
+    [link] = re.findall(r'href="([^"]+/taken/[^"]+)"', mail.get_body(('html',)).get_content())
+    assert link in mail.get_body(('plain',)).get_content()
+    path = link.removeprefix('http://127.0.0.1:5000')
+    browser = Browser(create_app(app, {'TESTING': True}).test_client())
+    assert browser.login('tiwos').status_code == 302
+    page = browser.get(path)
+    assert page.status_code == 200 and 'Voeg werklijn 5 toe.' in page.get_data(as_text=True)
+    done = browser.post(f'{path}/bevestigen', {'decision': 'consent', 'statement': 'Akkoord.'}, token_from=path)
+    assert done.status_code == 302 and '/ontvangstbewijs/' in done.headers['Location']
+    deliver(app, settings(smtp.port))
+    [confirmation] = [m for tos, m in smtp.received if tos == ['tiwos@energieke-wijken.example']
+                      and m['Subject'].startswith('Vastgelegd')]
+    assert done.headers['Location'] in confirmation.get_body(('plain',)).get_content()

@@ -98,7 +98,7 @@ TYPE = ProcedureType(
     forms={'opzegging_bevestigen': TaskForm(AcknowledgeForm, rules.OPZEGGING_2)},
     effects={'notice_received': notice_received, 'notice_acknowledged': notice_acknowledged,
              'party_withdrawn': party_withdrawn},
-    title=lambda procedure: f"Opzegging {procedure.request.get('party_name') or procedure.initiated_by}",
+    title=lambda procedure: f"Opzegging door {procedure.request.get('party_name') or procedure.initiated_by}",
     deadline=notice_effective,
     messages=('notice_of_withdrawal', 'party_withdrawn', 'task_opened', 'overdue'),
     concerns_everyone=True,

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from engine import register, rules, runner
 from engine.dates import add_months, shown
 from engine.errors import CommandRefused
+from engine.texts import dutch_day
 from engine.models import Procedure
 from engine.procedures import fields as f, wijziging
 from engine.procedures.base import AutoStart, ProcedureType, TaskForm
@@ -82,7 +83,7 @@ TYPE = ProcedureType(
     start=start,
     forms={'uitkomst_vastleggen': TaskForm(ContinuationForm, rules.LOOPTIJD_2, _continuation)},
     effects={'continuation_agreed': continuation_agreed, 'continuation_declined': continuation_declined},
-    title=lambda procedure: f"Voortzetting na {procedure.request['end_date']}",
+    title=lambda procedure: f"Voortzetting na {dutch_day(procedure.request['end_date'])}",
     deadline=lambda procedure: None,
     auto_starts=(AutoStart('continuation_start', _upcoming, lambda ctx, ref: start(ctx, {}),
                            summary=lambda ref: 'Uiterlijke start overleg over voortzetting'),),

@@ -5,6 +5,7 @@ from datetime import date
 from engine import register, rules, runner
 from engine.dates import add_months, local_date
 from engine.errors import CommandRefused
+from engine.texts import dutch_day
 from engine.procedures import consent_round, fields as f
 from engine.procedures.base import PARTY, ProcedureType
 
@@ -39,8 +40,8 @@ def start(ctx, values):
 def start_end_date_amendment(ctx, origin, new_end_date):
     """Voortzetting: continuing means amending the end date, which needs every party's consent.
     Runs inside the transaction of the procedure ``origin`` that agreed on it."""
-    request = {'requester': None, 'title': f'Voortzetting: einddatum {new_end_date}',
-               'text': f'De looptijd van de City Deal wordt verlengd tot {new_end_date}.',
+    request = {'requester': None, 'title': f'Voortzetting: einddatum {dutch_day(new_end_date)}',
+               'text': f'De looptijd van de City Deal wordt verlengd tot {dutch_day(new_end_date)}.',
                'motivation': f'Uitkomst van het overleg over voortzetting (procedure {origin.id}).',
                'new_end_date': new_end_date, 'confidential': False}
     return consent_round.launch(ctx, TYPE, request)
