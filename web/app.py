@@ -22,10 +22,14 @@ def _secret_key():
     if os.environ.get('CITYDEAL_SECRET_KEY'):
         return os.environ['CITYDEAL_SECRET_KEY']
     path = Path('var/secret_key')
-    if not path.exists():
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    path.parent.mkdir(exist_ok=True)
+    try:
+        # Private from the first byte, whatever the umask; of two processes starting at once one writes it.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, 'w') as file:
+        file.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
