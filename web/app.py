@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from citydeal.bootstrap import CityDeal
-from web import api, auth, labels, views
+from web import account, api, auth, labels, oidc, views
 
 LANGUAGES = ('nl', 'en')
 csrf = CSRFProtect()
@@ -72,7 +72,10 @@ def create_app(city_deal=None, config=None):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_domain='messages')
     auth.init_app(app)
+    oidc.init_app(app)
     app.register_blueprint(auth.blueprint)
+    app.register_blueprint(account.blueprint)
+    app.register_blueprint(oidc.blueprint)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)  # bearer tokens, no cookies: nothing for a forged form to ride on
