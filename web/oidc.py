@@ -13,12 +13,12 @@ from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, abort, current_app, render_template, url_for
 from flask_babel import gettext as _
+from joserfc.errors import JoseError
 from requests.exceptions import RequestException
 
 from engine.accounts import LoginRefused
 
 blueprint = Blueprint('oidc', __name__)
-oauth = OAuth()
 NAME = 'organisation'
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def settings(environ=os.environ):
 
 
 def configured():
-    return settings() is not None
+    return 'citydeal_oidc' in current_app.extensions
 
 
 def init_app(app):
@@ -39,15 +39,18 @@ def init_app(app):
         return
     issuer, client_id, client_secret = found
     issuer = issuer.rstrip('/')
-    oauth.init_app(app)
-    oauth.register(NAME, client_id=client_id, client_secret=client_secret, overwrite=True,
+    # One OAuth registry per app: its client caches the provider's discovery document and keys.
+    oauth = OAuth(app)
+    oauth.register(NAME, client_id=client_id, client_secret=client_secret,
                    server_metadata_url=f'{issuer}/.well-known/openid-configuration',
                    client_kwargs={'scope': 'openid email', 'code_challenge_method': 'S256', 'timeout': 10})
     app.config['CITYDEAL_OIDC_ISSUER'] = issuer
+    app.extensions['citydeal_oidc'] = oauth
 
 
 def _client():
-    if not configured():
+    oauth = current_app.extensions.get('citydeal_oidc')
+    if oauth is None:
         abort(404)
     return oauth.create_client(NAME)
 
@@ -76,7 +79,7 @@ def callback():
     client = _client()
     try:
         token = client.authorize_access_token()
-    except (AuthlibBaseError, RequestException, ValueError) as error:
+    except (AuthlibBaseError, JoseError, RequestException, ValueError) as error:
         # A wrong state, issuer, audience, signature, nonce, or an expired token: all end here.
         log.warning('OpenID Connect login refused: %s', error)
         return _refused(_('De inlogdienst van uw organisatie gaf geen geldig bewijs van wie u bent (verlopen, '
