@@ -47,7 +47,7 @@ def make_site(app, monkeypatch, issuer, client_id='citydeal-test', secret='gehei
 def start(b):
     """Press "Inloggen via uw organisatie": the answer sends the browser to the provider."""
     assert 'Inloggen via uw organisatie' in b.get('/inloggen').get_data(as_text=True)
-    sent = b.post('/inloggen/organisatie', {}, token_from='/inloggen')
+    sent = b.get('/inloggen/organisatie')
     assert sent.status_code == 302, sent.get_data(as_text=True)
     return sent.headers['Location']
 
@@ -72,7 +72,7 @@ def test_no_organisation_button_when_not_configured(app, monkeypatch):
         monkeypatch.delenv(f'CITYDEAL_OIDC_{name}', raising=False)
     b = Browser(create_app(app, {'TESTING': True}).test_client())
     assert 'Inloggen via uw organisatie' not in b.get('/inloggen').get_data(as_text=True)
-    assert b.post('/inloggen/organisatie', {}, token_from='/inloggen').status_code == 404
+    assert b.get('/inloggen/organisatie').status_code == 404
 
 
 def test_a_good_login_through_the_organisation(app, monkeypatch, mock_provider):
@@ -111,4 +111,4 @@ def test_a_forged_state_and_a_discovery_document_of_another_issuer_are_refused(a
     assert come_back(b, location.replace('state=', 'state=x')).status_code == 403
     own_provider.discovery_issuer = 'https://login.evil.example'
     other = Browser(make_site(app, monkeypatch, own_provider.issuer, accounts=False).test_client())
-    assert other.post('/inloggen/organisatie', {}, token_from='/inloggen').status_code == 403
+    assert other.get('/inloggen/organisatie').status_code == 403

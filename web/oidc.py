@@ -59,8 +59,10 @@ def _refused(reason, status=403):
     return render_template('oidc_refused.html', reason=reason), status
 
 
-@blueprint.route('/inloggen/organisatie', methods=['POST'])
+@blueprint.route('/inloggen/organisatie')
 def start():
+    """A link, not a form: the CSP's form-action 'self' would stop a form's redirect to the provider. Starting
+    a login from another site gains nothing: the state ties the answer to this browser's session."""
     client = _client()
     try:
         metadata = client.load_server_metadata()
