@@ -72,7 +72,9 @@ def start():
     if metadata.get('issuer', '').rstrip('/') != current_app.config['CITYDEAL_OIDC_ISSUER']:
         # OpenID Connect Discovery 4.3: the document must name the issuer it was fetched from.
         return _refused(_('De inlogdienst van uw organisatie gaf zich voor een andere uit. Er is niet ingelogd.'))
-    return client.authorize_redirect(url_for('oidc.callback', _external=True))
+    from web.auth import public_url
+    # The address registered at the provider, not one made from the request's Host header.
+    return client.authorize_redirect(public_url(url_for('oidc.callback')))
 
 
 @blueprint.route('/inloggen/organisatie/terug')
