@@ -138,8 +138,8 @@ class CityDeal:
         one-time sign-in link that a locked account's owner gets by mail starts (the token follows)."""
         return self._login_step(accounts.authenticate, email, password, remote_addr, link_base)
 
-    def second_factor(self, user_id, code, remote_addr):
-        return self._login_step(accounts.second_factor, user_id, code, remote_addr)
+    def second_factor(self, user_id, code, remote_addr, link_base=None):
+        return self._login_step(accounts.second_factor, user_id, code, remote_addr, link_base)
 
     def _login_step(self, step, *args):
         self._require_schema()

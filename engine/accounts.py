@@ -194,10 +194,11 @@ def sign_in_with_link(session, now, token, remote_addr):
     return _account(session, user, local_date(now))
 
 
-def second_factor(session, now, user_id, code, remote_addr):
+def second_factor(session, now, user_id, code, remote_addr, link_base=None):
     """After the first step (password, link or organisation): the account if the code is right.
 
-    A wrong code counts as a failed login of the account, so that six digits cannot be guessed.
+    A wrong code counts as a failed login of the account, so that six digits cannot be guessed; the
+    fifth mails the owner a sign-in link as a wrong password does.
     """
     user = session.get(User, user_id)
     if user is None or not user.is_active:
@@ -208,6 +209,8 @@ def second_factor(session, now, user_id, code, remote_addr):
     ok = totp.verify(session, now, user_id, code)
     login_limits.record(session, now, user.email, remote_addr, ok)
     if not ok:
+        if login_limits.is_waiting(session, now, user.email):
+            _mail_sign_in_link(session, now, user, link_base)
         raise LoginRefused.one('code', totp.WRONG_CODE, delay=_address_delay(session, now, remote_addr))
     return _account(session, user, local_date(now))
 

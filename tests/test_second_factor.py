@@ -80,6 +80,7 @@ def test_wrong_codes_count_as_failed_logins_of_the_account(site, app, clock):
     clock.advance(seconds=30)
     right = person.post('/inloggen/code', {'code': pyotp.TOTP(app_secret(app)).at(clock.now())})
     assert right.status_code == 401 and 'Te veel pogingen' in right.get_data(as_text=True)
+    assert [to for to, _ in mails(app, 'sign_in_link')] == ['zeist@deal.example']
 
 
 def app_secret(app):

@@ -119,7 +119,8 @@ def second_step():
     error = None
     if request.method == 'POST':
         try:
-            account = city_deal().second_factor(pending['id'], request.form.get('code', '')[:40], remote_addr())
+            account = city_deal().second_factor(pending['id'], request.form.get('code', '')[:40], remote_addr(),
+                                                link_base=public_url('/inloggen/link/'))
         except LoginRefused as refused:
             _hold_back(refused)
             error = _('Te veel pogingen; probeer het over 15 minuten opnieuw.') if refused.too_many \
