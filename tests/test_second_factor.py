@@ -141,3 +141,12 @@ def test_the_account_page_shows_tokens_and_delegations_both_ways(site, app):
     assert 'laptop' in page and 'utrecht@deal.example' in page and 'Uit.' in page
     received = logged_in(site, 'utrecht').get('/account').get_data(as_text=True)
     assert 'Aan u verleend' in received and 'zeist@deal.example' in received
+
+
+def test_the_account_pages_need_a_login_and_the_public_ones_do_not(site):
+    anonymous = Browser(site.test_client())
+    for path in ('/account', '/account/tweede-factor'):
+        assert anonymous.get(path).headers['Location'].startswith('/inloggen?next=')
+    assert anonymous.get('/inloggen/code').headers['Location'] == '/inloggen'  # no first step passed
+    assert anonymous.get('/wachtwoord-vergeten').status_code == 200
+    assert anonymous.get('/wachtwoord-herstellen/verzonnen').status_code == 400
