@@ -5,7 +5,7 @@ from functools import partial
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from engine import accounts, audit, commands, deal_file, lease, outbox, queries, register, timers
+from engine import accounts, audit, commands, deal_file, lease, outbox, queries, register, timers, totp
 from engine import procedures as registry
 from engine.dates import local_date
 from engine.queries import calendar_items
@@ -125,17 +125,52 @@ class CityDeal:
     def prepare_logins(self):
         accounts.prepare_login_timing()
 
-    def login(self, email, password, remote_addr):
-        """The account, or LoginRefused; every attempt is kept, refused ones too."""
+    def login(self, email, password, remote_addr, link_base=None):
+        """The account, or LoginRefused; every attempt is kept, refused ones too. ``link_base``: where the
+        one-time sign-in link that a locked account's owner gets by mail starts (the token follows)."""
+        return self._login_step(accounts.authenticate, email, password, remote_addr, link_base)
+
+    def second_factor(self, user_id, code, remote_addr, link_base=None):
+        return self._login_step(accounts.second_factor, user_id, code, remote_addr, link_base)
+
+    def _login_step(self, step, *args):
         self._require_schema()
         with self.unit_of_work() as uow:
             try:
-                result = accounts.authenticate(uow.session, uow.now, email, password, remote_addr)
+                result = step(uow.session, uow.now, *args)
             except accounts.LoginRefused:
-                uow.commit()
+                uow.commit()  # the failure counts
                 raise
             uow.commit()
             return result
+
+    def sign_in_with_link(self, token, remote_addr):
+        return self._command_uow(lambda uow: accounts.sign_in_with_link(uow.session, uow.now, token, remote_addr))
+
+    def account_for_verified_email(self, email, remote_addr):
+        return self._command_uow(lambda uow: accounts.account_for_verified_email(uow.session, uow.now, email,
+                                                                                 remote_addr))
+
+    def request_password_reset(self, email, link_base):
+        self._command_uow(lambda uow: accounts.request_password_reset(uow.session, uow.now, email, link_base))
+
+    def password_reset_account(self, token):
+        return self._read_uow(lambda uow: accounts.password_reset_account(uow.session, uow.now, token))
+
+    def reset_password(self, token, password):
+        self._command_uow(lambda uow: accounts.reset_password(uow.session, uow.now, token, password))
+
+    def enable_totp(self, user_id, secret, code):
+        return self._command_uow(lambda uow: totp.enable(uow.session, uow.now, user_id, secret, code))
+
+    def disable_totp(self, user_id, code):
+        self._command_uow(lambda uow: totp.disable(uow.session, uow.now, user_id, code))
+
+    def renew_recovery_codes(self, user_id, code):
+        return self._command_uow(lambda uow: totp.renew_recovery_codes(uow.session, uow.now, user_id, code))
+
+    def account_overview(self, user_id):
+        return self._read_uow(lambda uow: accounts.overview(uow.session, user_id, local_date(uow.now)))
 
     def create_token(self, email, name=None, actor=INSTALLER):
         return self._command_uow(lambda uow: accounts.create_token(uow.session, uow.now, email, name, actor))

@@ -12,19 +12,17 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from marshmallow import ValidationError, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from engine import audit, register, roles, rules
+from engine import audit, login_limits, notices, one_time_links, passwords, register, roles, rules, totp
 from engine.dates import local_date
 from engine.errors import CommandRefused, NotFound, Problem
-from engine.models import ApiToken, Delegation, LoginAttempt, User
+from engine.models import ApiToken, Delegation, User
 
 ROLES = roles.NAMES
-MIN_PASSWORD = 12
-#: failed logins allowed per address and per account in the window before logins are refused
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
-WINDOW = timedelta(minutes=15)
+#: a second reset mail for the same account only after this pause: no flooding a person's mailbox
+RESET_MAIL_PAUSE = timedelta(minutes=5)
+TOO_MANY = 'login.too_many_attempts'
 #: a delegation is for a period, not for good
 MAX_DELEGATION_DAYS = 366
 
@@ -56,10 +54,27 @@ class Account:
     #: parties this person may act for today: their own, and any delegated to them
     acts_for: tuple = ()
     session_epoch: int = 0
+    #: a second factor (TOTP) is on: the login asks for a code after the first step
+    has_totp: bool = False
 
 
 class LoginRefused(CommandRefused):
-    """Wrong address or password, or too many attempts: one message that tells nothing more."""
+    """Wrong address or password, or too many attempts: one message that tells nothing more.
+
+    ``delay`` is how long the answer should be held back (failures from the address), in seconds.
+    """
+
+    def __init__(self, problems, delay=0.0):
+        super().__init__(problems)
+        self.delay = delay
+
+    @classmethod
+    def one(cls, code, field_, rule=rules.ACCESS, delay=0.0, **params):
+        return cls([Problem(code, field_, params, rule)], delay=delay)
+
+    @property
+    def too_many(self):
+        return self.problems[0].code == TOO_MANY
 
 
 def _account(session, user, today):
@@ -69,7 +84,7 @@ def _account(session, user, today):
     acts_for = ((user.party_code,) if user.party_code else ()) + tuple(dict.fromkeys(
         d.party_code for d in session.scalars(granted) if d.party_code != user.party_code))
     return Account(user.id, user.email, user.name, user.party_code, user.role, user.is_active, acts_for,
-                   user.session_epoch)
+                   user.session_epoch, user.totp_secret is not None)
 
 
 def add_user(session, now, actor, email, password, party=None, role=None, name=None):
@@ -86,8 +101,7 @@ def add_user(session, now, actor, email, password, party=None, role=None, name=N
     if party is not None:
         party_ = register.party(session, party, 'party')
         name = name or party_.representatives[0]
-    if len(password or '') < MIN_PASSWORD:
-        problems.append(Problem('account.password_too_short', 'password', {'min': MIN_PASSWORD}, rules.ACCESS))
+    problems.extend(passwords.problems(password))
     if email and session.scalars(select(User).where(User.email == email)).first():
         problems.append(Problem('account.exists', 'email', {'email': email}, rules.ACCESS))
     name = (name or role or '').strip()
@@ -134,32 +148,127 @@ def account(session, user_id, today):
     return _account(session, user, today) if user is not None and user.is_active else None
 
 
-def authenticate(session, now, email, password, remote_addr):
-    """The account, or LoginRefused with one message for every reason (so as not to reveal accounts).
+def authenticate(session, now, email, password, remote_addr, link_base=None):
+    """The account, or LoginRefused with one message for every wrong answer (so as not to reveal accounts).
 
-    Each attempt is recorded; the caller commits even when the login is refused.
+    Each attempt is recorded; the caller commits even when the login is refused. The fifth failure of an
+    account in the window mails its owner a one-time sign-in link (``link_base`` + token).
     """
     email = (email or '').strip().lower()[:254]
-    since = now - WINDOW
-    # Counted per account *and* address: guessing from one place slows that place down, but does
-    # not lock the representative out from their own desk before a deadline.
-    failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr, LoginAttempt.at_dt >= since,
-        LoginAttempt.succeeded.is_(False)))
-    from_address = session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.remote_addr == remote_addr, LoginAttempt.at_dt >= since, LoginAttempt.succeeded.is_(False)))
-    if failures >= MAX_FAILURES_PER_ACCOUNT or from_address >= MAX_FAILURES_PER_ADDRESS:
-        session.add(LoginAttempt(email=email, remote_addr=remote_addr, at_dt=now, succeeded=False))
-        raise LoginRefused.one('login.too_many_attempts', 'login', rules.ACCESS,
-                               minutes=int(WINDOW.total_seconds() // 60))
+    if login_limits.is_waiting(session, now, email):
+        login_limits.record(session, now, email, remote_addr, False)
+        raise LoginRefused.one(TOO_MANY, 'login', delay=_address_delay(session, now, remote_addr),
+                               minutes=int(login_limits.WINDOW.total_seconds() // 60))
     user = session.scalars(select(User).where(User.email == email)).first()
     ok = _verify(user.password_hash if user else _dummy_hash(_hasher), password or '') and user is not None and user.is_active
-    session.add(LoginAttempt(email=email, remote_addr=remote_addr, at_dt=now, succeeded=ok))
+    login_limits.record(session, now, email, remote_addr, ok)
     if not ok:
-        raise LoginRefused.one('login.wrong', 'login', rules.ACCESS)
+        if user is not None and user.is_active and login_limits.is_waiting(session, now, email):
+            _mail_sign_in_link(session, now, user, link_base)
+        raise LoginRefused.one('login.wrong', 'login', delay=_address_delay(session, now, remote_addr))
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return _account(session, user, local_date(now))
+
+
+def _address_delay(session, now, remote_addr):
+    return login_limits.delay_after_failure(login_limits.address_failures(session, now, remote_addr))
+
+
+def _mail_sign_in_link(session, now, user, link_base):
+    """The account now waits; its owner may still come in, once, with the link (not twice per window)."""
+    if link_base is None or one_time_links.recently_issued(session, now, user, one_time_links.SIGN_IN,
+                                                            login_limits.WINDOW):
+        return
+    token = one_time_links.issue(session, now, user, one_time_links.SIGN_IN)
+    notices.queue_to_person(session, now, 'sign_in_link', user, link=link_base + token,
+                            valid_minutes=int(one_time_links.VALID[one_time_links.SIGN_IN].total_seconds() // 60),
+                            expires=now + one_time_links.VALID[one_time_links.SIGN_IN])
+
+
+def sign_in_with_link(session, now, token, remote_addr):
+    """The account a one-time sign-in link is for; the link is used up, the account's failures forgiven."""
+    user = one_time_links.redeem(session, now, token, one_time_links.SIGN_IN)
+    login_limits.record(session, now, user.email, remote_addr, True)
+    return _account(session, user, local_date(now))
+
+
+def second_factor(session, now, user_id, code, remote_addr, link_base=None):
+    """After the first step (password, link or organisation): the account if the code is right.
+
+    A wrong code counts as a failed login of the account, so that six digits cannot be guessed; the
+    fifth mails the owner a sign-in link as a wrong password does.
+    """
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise LoginRefused.one(totp.WRONG_CODE, 'code')
+    if login_limits.is_waiting(session, now, user.email):
+        login_limits.record(session, now, user.email, remote_addr, False)
+        raise LoginRefused.one(TOO_MANY, 'code', minutes=int(login_limits.WINDOW.total_seconds() // 60))
+    ok = totp.verify(session, now, user_id, code)
+    login_limits.record(session, now, user.email, remote_addr, ok)
+    if not ok:
+        if login_limits.is_waiting(session, now, user.email):
+            _mail_sign_in_link(session, now, user, link_base)
+        raise LoginRefused.one(totp.WRONG_CODE, 'code', delay=_address_delay(session, now, remote_addr))
+    return _account(session, user, local_date(now))
+
+
+def account_for_verified_email(session, now, email, remote_addr):
+    """Login through the organisation: the active account of an address the provider verified."""
+    user = session.scalars(select(User).where(User.email == (email or '').strip().lower()[:254])).first()
+    if user is None or not user.is_active:
+        raise LoginRefused.one('account.no_active_account', 'email')
+    login_limits.record(session, now, user.email, remote_addr, True)
+    return _account(session, user, local_date(now))
+
+
+def request_password_reset(session, now, email, link_base):
+    """Mail a one-time link to set a new password, if the address has an active account; tells nothing."""
+    user = session.scalars(select(User).where(User.email == (email or '').strip().lower()[:254])).first()
+    if user is None or not user.is_active or one_time_links.recently_issued(
+            session, now, user, one_time_links.PASSWORD_RESET, RESET_MAIL_PAUSE):
+        return
+    token = one_time_links.issue(session, now, user, one_time_links.PASSWORD_RESET)
+    notices.queue_to_person(session, now, 'password_reset', user, link=link_base + token, valid_minutes=60,
+                            expires=now + one_time_links.VALID[one_time_links.PASSWORD_RESET])
+
+
+def password_reset_account(session, now, token):
+    """Whom a reset link is for while it is good (for the form), else None."""
+    user = one_time_links.check(session, now, token, one_time_links.PASSWORD_RESET)
+    return _account(session, user, local_date(now)) if user else None
+
+
+def reset_password(session, now, token, password):
+    """A new password through a reset link; every session of the account ends."""
+    problems = passwords.problems(password)
+    if problems:
+        raise CommandRefused(problems)
+    user = one_time_links.redeem(session, now, token, one_time_links.PASSWORD_RESET)
+    user.password_hash = _hasher.hash(password)
+    user.session_epoch += 1
+    audit.append(session, at=now, person=user.name, acting_for=user.party_code or user.role,
+                 event='password_reset', data={'email': user.email})
+
+
+def overview(session, user_id, today):
+    """What /account shows: the second factor, recovery codes left, tokens, delegations granted and received."""
+    user = session.get(User, user_id)
+    people = {u.id: u for u in session.scalars(select(User))}
+
+    def delegation(d, other_id):
+        other = people[other_id]
+        return {'id': d.id, 'party': d.party_code, 'person': other.name, 'email': other.email,
+                'starts_on': d.starts_on, 'ends_on': d.ends_on,
+                'current': d.starts_on <= today <= d.ends_on and other.is_active}
+
+    granted = session.scalars(select(Delegation).where(Delegation.granted_by_id == user_id).order_by(Delegation.id))
+    received = session.scalars(select(Delegation).where(Delegation.deputy_id == user_id).order_by(Delegation.id))
+    return {'totp': user.totp_secret is not None, 'recovery_codes_left': totp.recovery_codes_left(session, user_id),
+            'tokens': tokens(session, user.email),
+            'granted': [delegation(d, d.deputy_id) for d in granted],
+            'received': [delegation(d, d.granted_by_id) for d in received]}
 
 
 def _verify(password_hash, password):

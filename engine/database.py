@@ -4,6 +4,7 @@ import threading
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = Path(__file__).parent / 'migrations'
@@ -20,9 +21,22 @@ def database_url(environ=os.environ):
     return f'sqlite:///{Path("var/citydeal.db").resolve()}'
 
 
+def create_private_file(path):
+    """An empty file only its owner can read, from the first byte whatever the umask; an existing one is left."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def make_engine(url):
     if not url.startswith('sqlite'):
         return create_engine(url, pool_pre_ping=True)
+    database = make_url(url).database
+    if database and database != ':memory:' and not database.startswith('file:'):
+        # SQLite would create it with the umask's mode (0644: every local user reads the accounts);
+        # its -wal and -shm files take the mode of the database file.
+        create_private_file(database)
     engine = create_engine(url, connect_args={'timeout': 30})
 
     @event.listens_for(engine, 'connect')

@@ -295,9 +295,41 @@ class User(Base):
     created_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
     #: raised at every logout: login sessions carry it, so a copied session cookie dies with the logout
     session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: the TOTP secret (base32) once the person turned on a second factor; NULL without one
+    totp_secret: Mapped[str] = mapped_column(String(64), nullable=True)
+    #: the time step of the last TOTP code accepted: a code is taken once, never replayed
+    totp_last_step: Mapped[int] = mapped_column(Integer, nullable=True)
 
     def __repr__(self):
         return f'<User {self.email} {self.party_code or self.role}>'
+
+
+class RecoveryCode(Base):
+    """A code that stands in for the authenticator app once; shown once, stored hashed."""
+    __tablename__ = 'recovery_codes'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id'), nullable=False, index=True)
+    #: SHA-256 of the code (random, 50 bits: no slow hash needed)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    used_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+
+
+class OneTimeLink(Base):
+    """A link sent by mail that signs in once: after too many failed logins, or to set a new password."""
+    __tablename__ = 'one_time_links'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id'), nullable=False, index=True)
+    #: sign_in or password_reset
+    purpose: Mapped[str] = mapped_column(String(20), nullable=False)
+    #: SHA-256 of the link's token; the token itself is only in the mail
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    expires_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    used_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+
+    def __repr__(self):
+        return f'<OneTimeLink {self.id} {self.purpose} user {self.user_id}>'
 
 
 class Delegation(Base):

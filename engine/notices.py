@@ -73,6 +73,25 @@ def queue(session, now, procedure, event, recipients, *, deal=None, dedupe_key=N
     return queued
 
 
+def queue_to_person(session, now, event, user, *, expires=None, **context):
+    """One message to a person's own address, about their account (a sign-in link, a password reset)."""
+    deal_definition = _deal_definition(session)
+    session.flush()
+    head = audit.head(session)
+    audit_head = f'{head[0]}:{head[1]}' if head else None
+    rendered = session.info['renderer'].render(event, dict(
+        context, deal=deal_definition, procedure=None, recipient='account', recipient_name=user.name,
+        recipient_kind='person', recipient_people=(user.name,), names={}, audit_head=audit_head, deadlines=[],
+        now=now, task_id=None))
+    row = OutboxMessage(created_dt=now, procedure_id=None, event=event, recipient=f'account:{user.id}',
+                        to_address=user.email, subject=rendered.subject, body_text=rendered.text,
+                        body_html=rendered.html, ics=None, status='queued', attempts=0, next_attempt_dt=now,
+                        expires_dt=expires, audit_head=audit_head)
+    session.add(row)
+    session.flush()
+    return row
+
+
 def _deal_definition(session):
     return definition(session.scalars(select(Deal)).one())
 

@@ -93,7 +93,10 @@ def _dump(schema, data, many=False):
 
 
 def _body():
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # thousands of nested arrays: Python's parser gives up, the request is bad
+        raise ApiProblem(400, 'Bad request', 'the body is nested too deeply', [('body', 'nested too deeply')]) from None
     if not isinstance(body, dict):
         raise ApiProblem(400, 'Bad request', 'the body must be a JSON object', [('body', 'expected a JSON object')])
     return body

@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from citydeal.bootstrap import CityDeal
-from web import api, auth, labels, views
+from web import account, api, auth, labels, oidc, views
 
 LANGUAGES = ('nl', 'en')
 csrf = CSRFProtect()
@@ -22,10 +22,14 @@ def _secret_key():
     if os.environ.get('CITYDEAL_SECRET_KEY'):
         return os.environ['CITYDEAL_SECRET_KEY']
     path = Path('var/secret_key')
-    if not path.exists():
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    path.parent.mkdir(exist_ok=True)
+    try:
+        # Private from the first byte, whatever the umask; of two processes starting at once one writes it.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, 'w') as file:
+        file.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
@@ -69,7 +73,10 @@ def create_app(city_deal=None, config=None):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_domain='messages')
     auth.init_app(app)
+    oidc.init_app(app)
     app.register_blueprint(auth.blueprint)
+    app.register_blueprint(account.blueprint)
+    app.register_blueprint(oidc.blueprint)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)  # bearer tokens, no cookies: nothing for a forged form to ride on

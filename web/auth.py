@@ -1,14 +1,23 @@
 """Logging in and out, and who the current person is."""
+import os
+import time
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from urllib.parse import urlsplit
 
 from engine.accounts import LoginRefused
+from engine.errors import CommandRefused
 from engine.rights import Caller
+from web import oidc
 
 blueprint = Blueprint('auth', __name__)
 login_manager = LoginManager()
+#: the session key of a login that passed its first step and waits for the second factor
+PENDING = 'login_pending'
+PENDING_SECONDS = 300
+DEFAULT_BASE_URL = 'http://127.0.0.1:5000'
 
 
 class WebUser(UserMixin):
@@ -45,6 +54,22 @@ def load_user(session_id):
     return WebUser(account) if account and account.session_epoch == int(epoch) else None
 
 
+def remote_addr():
+    return request.remote_addr or '?'
+
+
+def _hold_back(refused):
+    """A wrong answer from an address that gave many comes later; a right one never waits."""
+    if refused.delay:
+        current_app.config.get('LOGIN_DELAY', time.sleep)(refused.delay)
+
+
+def public_url(path):
+    """An address for a mail: from CITYDEAL_BASE_URL, never from the request's Host header, which a
+    guesser chooses (a reset link pointing at their own site would hand them the token)."""
+    return os.environ.get('CITYDEAL_BASE_URL', DEFAULT_BASE_URL).rstrip('/') + path
+
+
 def _safe_next(target):
     """Only a path on this site: never an absolute address someone slipped into the link."""
     if not target:
@@ -60,15 +85,68 @@ def login():
     if request.method == 'POST':
         email = request.form.get('email', '')[:254]
         try:
-            account = city_deal().login(email, request.form.get('password', '')[:1000], request.remote_addr or '?')
+            account = city_deal().login(email, request.form.get('password', '')[:1000], remote_addr(),
+                                        link_base=public_url('/inloggen/link/'))
         except LoginRefused as refused:
-            error = refused.problems[0].message(get_locale_code())
+            _hold_back(refused)
+            error = _('Te veel pogingen; probeer het over 15 minuten opnieuw, of gebruik de link die we u mailden.') \
+                if refused.too_many else _('Het e-mailadres of het wachtwoord klopt niet.')
         else:
-            # A fresh session at login: nothing from before (a planted session, its CSRF secret) carries over.
-            session.clear()
-            login_user(WebUser(account))
-            return redirect(_safe_next(request.args.get('next')) or url_for('views.my_tasks'))
-    return render_template('login.html', error=error, email=email), 200 if error is None else 401
+            return first_step_done(account, request.args.get('next'))
+    return render_template('login.html', error=error, email=email, organisation=oidc.configured()), \
+        200 if error is None else 401
+
+
+def first_step_done(account, next_path=None):
+    """Password, sign-in link or organisation passed: log in, or first ask for the second factor."""
+    # A fresh session at login: nothing from before (a planted session, its CSRF secret) carries over.
+    session.clear()
+    if account.has_totp:
+        session[PENDING] = {'id': account.id, 'epoch': account.session_epoch, 'at': time.time(),
+                            'next': _safe_next(next_path)}
+        return redirect(url_for('auth.second_step'))
+    login_user(WebUser(account))
+    return redirect(_safe_next(next_path) or url_for('views.my_tasks'))
+
+
+@blueprint.route('/inloggen/code', methods=['GET', 'POST'])
+def second_step():
+    """The second step: a code from the authenticator app, or a recovery code."""
+    pending = session.get(PENDING)
+    if not pending or time.time() - pending['at'] > PENDING_SECONDS:
+        session.pop(PENDING, None)
+        flash(_('Log opnieuw in: de stap met de code duurde te lang.'))
+        return redirect(url_for('auth.login'))
+    error = None
+    if request.method == 'POST':
+        try:
+            account = city_deal().second_factor(pending['id'], request.form.get('code', '')[:40], remote_addr(),
+                                                link_base=public_url('/inloggen/link/'))
+        except LoginRefused as refused:
+            _hold_back(refused)
+            error = _('Te veel pogingen; probeer het over 15 minuten opnieuw.') if refused.too_many \
+                else _('De code klopt niet. Gebruik de code die uw app nu toont, of een herstelcode.')
+        else:
+            if account.session_epoch == pending['epoch']:
+                session.clear()
+                login_user(WebUser(account))
+                return redirect(pending['next'] or url_for('views.my_tasks'))
+            session.pop(PENDING, None)
+            return redirect(url_for('auth.login'))
+    return render_template('login_code.html', error=error), 200 if error is None else 401
+
+
+@blueprint.route('/inloggen/link/<token>', methods=['GET', 'POST'])
+def sign_in_link(token):
+    """The one-time link a locked account's owner got by mail. GET only asks: a mail scanner that
+    follows links must not use it up."""
+    if request.method == 'POST':
+        try:
+            account = city_deal().sign_in_with_link(token[:100], remote_addr())
+        except CommandRefused:
+            return render_template('link_invalid.html'), 400
+        return first_step_done(account)
+    return render_template('sign_in_link.html')
 
 
 @blueprint.route('/uitloggen', methods=['POST'])
@@ -98,7 +176,3 @@ def require(*roles, party=False):
     if current_user.role in roles or (party and current_user.acts_for):
         return
     abort(403)
-
-
-def get_locale_code():
-    return str(get_locale() or 'nl')

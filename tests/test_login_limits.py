@@ -1,0 +1,92 @@
+"""Login limits that stop guessing, not people: failures count per account over every address (then
+the account waits and its owner gets a one-time sign-in link), and failures from one address are
+slowed but never make another account's right password fail."""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from engine.models import OutboxMessage
+from tests.web_support import PASSWORD, Browser, add_accounts, fast_hashing
+from web.app import create_app
+
+
+@pytest.fixture
+def delays():
+    return []
+
+
+@pytest.fixture
+def site(app, monkeypatch, delays):
+    fast_hashing(monkeypatch)
+    add_accounts(app)
+    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
+    monkeypatch.setenv('CITYDEAL_TRUSTED_PROXIES', '1')
+    monkeypatch.setenv('CITYDEAL_BASE_URL', 'https://deal.example')
+    return create_app(app, {'TESTING': True, 'LOGIN_DELAY': delays.append})
+
+
+def attempt(site, email, password, address):
+    """A login from ``address`` as the reverse proxy reports it (X-Forwarded-For)."""
+    client = site.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get('/inloggen').get_data(as_text=True)).group(1)
+    return client.post('/inloggen', data={'email': email, 'password': password, 'csrf_token': token},
+                       headers={'X-Forwarded-For': address})
+
+
+def mails(app, event):
+    with app.unit_of_work() as uow:
+        return [(m.to_address, m.body_text) for m in uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.event == event).order_by(OutboxMessage.id))]
+
+
+def test_twelve_guesses_from_twelve_forwarded_addresses_stop_after_five(site, app):
+    answers = [attempt(site, 'zeist@deal.example', f'geraden-wachtwoord-{i}', f'203.0.113.{i}') for i in range(12)]
+    texts = [a.get_data(as_text=True) for a in answers]
+    assert [a.status_code for a in answers] == [401] * 12
+    assert all('klopt niet' in t for t in texts[:5]) and all('Te veel pogingen' in t for t in texts[5:])
+    # The account waits: the right password too, from yet another address.
+    right = attempt(site, 'zeist@deal.example', PASSWORD, '198.51.100.7')
+    assert right.status_code == 401 and 'Te veel pogingen' in right.get_data(as_text=True)
+    # Its owner got one mail (not one per guess) with a one-time sign-in link on the public address.
+    [(to, body)] = mails(app, 'sign_in_link')
+    assert to == 'zeist@deal.example'
+    link = re.search(r'https://deal\.example(/inloggen/link/\S+)', body).group(1)
+    owner = Browser(site.test_client())
+    assert owner.get(link).status_code == 200  # only asks: a mail scanner following it uses nothing up
+    assert owner.post(link, {}).headers['Location'] == '/taken'
+    assert owner.get('/taken').status_code == 200
+    assert Browser(site.test_client()).post(link, {}).status_code == 400  # once only
+
+
+def test_the_sign_in_link_expires_and_the_wait_ends_after_15_minutes(site, app, clock):
+    for i in range(5):
+        attempt(site, 'tilburg@deal.example', 'fout-fout-fout', f'203.0.113.{i}')
+    [(_, body)] = mails(app, 'sign_in_link')
+    link = re.search(r'(/inloggen/link/\S+)', body).group(1)
+    clock.advance(minutes=31)
+    assert Browser(site.test_client()).post(link, {}).status_code == 400
+    assert attempt(site, 'tilburg@deal.example', PASSWORD, '203.0.113.9').status_code == 302
+
+
+def test_twenty_failures_from_one_address_do_not_block_another_accounts_right_password(site, app, delays):
+    address = '203.0.113.50'
+    parties = [p['code'] for p in app.parties()]
+    for i in range(20):  # a sprayer: few guesses per account, many accounts, one address
+        assert attempt(site, f'{parties[i % 10]}@deal.example', f'zomer-{i}-wachtwoord', address).status_code == 401
+    # Slowed: the first five come at once, then each wrong answer later than the one before, up to 10 s.
+    assert len(delays) == 15 and delays == sorted(delays) and delays[0] > 0 and max(delays) <= 10
+    delays.clear()
+    for who in ('projectleider', parties[0]):
+        right = attempt(site, f'{who}@deal.example', PASSWORD, address)
+        assert right.status_code == 302 and right.headers['Location'] == '/taken'
+    assert delays == []  # a right password is never held back
+
+
+def test_a_success_forgives_earlier_failures_of_the_account(site):
+    for _ in range(4):
+        attempt(site, 'zeist@deal.example', 'fout-fout-fout', '203.0.113.1')
+    assert attempt(site, 'zeist@deal.example', PASSWORD, '203.0.113.1').status_code == 302
+    for _ in range(4):
+        attempt(site, 'zeist@deal.example', 'fout-fout-fout', '203.0.113.1')
+    assert attempt(site, 'zeist@deal.example', PASSWORD, '203.0.113.1').status_code == 302
