@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from engine import audit, notices, register
+from engine import accounts, audit, notices, register
 from engine.dates import local_date, shown
 from engine.models import Answer, Appendix, ContributionOwed, Party
 
@@ -245,6 +245,7 @@ def withdraw(step, party, left_on):
                                      'contribution_owed': {'year': year, 'amount_eur': party.annual_contribution_eur}})
     _tell(step, 'party_withdrawn', recipients, party_name=party.name, left_on=left_on, year=year,
           amount=party.annual_contribution_eur)
+    accounts.close_for_party(step.session, step.now, party.code, step.actor)  # membership ends access
 
 
 @effect

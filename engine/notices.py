@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from engine.dates import local_date
-from engine.models import Deal, OutboxMessage, Party
+from engine.models import Deal, OutboxMessage, Party, User
 from engine.register import consulted_parties, definition
 
 ROLES = ('projectleider', 'secretaris')
@@ -33,6 +33,11 @@ class Deadline:
 
 def everyone(session, now):
     return [p.code for p in consulted_parties(session, local_date(now))] + list(ROLES)
+
+
+def account_recipient(user_id):
+    """A person rather than a party or role: for what concerns their own account."""
+    return f'account:{user_id}'
 
 
 def queue(session, now, procedure, event, recipients, *, dedupe_key=None, deadlines=(), task_id=None, expires=None,
@@ -69,6 +74,9 @@ def _address(session, deal_definition, procedure, recipient):
     if recipient in ROLES:
         role = deal_definition.roles[recipient]
         return role.name, role.email
+    if recipient.startswith('account:'):
+        user = session.get(User, int(recipient.removeprefix('account:')))
+        return user.name, user.email
     if recipient == 'applicant':
         return procedure.request.get('applicant'), procedure.request.get('email')
     party = session.scalars(select(Party).where(Party.code == recipient)).one()

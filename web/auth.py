@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from urllib.parse import urlsplit
 
-from engine.accounts import LoginRefused
+from engine.accounts import CLOSED_LOGIN, LoginRefused
 
 blueprint = Blueprint('auth', __name__)
 login_manager = LoginManager()
@@ -63,6 +63,8 @@ def login():
         except LoginRefused as refused:
             message = refused.problems[0].message
             error = _('Te veel pogingen; probeer het over 15 minuten opnieuw.') if message.startswith('too many') \
+                else _('Dit account geeft vandaag geen toegang: het handelt niet (meer) namens een Partij en '
+                       'heeft geen rol.') if message == CLOSED_LOGIN \
                 else _('Het e-mailadres of het wachtwoord klopt niet.')
         else:
             # A fresh session at login: nothing from before (a planted session, its CSRF secret) carries over.

@@ -7,6 +7,8 @@ import re
 
 from flask_babel import gettext as _
 
+from web import access_messages
+
 PATTERNS = [
     (r'is required and must not be blank', lambda m: _('Dit veld is verplicht en mag niet leeg zijn.')),
     (r'Missing data for required field', lambda m: _('Dit veld is verplicht.')),
@@ -62,6 +64,9 @@ PATTERNS = [
     (r'a delegation lasts at most (\d+) days', lambda m: _('Een plaatsvervanging duurt ten hoogste %(n)s dagen.',
                                                            n=m.group(1))),
 ]
+
+
+PATTERNS[:0] = access_messages.PATTERNS
 
 
 def translate(message):

@@ -4,8 +4,8 @@ import io
 import json
 from datetime import date
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import format_datetime, gettext as _
 from flask_login import current_user, login_required
 
 from engine import forms as task_forms
@@ -13,6 +13,7 @@ from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, NotFound
 from web import diagram
 from web.auth import acting_for, city_deal, require, tasks_for
+from web.limits import ACCESSION_LIMIT, applicant_address, limiter
 from web.messages import by_field, translate
 
 blueprint = Blueprint('views', __name__)
@@ -202,19 +203,49 @@ def start(kind):
 
 
 @blueprint.route('/toetreden', methods=['GET', 'POST'])
+@limiter.limit(ACCESSION_LIMIT, methods=['POST'])
+@limiter.limit(ACCESSION_LIMIT, methods=['POST'], key_func=applicant_address)
 def accession():
-    errors, values, done = {}, {}, None
+    """The request is kept and the applicant mailed a confirmation link; nothing starts before that."""
+    errors, values, sent = {}, {}, None
     if request.method == 'POST':
         values = _form_values(('applicant', 'kind', 'representative', 'email', 'contribution'))
         try:
-            done = city_deal().start_toetreding(
-                applicant=values.get('applicant', ''), kind=values.get('kind', ''),
-                representative=values.get('representative', ''), contribution=values.get('contribution', ''),
-                endorses_goals=request.form.get('endorses_goals') == 'on', email=values.get('email') or None,
-                confidential=request.form.get('confidential') == 'on')
+            sent = city_deal().request_accession(
+                dict(values, endorses_goals=request.form.get('endorses_goals') == 'on',
+                     confidential=request.form.get('confidential') == 'on'), _confirmation_link)
         except CommandRefused as refused:
             errors = by_field(refused)
-    return render_template('accession.html', values=values, errors=errors, done=done, kinds=PARTY_KINDS), \
+    sent = format_datetime(sent, 'd MMMM y, HH.mm') if sent else None
+    return render_template('accession.html', values=values, errors=errors, sent=sent, kinds=PARTY_KINDS), \
+        422 if errors else 200
+
+
+def _confirmation_link(token):
+    """CITYDEAL_BASE_URL when set (production: a Host header must never choose where the link points)."""
+    path = url_for('views.accession_confirm', token=token)
+    base = current_app.config.get('CITYDEAL_BASE_URL')
+    return base.rstrip('/') + path if base else url_for('views.accession_confirm', token=token, _external=True)
+
+
+@blueprint.route('/toetreden/bevestigen/<token>', methods=['GET', 'POST'])
+def accession_confirm(token):
+    """GET shows the request with a button (a mail scanner that follows the link confirms nothing);
+    the POST, with its CSRF token, starts the toetreding."""
+    app = city_deal()
+    try:
+        pending = app.pending_accession(token)
+    except NotFound:
+        return render_template('accession_confirm.html', pending=None, errors={}, done=None), 404
+    errors, done = {}, None
+    if request.method == 'POST':
+        try:
+            done = app.confirm_accession(token)
+        except NotFound:
+            return render_template('accession_confirm.html', pending=None, errors={}, done=None), 404
+        except CommandRefused as refused:
+            errors = by_field(refused)
+    return render_template('accession_confirm.html', pending=pending, errors=errors, done=done), \
         422 if errors else 200
 
 
@@ -288,21 +319,37 @@ def _cell(value):
 @blueprint.route('/delegeren', methods=['GET', 'POST'])
 @login_required
 def delegate():
+    """A representative names a deputy for a period, sees the party's delegations and revokes them."""
     require(party=True)
-    if not current_user.party:
+    if not current_user.party or current_user.party not in current_user.acts_for:
         abort(403)
-    errors, values, done = {}, {}, False
-    if request.method == 'POST':
+    app = city_deal()
+    errors, values, done = {}, {}, None
+    if request.method == 'POST' and 'revoke' in request.form:
+        from engine.unit_of_work import Actor
+        if not request.form['revoke'].isdigit():
+            abort(400)
+        try:
+            app.revoke_delegation(int(request.form['revoke']), Actor(current_user.name, current_user.party),
+                                  party=current_user.party)
+        except NotFound:
+            abort(404)
+        except CommandRefused as refused:
+            errors = by_field(refused)
+        else:
+            done = 'revoked'
+    elif request.method == 'POST':
         values = _form_values(('deputy', 'starts_on', 'ends_on'))
         try:
             starts_on = _date(values.get('starts_on'), 'starts_on')
             ends_on = _date(values.get('ends_on'), 'ends_on')
-            city_deal().delegate(current_user.account, values.get('deputy', ''), starts_on, ends_on)
+            app.delegate(current_user.account, values.get('deputy', ''), starts_on, ends_on)
         except CommandRefused as refused:
             errors = by_field(refused)
         else:
-            done = True
-    return render_template('delegate.html', values=values, errors=errors, done=done), 422 if errors else 200
+            done, values = 'granted', {}
+    return render_template('delegate.html', values=values, errors=errors, done=done,
+                           delegations=app.delegations(current_user.party)), 422 if errors else 200
 
 
 @blueprint.route('/tokens', methods=['GET', 'POST'])
