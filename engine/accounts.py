@@ -86,9 +86,12 @@ def _account(session, user, today):
         User.is_active.is_(True))  # a delegation lapses with the account that granted it
     # A party that withdrew is never acted for, whatever rows still name it (membership ends access).
     withdrawn = _withdrawn(session)
-    acts_for = tuple(code for code in dict.fromkeys(
-        ((user.party_code,) if user.party_code else ()) + tuple(d.party_code for d in session.scalars(granted)))
-        if code not in withdrawn)
+    # Only a personal account stands in: a delegation made before that rule to a representative or a
+    # role's account gives nothing, so one person never acts for two parties.
+    deputised = tuple(d.party_code for d in session.scalars(granted)) \
+        if user.party_code is None and user.role is None else ()
+    acts_for = tuple(code for code in dict.fromkeys(((user.party_code,) if user.party_code else ()) + deputised)
+                     if code not in withdrawn)
     return Account(user.id, user.email, user.name, user.party_code, user.role, user.is_active, acts_for,
                    user.session_epoch)
 

@@ -309,6 +309,16 @@ def test_a_withdrawn_party_is_never_in_acts_for(site, app, clock):
         assert accounts._account(session, weert, date(2021, 7, 12)).acts_for == ()
 
 
+def test_an_old_delegation_to_another_partys_representative_gives_nothing(site, app, clock):
+    with Session(app.engine) as session:  # made before deputies had to have a personal account
+        utrecht = accounts._user(session, 'utrecht@deal.example')
+        zeist = accounts._user(session, 'zeist@deal.example')
+        session.add(Delegation(party_code='zeist', deputy_id=utrecht.id, granted_by_id=zeist.id,
+                               starts_on=date(2021, 4, 1), ends_on=date(2021, 12, 31), created_dt=clock.now()))
+        session.commit()
+        assert accounts._account(session, utrecht, date(2021, 4, 12)).acts_for == ('utrecht',)
+
+
 def test_the_deal_ending_with_a_notice_pending_closes_the_partys_access(site, app, clock):
     app.start_opzegging(by='weert', circumstances='Bezuinigingen; de wijkaanpak stopt.')
     token = app.create_token('weert@deal.example')[1]
