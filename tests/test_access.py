@@ -151,6 +151,13 @@ def test_the_sixth_request_in_an_hour_from_one_address_gets_429_with_retry_after
     assert b.get('/toetreden').status_code == 200  # the form itself stays readable
 
 
+def test_a_refused_request_does_not_count(site, app):
+    b = browser(site)
+    for _ in range(6):
+        assert b.post('/toetreden', dict(REQUEST, contribution='')).status_code == 422
+    assert b.post('/toetreden', REQUEST).status_code == 200
+
+
 def test_one_mailbox_gets_at_most_5_requests_an_hour_from_any_address(site, app):
     for n in range(5):
         b = browser(site, remote_addr=f'192.0.2.{n + 1}')

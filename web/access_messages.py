@@ -1,8 +1,16 @@
-"""Dutch words for the engine's refusals about access: deputies, delegations, requests to join.
+"""Dutch words for the engine's refusals and audit events about access: deputies, delegations,
+requests to join, accounts closed with a party.
 
-Kept apart from web/messages.py, which puts these first in its list of patterns.
+Kept apart from web/messages.py, which puts these patterns first in its list, and web/labels.py,
+which adds these events to its own.
 """
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+EVENTS = {
+    'delegation_revoked': _l('Plaatsvervanging beëindigd'), 'delegation_expired': _l('Plaatsvervanging afgelopen'),
+    'account_closed': _l('Toegang beëindigd met de Partij'), 'api_token_revoked': _l('API-token ingetrokken'),
+}
 
 PATTERNS = [
     (r'no deputy account has this address', lambda m: _(

@@ -1,6 +1,8 @@
 """Words for the engine's field names and values, in the page's language."""
 from flask_babel import lazy_gettext as _l
 
+from web import access_messages
+
 FIELDS = {
     'decision': _l('Uw besluit'), 'statement': _l('Verklaring'), 'note': _l('Toelichting'),
     'choice': _l('Keuze'), 'new_deadline': _l('Nieuwe termijn'), 'reason': _l('Reden'),
@@ -55,6 +57,7 @@ EVENTS = {
     'account_disabled': _l('Account uitgeschakeld'), 'delegation_granted': _l('Plaatsvervanger aangewezen'),
     'contacts_updated': _l('Adressen bijgewerkt'),
 }
+EVENTS.update(access_messages.EVENTS)
 
 
 def event_label(code):

@@ -12,11 +12,17 @@ from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-#: requests to join a person may send in an hour, per client address and per applicant's e-mail address
+#: requests to join kept in an hour, per client address and per applicant's e-mail address
 ACCESSION_LIMIT = '5 per hour'
 
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True,
                   storage_uri=os.environ.get('CITYDEAL_RATELIMIT_STORAGE_URI') or 'memory://')
+
+
+def kept(response):
+    """Counted: a request kept and mailed (200). A refused one (422) keeps and sends nothing, and a
+    person correcting a typo must not use up the hour's five."""
+    return response.status_code == 200
 
 
 def applicant_address():

@@ -13,7 +13,7 @@ from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, NotFound
 from web import diagram
 from web.auth import acting_for, city_deal, require, tasks_for
-from web.limits import ACCESSION_LIMIT, applicant_address, limiter
+from web.limits import ACCESSION_LIMIT, applicant_address, kept, limiter
 from web.messages import by_field, translate
 
 blueprint = Blueprint('views', __name__)
@@ -203,8 +203,8 @@ def start(kind):
 
 
 @blueprint.route('/toetreden', methods=['GET', 'POST'])
-@limiter.limit(ACCESSION_LIMIT, methods=['POST'])
-@limiter.limit(ACCESSION_LIMIT, methods=['POST'], key_func=applicant_address)
+@limiter.limit(ACCESSION_LIMIT, methods=['POST'], deduct_when=kept)
+@limiter.limit(ACCESSION_LIMIT, methods=['POST'], key_func=applicant_address, deduct_when=kept)
 def accession():
     """The request is kept and the applicant mailed a confirmation link; nothing starts before that."""
     errors, values, sent = {}, {}, None
