@@ -85,6 +85,7 @@ def test_a_request_to_join_starts_nothing_until_the_applicant_confirms_it(site, 
     applicant = browser(site)
     shown = applicant.get(path)  # a mail scanner following the link confirms nothing
     assert shown.status_code == 200 and 'Gemeente Eindhoven' in shown.get_data(as_text=True)
+    assert shown.headers['Cache-Control'] == 'no-store'
     assert count(app, Procedure) == 0
     done = applicant.post(path, {})
     assert done.status_code == 200 and 'is bevestigd' in done.get_data(as_text=True)

@@ -4,7 +4,8 @@ import io
 import json
 from datetime import date
 
-from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, g, make_response, redirect, render_template, request,
+                   url_for)
 from flask_babel import format_datetime, gettext as _
 from flask_login import current_user, login_required
 
@@ -245,8 +246,11 @@ def accession_confirm(token):
             return render_template('accession_confirm.html', pending=None, errors={}, done=None), 404
         except CommandRefused as refused:
             errors = by_field(refused)
-    return render_template('accession_confirm.html', pending=pending, errors=errors, done=done), \
-        422 if errors else 200
+    response = make_response(render_template('accession_confirm.html', pending=pending, errors=errors, done=done),
+                             422 if errors else 200)
+    # The applicant's request and address must not stay behind in a shared browser's cache.
+    response.headers['Cache-Control'] = 'no-store'
+    return response
 
 
 @blueprint.route('/deal')
