@@ -5,7 +5,8 @@ from functools import partial
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from engine import accounts, audit, commands, deal_file, lease, outbox, queries, register, timers, totp
+from engine import (accession_requests, accounts, audit, commands, deal_file, housekeeping, lease, outbox, queries,
+                    register, timers, totp)
 from engine import procedures as registry
 from engine.dates import local_date
 from engine.queries import calendar_items
@@ -100,7 +101,27 @@ class CityDeal:
 
     def tick(self, on_fired=None, skip=frozenset(), stopping=lambda: False):
         self._require_schema()
+        self.housekeeping()
         return timers.tick(self.unit_of_work, on_fired, skip, stopping)
+
+    def housekeeping(self):
+        """Delegations past their period audited as expired, unconfirmed requests to join deleted; a read
+        first, so that a scheduler asking every second writes only when there is something to do."""
+        if self._read_uow(lambda uow: housekeeping.due(uow.session, uow.now)):
+            return self._command(housekeeping.run)
+        return (0, 0)
+
+    # --- the public request to join, confirmed by mail
+    def request_accession(self, values, link_for):
+        """Keeps the request and queues the confirmation mail; returns when its link expires."""
+        return self._command(accession_requests.submit, values, link_for)
+
+    def pending_accession(self, token):
+        return self._read_uow(lambda uow: dict(accession_requests.pending(uow.session, uow.now, token).request))
+
+    def confirm_accession(self, token):
+        procedure = self._command(accession_requests.confirm, token)
+        return {'id': procedure.id, 'status': procedure.status}
 
     def next_due(self, skip=frozenset()):
         return self._read_uow(lambda uow: timers.next_due(uow, skip))
@@ -185,8 +206,14 @@ class CityDeal:
         return self._read_uow(lambda uow: accounts.account_for_token(uow.session, token, local_date(uow.now)))
 
     def delegate(self, granting, deputy_email, starts_on, ends_on):
-        self._command_uow(lambda uow: accounts.delegate(uow.session, uow.now, granting, deputy_email,
-                                                        starts_on, ends_on))
+        return self._command_uow(lambda uow: accounts.delegate(uow.session, uow.now, granting, deputy_email,
+                                                               starts_on, ends_on))
+
+    def delegations(self, party=None):
+        return self._read_uow(lambda uow: accounts.delegations(uow.session, local_date(uow.now), party))
+
+    def revoke_delegation(self, delegation_id, actor=INSTALLER, party=None):
+        self._command_uow(lambda uow: accounts.revoke_delegation(uow.session, uow.now, delegation_id, actor, party))
 
     # --- for the web pages and the API
     def task(self, task_id):

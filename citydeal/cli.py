@@ -64,8 +64,8 @@ def _parser():
     users = sub.add_parser('users', help='accounts for the web app').add_subparsers(dest='action', required=True)
     p = users.add_parser('add', help='add an account')
     p.add_argument('email')
-    who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument('--party', help='the party this person represents')
+    who = p.add_mutually_exclusive_group()
+    who.add_argument('--party', help='the party this person represents (neither: a deputy\'s personal account)')
     who.add_argument('--role', choices=ROLE_NAMES)
     p.add_argument('--name', help='default: the party\'s first representative, or the role')
     p.add_argument('--password-stdin', action='store_true', required=True, help='read the password from stdin')
@@ -83,6 +83,12 @@ def _parser():
     p.add_argument('--email')
     p.add_argument('--json', action='store_true')
     p = tokens.add_parser('revoke', help='revoke a token')
+    p.add_argument('id', type=int)
+    delegations = sub.add_parser('delegations', help='deputies acting for a party for a period').add_subparsers(
+        dest='action', required=True)
+    p = delegations.add_parser('list', help='every delegation: current, future and ended')
+    p.add_argument('--json', action='store_true')
+    p = delegations.add_parser('revoke', help='end a current or future delegation now')
     p.add_argument('id', type=int)
     p = command('serve', 'run the web app (development server; see README for gunicorn)', json_=False)
     p.add_argument('--host', default='127.0.0.1')
@@ -216,6 +222,8 @@ def run(args, app):
         return _users(args, app)
     elif args.command == 'tokens':
         return _tokens(args, app)
+    elif args.command == 'delegations':
+        return _delegations(args, app)
     elif args.command == 'serve':
         from web.app import create_app
         app.next_due()  # refuses a database without a deal before the server starts
@@ -295,7 +303,7 @@ def _users(args, app):
     if args.action == 'add':
         password = sys.stdin.readline().rstrip('\n')
         account = app.add_user(args.email, password, party=args.party, role=args.role, name=args.name)
-        print(f'account {account.email} added ({account.party or account.role})')
+        print(f'account {account.email} added ({account.party or account.role or "deputy"})')
     elif args.action == 'list':
         rows = [{'email': a.email, 'name': a.name, 'party': a.party, 'role': a.role, 'active': a.is_active}
                 for a in app.users()]
@@ -325,6 +333,16 @@ def _tokens(args, app):
     else:
         app.revoke_token(args.id)
         print(f'token {args.id} revoked')
+    return 0
+
+
+def _delegations(args, app):
+    if args.action == 'list':
+        _print(args, app.delegations(), lambda rows: _table(
+            rows, ['id', 'party', 'deputy', 'granted_by', 'starts_on', 'ends_on', 'status', 'end_reason']))
+    else:
+        app.revoke_delegation(args.id)
+        print(f'delegation {args.id} revoked')
     return 0
 
 

@@ -74,6 +74,7 @@ class Scheduler:
             self._disarm()
         elif not self._firing:
             self._arm(self.app.next_due(self._skip()))
+            self.app.housekeeping()  # delegations expired, unconfirmed requests to join purged
 
     def _skip(self):
         """Items that failed recently: passed over until their retry, so that they hold up nothing."""

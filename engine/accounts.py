@@ -1,7 +1,12 @@
 """People who log in: accounts, passwords (argon2id), delegation to a deputy, and who may act for whom.
 
 A person acts for one party (a party may have several people: Zeist signed with two) or in one
-role. Auditors read everything and change nothing; admins manage accounts.
+role, or has a personal account that acts for a party only while a delegation makes them its deputy.
+Auditors read everything and change nothing; admins manage accounts.
+
+An account that acts for no party and holds no role today is closed: the representatives of a party
+that withdrew (``close_for_party``) and a deputy outside the delegation's period. It cannot log in
+and no session or token of it counts; the public pages stay open to its person like to anyone.
 """
 import functools
 import hashlib
@@ -13,11 +18,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from marshmallow import ValidationError, validate
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from engine import audit, login_limits, notices, one_time_links, passwords, register, roles, rules, totp
 from engine.dates import local_date
 from engine.errors import CommandRefused, NotFound, Problem
-from engine.models import ApiToken, Delegation, User
+from engine.models import ApiToken, Delegation, Party, User
 
 ROLES = roles.NAMES
 #: a second reset mail for the same account only after this pause: no flooding a person's mailbox
@@ -25,6 +31,8 @@ RESET_MAIL_PAUSE = timedelta(minutes=5)
 TOO_MANY = 'login.too_many_attempts'
 #: a delegation is for a period, not for good
 MAX_DELEGATION_DAYS = 366
+#: said only after the right password, so it tells a guesser nothing
+CLOSED_LOGIN = 'login.account_closed'
 
 _hasher = PasswordHasher()
 
@@ -77,14 +85,34 @@ class LoginRefused(CommandRefused):
         return self.problems[0].code == TOO_MANY
 
 
+def _withdrawn(session):
+    return set(session.scalars(select(Party.code).where(Party.status == 'withdrawn')))
+
+
+def _running(today):
+    """The delegations that count today: in their period, neither revoked nor ended with a party."""
+    return (Delegation.ended_dt.is_(None), Delegation.starts_on <= today, Delegation.ends_on >= today)
+
+
 def _account(session, user, today):
     granted = select(Delegation).join(User, User.id == Delegation.granted_by_id).where(
-        Delegation.deputy_id == user.id, Delegation.starts_on <= today, Delegation.ends_on >= today,
+        Delegation.deputy_id == user.id, *_running(today),
         User.is_active.is_(True))  # a delegation lapses with the account that granted it
-    acts_for = ((user.party_code,) if user.party_code else ()) + tuple(dict.fromkeys(
-        d.party_code for d in session.scalars(granted) if d.party_code != user.party_code))
+    # A party that withdrew is never acted for, whatever rows still name it (membership ends access).
+    withdrawn = _withdrawn(session)
+    # Only a personal account stands in: a delegation made before that rule to a representative or a
+    # role's account gives nothing, so one person never acts for two parties.
+    deputised = tuple(d.party_code for d in session.scalars(granted)) \
+        if user.party_code is None and user.role is None else ()
+    acts_for = tuple(code for code in dict.fromkeys(((user.party_code,) if user.party_code else ()) + deputised)
+                     if code not in withdrawn)
     return Account(user.id, user.email, user.name, user.party_code, user.role, user.is_active, acts_for,
                    user.session_epoch, user.totp_secret is not None)
+
+
+def is_closed(account_):
+    """Acts for no party and holds no role today (see the module's docstring)."""
+    return not account_.acts_for and account_.role is None
 
 
 def add_user(session, now, actor, email, password, party=None, role=None, name=None):
@@ -94,7 +122,8 @@ def add_user(session, now, actor, email, password, party=None, role=None, name=N
         validate.Email()(email)
     except ValidationError:
         problems.append(Problem('field.not_an_email', 'email', {}, rules.ACCESS))
-    if (party is None) == (role is None):
+    if party is not None and role is not None:
+        # Neither: a deputy's personal account, which acts only while a delegation runs.
         problems.append(Problem('account.party_or_role', 'party/role', {}, rules.ACCESS))
     if role is not None and role not in ROLES:
         problems.append(Problem('field.not_a_choice', 'role', {'choices': ROLES}, rules.ACCESS))
@@ -143,9 +172,12 @@ def end_sessions(session, user_id):
 
 
 def account(session, user_id, today):
-    """The account behind a login session; None once disabled or removed."""
+    """The account behind a login session or token; None once disabled, removed or closed."""
     user = session.get(User, user_id)
-    return _account(session, user, today) if user is not None and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    found = _account(session, user, today)
+    return None if is_closed(found) else found
 
 
 def authenticate(session, now, email, password, remote_addr, link_base=None):
@@ -168,7 +200,10 @@ def authenticate(session, now, email, password, remote_addr, link_base=None):
         raise LoginRefused.one('login.wrong', 'login', delay=_address_delay(session, now, remote_addr))
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    return _account(session, user, local_date(now))
+    found = _account(session, user, local_date(now))
+    if is_closed(found):
+        raise LoginRefused.one(CLOSED_LOGIN, 'login')
+    return found
 
 
 def _address_delay(session, now, remote_addr):
@@ -280,12 +315,14 @@ def _verify(password_hash, password):
 
 def delegate(session, now, granting, deputy_email, starts_on, ends_on):
     """A representative lets another account act for their party from ``starts_on`` to ``ends_on``."""
-    if granting.party is None:
+    if granting.party is None or granting.party not in granting.acts_for \
+            or register.party(session, granting.party, 'party').status == 'withdrawn':
         raise CommandRefused.one('delegation.representatives_only', 'party', rules.ACCESS)
     deputy = session.scalars(select(User).where(User.email == (deputy_email or '').strip().lower())).first()
     problems = []
-    if deputy is None or deputy.role is not None or not deputy.is_active:
-        # One answer whether the address is unknown or belongs to a role: it reveals no accounts.
+    if deputy is None or deputy.role is not None or deputy.party_code is not None or not deputy.is_active:
+        # One person acts for one party: a deputy has a personal account, never a role's or a party's.
+        # One answer whether the address is unknown, a role's or a party's: it reveals no accounts.
         problems.append(Problem('delegation.no_such_deputy', 'deputy', {}, rules.ACCESS))
     elif deputy.id == granting.id:
         problems.append(Problem('delegation.not_yourself', 'deputy', {}, rules.ACCESS))
@@ -296,10 +333,103 @@ def delegate(session, now, granting, deputy_email, starts_on, ends_on):
         problems.append(Problem('delegation.too_long', 'ends_on', {'days': MAX_DELEGATION_DAYS}, rules.ACCESS))
     if problems:
         raise CommandRefused(problems)
-    session.add(Delegation(party_code=granting.party, deputy_id=deputy.id, granted_by_id=granting.id,
-                           starts_on=starts_on, ends_on=ends_on, created_dt=now))
+    row = Delegation(party_code=granting.party, deputy_id=deputy.id, granted_by_id=granting.id,
+                     starts_on=starts_on, ends_on=ends_on, created_dt=now)
+    session.add(row)
+    session.flush()
     audit.append(session, at=now, person=granting.name, acting_for=granting.party, event='delegation_granted',
-                 data={'deputy': deputy.email, 'starts_on': str(starts_on), 'ends_on': str(ends_on)})
+                 data={'delegation_id': row.id, 'deputy': deputy.email, 'starts_on': str(starts_on),
+                       'ends_on': str(ends_on)})
+    return row.id
+
+
+def delegations(session, today, party=None):
+    """Every delegation (of ``party``, or all), newest first: who stands in, who granted it, the period,
+    and whether it is current, future or ended (and why)."""
+    deputy, granter = aliased(User), aliased(User)
+    query = (select(Delegation, deputy, granter).join(deputy, deputy.id == Delegation.deputy_id)
+             .join(granter, granter.id == Delegation.granted_by_id).order_by(Delegation.id.desc()))
+    if party is not None:
+        query = query.where(Delegation.party_code == party)
+    return [{'id': d.id, 'party': d.party_code, 'deputy': dep.email, 'deputy_name': dep.name,
+             'granted_by': gr.name, 'granted_by_email': gr.email, 'starts_on': str(d.starts_on),
+             'ends_on': str(d.ends_on), 'status': _status(d, today), 'end_reason': d.end_reason,
+             'ended': d.ended_dt.isoformat() if d.ended_dt else None}
+            for d, dep, gr in session.execute(query)]
+
+
+def _status(delegation, today):
+    if delegation.ended_dt is not None or delegation.ends_on < today:
+        return 'ended'
+    return 'future' if delegation.starts_on > today else 'current'
+
+
+def _end(session, now, delegation, reason, actor, **data):
+    delegation.ended_dt, delegation.end_reason = now, reason
+    deputy = session.get(User, delegation.deputy_id)
+    audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for,
+                 event='delegation_expired' if reason == 'expired' else 'delegation_revoked',
+                 data=dict(data, delegation_id=delegation.id, party=delegation.party_code, deputy=deputy.email,
+                           reason=reason, starts_on=str(delegation.starts_on), ends_on=str(delegation.ends_on)))
+    return deputy
+
+
+def revoke_delegation(session, now, delegation_id, actor, party=None):
+    """Ends a delegation now, current or future. With ``party`` only one of that party's (the web page's
+    representative); another's is not found, as if it did not exist."""
+    row = session.get(Delegation, delegation_id)
+    if row is None or (party is not None and row.party_code != party):
+        raise NotFound.one('delegation.not_found', 'delegation', id=delegation_id)
+    if _status(row, local_date(now)) == 'ended':
+        raise CommandRefused.one('delegation.already_ended', 'delegation', rules.ACCESS, id=delegation_id)
+    _end(session, now, row, 'revoked', actor)
+
+
+def expire_delegations(session, now, actor):
+    """Audits, once, each delegation whose last day has passed; returns how many. Access already ended
+    with the day (``_running``); this is the record of it. Called by ``housekeeping.run``."""
+    today = local_date(now)
+    passed = session.scalars(select(Delegation).where(Delegation.ended_dt.is_(None), Delegation.ends_on < today)
+                             .order_by(Delegation.id)).all()
+    for row in passed:
+        _end(session, now, row, 'expired', actor)
+    return len(passed)
+
+
+def expiry_due(session, now):
+    return session.scalars(select(Delegation.id).where(Delegation.ended_dt.is_(None),
+                                                       Delegation.ends_on < local_date(now)).limit(1)).first() is not None
+
+
+def close_for_party(session, now, party_code, actor):
+    """Membership ends access: when ``party_code``'s withdrawal takes effect (or the deal ends with its
+    notice), its people's sessions end, their tokens are revoked, every delegation for the party or to
+    one of its people ends, each audited, and every person concerned is told by mail. Their accounts
+    are closed from then on (``is_closed``): no login, no token. Public pages stay open to them."""
+    people = session.scalars(select(User).where(User.party_code == party_code).order_by(User.id)).all()
+    ids = [u.id for u in people]
+    told = {}
+    for user in people:
+        user.session_epoch += 1
+        revoked = []
+        for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                            ApiToken.revoked_dt.is_(None))):
+            token.revoked_dt = now
+            revoked.append(token.id)
+            audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for,
+                         event='api_token_revoked', data={'token_id': token.id, 'reason': 'party_withdrawn'})
+        audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, event='account_closed',
+                     data={'email': user.email, 'party': party_code, 'sessions_ended': True, 'tokens_revoked': revoked})
+        told[user.id] = user
+    ending = session.scalars(select(Delegation).where(
+        Delegation.ended_dt.is_(None), (Delegation.party_code == party_code) | Delegation.deputy_id.in_(ids))
+        .order_by(Delegation.id)).all()
+    for row in ending:
+        deputy = _end(session, now, row, 'party_withdrawn', actor, withdrawn=party_code)
+        told.setdefault(deputy.id, deputy)
+    party_name = register.party(session, party_code, 'party').name
+    notices.queue(session, now, None, 'access_closed', [notices.account_recipient(u.id) for u in told.values()],
+                  party_name=party_name)
 
 
 TOKEN_PREFIX = 'cdt_'

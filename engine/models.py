@@ -342,6 +342,13 @@ class Delegation(Base):
     starts_on: Mapped[object] = mapped_column(Date, nullable=False)
     ends_on: Mapped[object] = mapped_column(Date, nullable=False)
     created_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    #: when it stopped counting: revoked, its party (or the deputy's) withdrew, or its last day passed
+    ended_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    #: revoked, party_withdrawn or expired; NULL while it runs (or waits for its first day)
+    end_reason: Mapped[str] = mapped_column(String(20), nullable=True)
+
+    def __repr__(self):
+        return f'<Delegation {self.id} {self.party_code} {self.starts_on}..{self.ends_on} {self.end_reason or ""}>'
 
 
 class LoginAttempt(Base):
@@ -366,3 +373,22 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     created_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
     revoked_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PendingAccession(Base):
+    """A request to join from the public form, waiting for the applicant to confirm it by mail.
+
+    Until confirmed it is no procedure: no task, no audit entry. Unconfirmed, it is purged at
+    ``expires_dt``.
+    """
+    __tablename__ = 'pending_accessions'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the confirmation token; the token itself is only in the mail
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    #: the form's values, as start_toetreding takes them
+    request: Mapped[dict] = mapped_column(JSON, nullable=False)
+    created_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    expires_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+    def __repr__(self):
+        return f'<PendingAccession {self.id} until {self.expires_dt}>'

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine import audit
 from engine.dates import local_date
-from engine.models import Deal, OutboxMessage, Party
+from engine.models import Deal, OutboxMessage, Party, User
 from engine.register import consulted_parties, definition
 from engine.roles import APPLICANT, TASK_ROLES
 
@@ -39,6 +39,11 @@ class Deadline:
 
 def everyone(session, now):
     return [p.code for p in consulted_parties(session, local_date(now))] + list(ROLES)
+
+
+def account_recipient(user_id):
+    """A person rather than a party or role: for what concerns their own account."""
+    return f'account:{user_id}'
 
 
 def queue(session, now, procedure, event, recipients, *, deal=None, dedupe_key=None, deadlines=(), task_id=None,
@@ -101,6 +106,9 @@ def _address(session, deal_definition, procedure, recipient):
     if recipient in ROLES:
         role = deal_definition.roles[recipient]
         return 'role', role.name, role.email, (role.name,)
+    if recipient.startswith('account:'):
+        user = session.get(User, int(recipient.removeprefix('account:')))
+        return 'person', user.name, user.email, (user.name,)
     if recipient == APPLICANT:
         request = procedure.request
         return 'applicant', request.get('applicant'), request.get('email'), (request.get('representative'),)

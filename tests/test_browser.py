@@ -172,6 +172,7 @@ PAGE_TYPES = {
     'delegeren': ('zeist', '/delegeren'), 'jaarcyclus': ('projectleider', '/procedures/nieuw/jaarcyclus'),
     'voortzetting': ('projectleider', '/procedures/nieuw/voortzetting'), 'audit': ('auditor', '/audit'),
     'geen-toegang': ('zeist', '/audit'), 'openbaar-en': (None, '/openbaar?lang=en'), 'tokens': ('zeist', '/tokens'),
+    'toetreden-bevestigen': (None, 'CONFIRM'),
 }
 
 
@@ -183,13 +184,21 @@ def test_every_page_type_meets_wcag_21_aa(server, app, chromium):
     pid = start_amendment(app)
     open_consultation(app, pid)
     task = next(t['id'] for t in app.tasks(party='zeist'))
+    # /delegeren with its list of delegations, and the page a request to join's mailed link opens
+    app.add_user('plaatsvervanger@example.org', PASSWORD, name='mevrouw J. Jansen')
+    zeist = next(a for a in app.users() if a.email == email_of('zeist'))
+    app.delegate(zeist, 'plaatsvervanger@example.org', app.today(), app.today())
+    links = []
+    app.request_accession({'applicant': 'Gemeente Eindhoven', 'kind': 'gemeente', 'representative': 'R. Thijs',
+                           'email': 'r.thijs@eindhoven.example', 'contribution': 'EUR 10.000 per jaar',
+                           'endorses_goals': True}, lambda token: links.append(f'/toetreden/bevestigen/{token}'))
     axe = Axe()
     people, found = {}, {}
     for name, (who, path) in PAGE_TYPES.items():
         if who and who not in people:
             people[who] = Person(chromium, server, who)
         page = people[who].page if who else chromium.new_page()
-        page.goto(server + (f'/taken/{task}' if path == 'TASK' else path))
+        page.goto(server + {'TASK': f'/taken/{task}', 'CONFIRM': links[0]}.get(path, path))
         violations = axe.run(page, options=WCAG).response['violations']
         found[name] = [(v['id'], [n['target'] for n in v['nodes']][:3]) for v in violations]
         shot(page, f'a11y-{name}')

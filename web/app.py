@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from citydeal.bootstrap import CityDeal
-from web import account, api, auth, labels, oidc, views
+from web import account, api, auth, labels, limits, oidc, views
 
 LANGUAGES = ('nl', 'en')
 csrf = CSRFProtect()
@@ -56,6 +56,8 @@ def create_app(city_deal=None, config=None):
         # Tokens die with the session (renewed at login, ended at logout) rather than on a timer that
         # would throw away a long statement typed before a meeting.
         WTF_CSRF_TIME_LIMIT=None,
+        # Where links in mail point (the confirmation of a request to join): never the request's Host.
+        CITYDEAL_BASE_URL=os.environ.get('CITYDEAL_BASE_URL') or None,
     )
     app.config.update(config or {})
     proxies = int(os.environ.get('CITYDEAL_TRUSTED_PROXIES', '0') or 0)
@@ -74,6 +76,7 @@ def create_app(city_deal=None, config=None):
     babel.init_app(app, locale_selector=select_locale, default_domain='messages')
     auth.init_app(app)
     oidc.init_app(app)
+    limits.init_app(app)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(account.blueprint)
     app.register_blueprint(oidc.blueprint)
@@ -131,6 +134,9 @@ def create_app(city_deal=None, config=None):
         return response
 
     app.register_error_handler(405, not_allowed)
+    # flask-limiter adds Retry-After (seconds) to this answer.
+    app.register_error_handler(429, lambda e: error_page(
+        429, _('Te veel verzoeken'), _('U heeft dit formulier te vaak verstuurd. Probeer het over een uur opnieuw.')))
     app.register_error_handler(413, lambda e: error_page(
         413, _('Te groot'), _('Wat u verstuurde is te groot. Maak de tekst korter.')))
     app.register_error_handler(500, lambda e: error_page(

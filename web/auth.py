@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from urllib.parse import urlsplit
 
-from engine.accounts import LoginRefused
+from engine.accounts import CLOSED_LOGIN, LoginRefused
 from engine.errors import CommandRefused
 from engine.rights import Caller
 from web import oidc
@@ -90,7 +90,10 @@ def login():
         except LoginRefused as refused:
             _hold_back(refused)
             error = _('Te veel pogingen; probeer het over 15 minuten opnieuw, of gebruik de link die we u mailden.') \
-                if refused.too_many else _('Het e-mailadres of het wachtwoord klopt niet.')
+                if refused.too_many \
+                else _('Dit account geeft vandaag geen toegang: het handelt niet (meer) namens een Partij en '
+                       'heeft geen rol.') if refused.problems[0].code == CLOSED_LOGIN \
+                else _('Het e-mailadres of het wachtwoord klopt niet.')
         else:
             return first_step_done(account, request.args.get('next'))
     return render_template('login.html', error=error, email=email, organisation=oidc.configured()), \

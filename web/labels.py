@@ -4,6 +4,7 @@ from flask_babel import get_locale, lazy_gettext as _l
 from engine import procedures as registry
 from engine import texts
 
+
 FIELDS = {
     'decision': _l('Uw besluit'), 'statement': _l('Verklaring'), 'note': _l('Toelichting'),
     'choice': _l('Keuze'), 'new_deadline': _l('Nieuwe termijn'), 'reason': _l('Reden'),
@@ -63,6 +64,10 @@ EVENTS = {
     'confidentiality_lifted': _l('Geheimhouding opgeheven'),
     'confidentiality_withdrawn': _l('Verzoek om geheimhouding ingetrokken'),
 }
+EVENTS.update({
+    'delegation_revoked': _l('Plaatsvervanging beëindigd'), 'delegation_expired': _l('Plaatsvervanging afgelopen'),
+    'account_closed': _l('Toegang beëindigd met de Partij'), 'api_token_revoked': _l('API-token ingetrokken'),
+})
 
 
 def event_label(code):

@@ -4,7 +4,9 @@ import io
 import json
 from datetime import date
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, g, make_response, redirect, render_template, request,
+                   url_for)
+from flask_babel import format_datetime
 from flask_login import current_user, login_required
 
 from engine import procedures as registry
@@ -15,6 +17,7 @@ from engine.procedures import fields as start_fields
 from web import diagram
 from web.auth import caller, city_deal, require, tasks_for
 from web.labels import by_field, problem_text
+from web.limits import ACCESSION_LIMIT, applicant_address, kept, limiter
 
 blueprint = Blueprint('views', __name__)
 
@@ -217,23 +220,53 @@ def start(kind):
         422 if errors else 200
 
 
-def start_public_request(values):
-    """A written request from outside (to join): anyone may send one; the engine checks it."""
-    return city_deal().start(registry.public_request().id, rights.Caller(person=None), values)
-
-
 @blueprint.route('/toetreden', methods=['GET', 'POST'])
+@limiter.limit(ACCESSION_LIMIT, methods=['POST'], deduct_when=kept)
+@limiter.limit(ACCESSION_LIMIT, methods=['POST'], key_func=applicant_address, deduct_when=kept)
 def accession():
-    errors, values, done = {}, {}, None
+    """The request is kept and the applicant mailed a confirmation link; nothing starts before that."""
+    errors, values, sent = {}, {}, None
     if request.method == 'POST':
         values = _start_values(registry.public_request())
         try:
-            done = start_public_request(values)
+            sent = city_deal().request_accession(values, _confirmation_link)
         except CommandRefused as refused:
             errors = by_field(refused)
         values = dict(values, **{k: 'on' for k in request.form if request.form.get(k) == 'on'})
-    return render_template('accession.html', values=values, errors=errors, done=done, kinds=PARTY_KINDS), \
+    sent = format_datetime(sent, 'd MMMM y, HH.mm') if sent else None
+    return render_template('accession.html', values=values, errors=errors, sent=sent, kinds=PARTY_KINDS), \
         422 if errors else 200
+
+
+def _confirmation_link(token):
+    """CITYDEAL_BASE_URL when set (production: a Host header must never choose where the link points)."""
+    path = url_for('views.accession_confirm', token=token)
+    base = current_app.config.get('CITYDEAL_BASE_URL')
+    return base.rstrip('/') + path if base else url_for('views.accession_confirm', token=token, _external=True)
+
+
+@blueprint.route('/toetreden/bevestigen/<token>', methods=['GET', 'POST'])
+def accession_confirm(token):
+    """GET shows the request with a button (a mail scanner that follows the link confirms nothing);
+    the POST, with its CSRF token, starts the toetreding."""
+    app = city_deal()
+    try:
+        pending = app.pending_accession(token)
+    except NotFound:
+        return render_template('accession_confirm.html', pending=None, errors={}, done=None), 404
+    errors, done = {}, None
+    if request.method == 'POST':
+        try:
+            done = app.confirm_accession(token)
+        except NotFound:
+            return render_template('accession_confirm.html', pending=None, errors={}, done=None), 404
+        except CommandRefused as refused:
+            errors = by_field(refused)
+    response = make_response(render_template('accession_confirm.html', pending=pending, errors=errors, done=done),
+                             422 if errors else 200)
+    # The applicant's request and address must not stay behind in a shared browser's cache.
+    response.headers['Cache-Control'] = 'no-store'
+    return response
 
 
 @blueprint.route('/deal')
@@ -306,21 +339,37 @@ def _cell(value):
 @blueprint.route('/delegeren', methods=['GET', 'POST'])
 @login_required
 def delegate():
+    """A representative names a deputy for a period, sees the party's delegations and revokes them."""
     require(party=True)
-    if not current_user.party:
+    if not current_user.party or current_user.party not in current_user.acts_for:
         abort(403)
-    errors, values, done = {}, {}, False
-    if request.method == 'POST':
+    app = city_deal()
+    errors, values, done = {}, {}, None
+    if request.method == 'POST' and 'revoke' in request.form:
+        from engine.unit_of_work import Actor
+        if not request.form['revoke'].isdigit():
+            abort(400)
+        try:
+            app.revoke_delegation(int(request.form['revoke']), Actor(current_user.name, current_user.party),
+                                  party=current_user.party)
+        except NotFound:
+            abort(404)
+        except CommandRefused as refused:
+            errors = by_field(refused)
+        else:
+            done = 'revoked'
+    elif request.method == 'POST':
         values = _form_values(('deputy', 'starts_on', 'ends_on'))
         try:
             starts_on = _date(values.get('starts_on'), 'starts_on')
             ends_on = _date(values.get('ends_on'), 'ends_on')
-            city_deal().delegate(current_user.account, values.get('deputy', ''), starts_on, ends_on)
+            app.delegate(current_user.account, values.get('deputy', ''), starts_on, ends_on)
         except CommandRefused as refused:
             errors = by_field(refused)
         else:
-            done = True
-    return render_template('delegate.html', values=values, errors=errors, done=done), 422 if errors else 200
+            done, values = 'granted', {}
+    return render_template('delegate.html', values=values, errors=errors, done=done,
+                           delegations=app.delegations(current_user.party)), 422 if errors else 200
 
 
 @blueprint.route('/tokens', methods=['GET', 'POST'])

@@ -3,7 +3,7 @@ after the notice period; the deal stands for the others; the year's contribution
 (Opzegging lid 1-3)."""
 from datetime import date
 
-from engine import notices, register, rules, runner
+from engine import accounts, notices, register, rules, runner
 from engine.dates import add_months, local_date, start_of_day
 from engine.errors import CommandRefused
 from engine.models import ContributionOwed
@@ -76,6 +76,8 @@ def withdraw(ctx, procedure, party, left_on):
         'contribution_owed': {'year': year, 'amount_eur': party.annual_contribution_eur}})
     runner.tell(ctx, procedure, 'party_withdrawn', recipients, party_name=party.name, left_on=left_on, year=year,
                 amount=party.annual_contribution_eur)
+    # Membership ends access: its people's sessions, tokens and delegations end with it.
+    accounts.close_for_party(ctx.session, ctx.now, party.code, ctx.actor)
 
 
 def at_deal_end(ctx, procedure):

@@ -29,17 +29,19 @@ class Start(f.CodedSchema):
     confidential = f.YesNo(load_default=False)
 
     @f.validates_schema(skip_on_field_errors=False)
-    def goals_endorsed(self, data, **kwargs):
+    def goals_endorsed_and_address(self, data, **kwargs):
+        errors = {}
         if data.get('endorses_goals') is not True:
-            raise f.ValidationError({'endorses_goals': [f.Coded('toetreding.goals_not_endorsed',
-                                                                rule=rules.AANSLUITEN)]})
+            errors['endorses_goals'] = [f.Coded('toetreding.goals_not_endorsed', rule=rules.AANSLUITEN)]
+        if data.get('email') and not _valid_email(data['email']):
+            errors['email'] = [f.Coded('field.not_an_email')]
+        if errors:
+            raise f.ValidationError(errors)
 
 
 def start(ctx, values):
     applicant, email = values['applicant'], values['email'] or None
     problems = []
-    if email is not None and not _valid_email(email):
-        problems.append(Problem('field.not_an_email', 'email', {}, rules.TOETREDING_2))
     if _is_party(ctx.session, applicant):
         problems.append(Problem('toetreding.already_a_party', 'applicant', {'applicant': applicant},
                                 rules.TOETREDING_1))
