@@ -68,7 +68,8 @@ def login():
             # A fresh session at login: nothing from before (a planted session, its CSRF secret) carries over.
             session.clear()
             login_user(WebUser(account))
-            return redirect(_safe_next(request.args.get('next')) or url_for('views.my_tasks'))
+            from web.views import landing
+            return redirect(_safe_next(request.args.get('next')) or landing(account))
     return render_template('login.html', error=error, email=email), 200 if error is None else 401
 
 
@@ -89,6 +90,13 @@ def tasks_for(account):
         return app.tasks(role=account.role)
     tasks = [t for party in account.acts_for for t in app.tasks(party=party)]
     return sorted(tasks, key=lambda t: -t['procedure_id'])
+
+
+def task_scope(account):
+    """(parties, role) whose open tasks a person acts on: their role's, or their parties' (delegations too)."""
+    if account.role in ('projectleider', 'secretaris'):
+        return (), account.role
+    return tuple(account.acts_for), None
 
 
 def acting_for(account, task):

@@ -31,7 +31,7 @@ VALUES = {
     'true': _l('Ja'), 'false': _l('Nee'), 'True': _l('Ja'), 'False': _l('Nee'), 'running': _l('loopt'),
     'completed': _l('afgerond'), 'cancelled': _l('gesloten'), 'admitted': _l('toegelaten'),
     'refused': _l('geweigerd'), 'withdrawn': _l('teruggetreden'), 'active': _l('actief'),
-    'withdrawing': _l('opzeggend'), 'rijk': _l('Rijk'), 'gemeente': _l('gemeente'),
+    'withdrawing': _l('in opzegtermijn'), 'rijk': _l('Rijk'), 'gemeente': _l('gemeente'),
     'woningcorporatie': _l('woningcorporatie'), 'kennisinstelling': _l('kennisinstelling'),
     'wijziging': _l('wijziging'), 'toetreding': _l('toetreding'), 'opzegging': _l('opzegging'),
     'jaarcyclus': _l('jaarcyclus'), 'voortzetting': _l('voortzetting'), 'ended': _l('geëindigd'),

@@ -1,6 +1,4 @@
 """The pages. Each view checks who may do what, calls one engine operation, and renders."""
-import csv
-import io
 import json
 from datetime import date
 
@@ -11,25 +9,28 @@ from flask_login import current_user, login_required
 from engine import forms as task_forms
 from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, NotFound
-from web import diagram
-from web.auth import acting_for, city_deal, require, tasks_for
-from web.messages import by_field, translate
+from web import audit_csv, diagram, listing
+from web.auth import acting_for, city_deal, require, task_scope
+from web.listing import PROCEDURE_TYPES, Page
+from web.messages import by_field
 
 blueprint = Blueprint('views', __name__)
-PROCEDURE_TYPES = ('wijziging', 'toetreding', 'opzegging', 'jaarcyclus', 'voortzetting')
+#: who sees the overview of every running procedure
+OVERVIEW_ROLES = ('projectleider', 'secretaris', 'auditor')
 
 
 @blueprint.app_context_processor
 def _header():
-    count = len(_my_tasks()) if current_user.is_authenticated else 0
-    return {'task_count': count, 'today': city_deal().today()}
+    count = _task_count() if current_user.is_authenticated else 0
+    return {'task_count': count, 'today': city_deal().today(), 'overview_roles': OVERVIEW_ROLES}
 
 
-def _my_tasks():
-    """Read once per request: "Mijn taken" lists them and the header of the same page counts them."""
-    if 'my_tasks' not in g:
-        g.my_tasks = tasks_for(current_user.account)
-    return g.my_tasks
+def _task_count():
+    """Counted in SQL once per request: the header of every page shows it."""
+    if 'task_count' not in g:
+        parties, role = task_scope(current_user.account)
+        g.task_count = city_deal().task_page(parties=parties, role=role, limit=0)['total']
+    return g.task_count
 
 
 def _form_values(names):
@@ -39,13 +40,43 @@ def _form_values(names):
 
 @blueprint.route('/')
 def home():
-    return redirect(url_for('views.my_tasks') if current_user.is_authenticated else url_for('views.public'))
+    """Where a person lands: the projectleider and secretaris on the overview, the auditor on the audit,
+    a representative on their tasks."""
+    if not current_user.is_authenticated:
+        return redirect(url_for('views.public'))
+    return redirect(landing(current_user.account))
+
+
+def landing(account):
+    """The first page after login: the auditor's audit (it links to the overview), the overview of the
+    projectleider and secretaris, a representative's tasks."""
+    if account.role == 'auditor':
+        return url_for('views.audit')
+    if account.role in OVERVIEW_ROLES:
+        return url_for('views.overview')
+    return url_for('views.my_tasks')
 
 
 @blueprint.route('/taken')
 @login_required
 def my_tasks():
-    return render_template('tasks.html', tasks=_my_tasks(), now=_now_shown())
+    parties, role = task_scope(current_user.account)
+    number = listing.page_number()
+    page = Page(city_deal().task_page(parties=parties, role=role, offset=listing.offset(number),
+                                      **listing.task_filters()), number)
+    return render_template('tasks.html', page=page, tasks=page.rows, now=_now_shown(), types=PROCEDURE_TYPES)
+
+
+@blueprint.route('/overzicht')
+@login_required
+def overview():
+    """Every running procedure with its deadline and progress, nearest deadline first."""
+    require(*OVERVIEW_ROLES)
+    number = listing.page_number()
+    page = Page(city_deal().procedure_page(offset=listing.offset(number), order='deadline',
+                                           **listing.procedure_filters(default_status='running')), number)
+    return render_template('overview.html', page=page, types=PROCEDURE_TYPES, statuses=listing.STATUSES,
+                           status=request.args.get('status', 'running'))
 
 
 def _now_shown():
@@ -63,19 +94,20 @@ class TaskClosed(Exception):
 
 @blueprint.app_errorhandler(TaskClosed)
 def _task_closed(error):
-    return render_template('task_closed.html', answer=error.answer, message=error.message), 409
+    # Not an error to the person who answered: their answer, shown as the receipt it is.
+    return render_template('task_closed.html', answer=error.answer), 200 if request.method == 'GET' else 409
 
 
 def _task_or_404(task_id):
     try:
-        task = city_deal().task(task_id)
+        task = city_deal().task_view(task_id)
     except NotFound:
         abort(404)
     except CommandRefused as refused:
         answer = city_deal().answered_task(task_id)
         if answer is None or not (answer['party'] in current_user.acts_for or current_user.is_auditor):
             abort(403)
-        raise TaskClosed(answer, translate(refused.problems[0].message)) from None
+        raise TaskClosed(answer, refused.problems[0].message) from None
     who = acting_for(current_user.account, task)
     if who is None:
         abort(403)
@@ -90,14 +122,29 @@ def task(task_id):
     values, errors = {}, {}
     if request.method == 'POST':
         values = _form_values([f.name for f in fields])
+        if request.form.get('back') == '1':  # "Terug, wijzigen" on the confirmation page: the form as typed
+            return _task_page(task, fields, values, {})
         try:
             city_deal().check_task_values(task_id, acting_for, values, person=current_user.name)
         except CommandRefused as refused:
             errors = by_field(refused)
         else:
             return render_template('confirm.html', task=task, fields=fields, values=values)
-    return render_template('task.html', task=task, fields=fields, values=values, errors=errors), \
-        422 if errors else 200
+    return _task_page(task, fields, values, errors)
+
+
+def _task_page(task, fields, values, errors):
+    progress = city_deal().procedure_view(task['procedure_id'])
+    return render_template('task.html', task=task, fields=fields, values=values, errors=errors, p=progress,
+                           show_statements=_may_read_statements(progress)), 422 if errors else 200
+
+
+def _may_read_statements(procedure):
+    """Statements of a confidential request are for the Partijen, the projectleider, the secretaris and the
+    auditor; an account with none of these roles (an administrator) does not read them."""
+    if not procedure['request'].get('confidential'):
+        return True
+    return bool(current_user.acts_for) or current_user.role in OVERVIEW_ROLES
 
 
 @blueprint.route('/taken/<task_id>/bevestigen', methods=['POST'])
@@ -109,7 +156,7 @@ def confirm(task_id):
     try:
         result = city_deal().complete(task_id, acting_for, values, person=current_user.name)
     except CommandRefused as refused:
-        return render_template('task.html', task=task, fields=fields, values=values, errors=by_field(refused)), 422
+        return _task_page(task, fields, values, by_field(refused))
     return redirect(url_for('views.receipt', seq=result['receipt']))
 
 
@@ -129,7 +176,11 @@ def receipt(seq):
 @blueprint.route('/procedures')
 @login_required
 def procedures():
-    return render_template('procedures.html', procedures=list(reversed(city_deal().procedures())))
+    number = listing.page_number()
+    page = Page(city_deal().procedure_page(offset=listing.offset(number), order='newest',
+                                           **listing.procedure_filters()), number)
+    return render_template('procedures.html', page=page, procedures=page.rows, types=PROCEDURE_TYPES,
+                           statuses=listing.STATUSES, status=request.args.get('status', ''))
 
 
 @blueprint.route('/procedures/<int:procedure_id>')
@@ -137,17 +188,12 @@ def procedures():
 def procedure(procedure_id):
     app = city_deal()
     try:
-        shown = app.show(procedure_id)
+        shown = app.procedure_view(procedure_id)
     except NotFound:
         abort(404)
-    svg = diagram.render(app.diagram_state(procedure_id))
-    return render_template('procedure.html', p=shown, svg=svg, days_left=_days_left(shown['deadline']))
-
-
-def _days_left(deadline):
-    if not deadline:
-        return None
-    return (date.fromisoformat(deadline[:10]) - city_deal().today()).days
+    state = app.diagram_state(procedure_id)
+    return render_template('procedure.html', p=shown, svg=diagram.render(state), steps=diagram.current_steps(state),
+                           show_statements=_may_read_statements(shown))
 
 
 def _acting_party():
@@ -169,7 +215,7 @@ START_FIELDS = {
 @login_required
 def start(kind):
     app = city_deal()
-    errors, values = {}, {}
+    errors, values, existing = {}, {}, None
     if kind in ('wijziging', 'opzegging'):
         require(party=True)
     elif kind in ('jaarcyclus', 'voortzetting'):
@@ -177,7 +223,7 @@ def start(kind):
     else:
         abort(404)
     if request.method == 'POST':
-        values = _form_values(START_FIELDS.get(kind, ()) + ('year', 'party'))
+        values = _form_values(START_FIELDS.get(kind, ()) + ('year', 'party', 'confidential', 'understood'))
         confidential = request.form.get('confidential') == 'on'
         try:
             if kind == 'wijziging':
@@ -187,7 +233,7 @@ def start(kind):
                                              person=current_user.name, confidential=confidential)
             elif kind == 'opzegging':
                 if request.form.get('understood') != 'on':
-                    raise CommandRefused.one('understood', _('Bevestig dat u de deelname wilt opzeggen.'))
+                    raise _unconfirmed_notice(values)
                 result = app.start_opzegging(by=_acting_party(), circumstances=values.get('circumstances', ''),
                                              person=current_user.name, confidential=confidential)
             elif kind == 'jaarcyclus':
@@ -196,16 +242,38 @@ def start(kind):
                 result = app.start_voortzetting(person=current_user.name)
         except CommandRefused as refused:
             errors = by_field(refused)
+            if kind == 'jaarcyclus':
+                existing = _existing_cycle(values.get('year', ''))
         else:
             return redirect(url_for('views.procedure', procedure_id=result['id']))
-    return render_template(f'start_{kind}.html', values=values, errors=errors), 422 if errors else 200
+    return render_template(f'start_{kind}.html', values=values, errors=errors, existing=existing), \
+        422 if errors else 200
+
+
+def _unconfirmed_notice(values):
+    """Every error of the opzegging form at once: the box not ticked, and the circumstances if blank."""
+    from engine.errors import Problem
+    problems = [Problem('understood', _('Bevestig dat u de deelname wilt opzeggen.'))]
+    if not values.get('circumstances', '').strip():
+        problems.insert(0, Problem('circumstances', 'is required and must not be blank'))
+    return CommandRefused(problems)
+
+
+def _existing_cycle(year):
+    """The yearly cycle already started for ``year``, so that a refusal can link to it."""
+    year = year.strip()
+    if not year.isdigit():
+        return None
+    found = city_deal().procedure_page(type_='jaarcyclus', search=year, limit=10, order='newest')['rows']
+    return next((p for p in found if str(p['request'].get('year')) == year), None)
 
 
 @blueprint.route('/toetreden', methods=['GET', 'POST'])
 def accession():
     errors, values, done = {}, {}, None
     if request.method == 'POST':
-        values = _form_values(('applicant', 'kind', 'representative', 'email', 'contribution'))
+        values = _form_values(('applicant', 'kind', 'representative', 'email', 'contribution', 'endorses_goals',
+                               'confidential'))
         try:
             done = city_deal().start_toetreding(
                 applicant=values.get('applicant', ''), kind=values.get('kind', ''),
@@ -253,8 +321,9 @@ def _audit_filters():
 def audit():
     require('auditor')
     app = city_deal()
-    filters = _audit_filters()
-    return render_template('audit.html', entries=app.audit_search(**filters), verdict=app.verify_audit(),
+    number = listing.page_number()
+    page = Page(app.audit_page(offset=listing.offset(number), **_audit_filters()), number)
+    return render_template('audit.html', page=page, entries=page.rows, verdict=app.verify_audit(),
                            filters={k: request.args.get(k, '') for k in AUDIT_FILTERS}, types=PROCEDURE_TYPES,
                            parties=app.parties())
 
@@ -262,27 +331,31 @@ def audit():
 @blueprint.route('/audit/export.<fmt>')
 @login_required
 def audit_export(fmt):
+    """The audit as a file: JSON as stored; CSV for a spreadsheet, in Dutch, one column per data field.
+
+    CSV is `;`-separated with a UTF-8 BOM (what Dutch Excel opens as columns); ``?format=rfc4180`` gives
+    comma-separated RFC 4180 without a BOM, for other programs.
+    """
     require('auditor')
-    entries = city_deal().audit_search(**_audit_filters())
+    filters = _audit_filters()
     if fmt == 'json':
+        entries = city_deal().audit_search(**filters)
         return Response(json.dumps(entries, ensure_ascii=False, indent=1), mimetype='application/json',
                         headers={'Content-Disposition': 'attachment; filename=audit.json'})
     if fmt != 'csv':
         abort(404)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(['seq', 'at', 'person', 'acting_for', 'procedure_id', 'event', 'data', 'hash'])
-    for e in entries:
-        writer.writerow([_cell(value) for value in (e['seq'], e['at'], e['person'], e['acting_for'], e['procedure_id'],
-                                                     e['event'], json.dumps(e['data'], ensure_ascii=False), e['hash'])])
-    return Response(out.getvalue(), mimetype='text/csv',
+    dialect = request.args.get('format', 'excel-nl')
+    if dialect not in ('excel-nl', 'rfc4180'):
+        abort(400)
+    entries = city_deal().audit_page(offset=0, limit=None, **filters)['rows']
+    body = audit_csv.render(entries, rfc4180=dialect == 'rfc4180')
+    return Response(body, mimetype='text/csv; charset=utf-8',
                     headers={'Content-Disposition': 'attachment; filename=audit.csv'})
 
 
-def _cell(value):
-    """A spreadsheet must not read a submitted text as a formula (=, +, -, @ first)."""
-    text = '' if value is None else str(value)
-    return "'" + text if text[:1] in ('=', '+', '-', '@', '\t', '\r') else text
+@blueprint.route('/toegankelijkheid')
+def accessibility():
+    return render_template('accessibility.html')
 
 
 @blueprint.route('/delegeren', methods=['GET', 'POST'])
