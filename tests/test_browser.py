@@ -191,6 +191,11 @@ ISO_DATE = re.compile(r'\d{4}-\d{2}-\d{2}')
 NAMED_TEXT = "Array.from(document.querySelectorAll('td, dd, .tally, header.site .account p, .timeline li'))" \
              ".map(e => e.innerText).join('\\n')"
 
+SMALLEST_DIAGRAM_TEXT = """(() => { const svg = document.querySelector('svg.bpmn');
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return Math.min(...Array.from(svg.querySelectorAll('text'), t => parseFloat(getComputedStyle(t).fontSize) * scale));
+})()"""
+
 
 def _sample(app):
     """A consultation with answers and an objection, and a notice of withdrawal waiting for the projectleider."""
@@ -232,6 +237,12 @@ def test_every_page_of_every_role_at_a_desk_and_on_a_phone(server, app, chromium
                 text = page.evaluate('document.body.innerText')
                 problems += [('ISO date', m) for m in ISO_DATE.findall(text)]
                 problems += [('party code', m) for m in code_word.findall(page.evaluate(NAMED_TEXT))]
+                if name in ('procedure', 'procedure-opzegging'):  # the diagram's smallest text, as drawn on the screen
+                    smallest = page.evaluate(SMALLEST_DIAGRAM_TEXT)
+                    if smallest < 11:
+                        problems.append(('diagram text below 11 px', smallest))
+                    if not page.locator('.current-step').inner_text().strip().startswith('Nu bij:'):
+                        problems.append(('no current step in text', None))
                 found[key] = problems
                 shot(page, key)
                 if name in ('taak', 'opzegging') and width_name == 'telefoon':  # and the forms with all their errors

@@ -52,6 +52,8 @@ PAGES = {
     '/procedures/999': dict(anonymous=302, zeist=404, projectleider=404, secretaris=404, auditor=404, admin=404),
     '/deal': dict(anonymous=302, zeist=200, projectleider=200, secretaris=200, auditor=200, admin=200),
     '/audit': dict(anonymous=302, zeist=403, projectleider=403, secretaris=403, auditor=200, admin=403),
+    '/overzicht': dict(anonymous=302, zeist=403, projectleider=200, secretaris=200, auditor=200, admin=403),
+    '/toegankelijkheid': dict(anonymous=200, zeist=200, projectleider=200, secretaris=200, auditor=200, admin=200),
     '/audit/export.csv': dict(anonymous=302, zeist=403, projectleider=403, secretaris=403, auditor=200, admin=403),
     '/audit/export.json': dict(anonymous=302, zeist=403, projectleider=403, secretaris=403, auditor=200, admin=403),
     '/procedures/nieuw/wijziging': dict(anonymous=302, zeist=200, projectleider=403, secretaris=403, auditor=403,
