@@ -504,3 +504,30 @@ def test_an_organisation_applies_its_own_theme(app, monkeypatch, tmp_path):
     monkeypatch.setenv('CITYDEAL_THEME', str(tmp_path / 'missing.css'))
     with pytest.raises(ValueError, match='CITYDEAL_THEME'):
         create_app(app, {'TESTING': True})
+
+
+def test_a_thousand_tasks_come_fifty_at_a_time(site, app, consultation):
+    """Rows as the engine keeps them for open tasks; the page reads one page's worth, counted in SQL."""
+    import uuid
+    from datetime import datetime, timedelta, timezone
+
+    from engine.models import OpenTask
+    start = datetime(2021, 4, 12, 8, tzinfo=timezone.utc)
+    with app.unit_of_work() as uow:
+        uow.session.add_all(OpenTask(id=str(uuid.uuid4()), procedure_id=consultation, name='instemming_geven',
+                                     label=f'Taak {n:04d}', party_code='zeist', due_dt=start + timedelta(hours=n),
+                                     opened_dt=start) for n in range(999))
+        uow.commit()
+    b = browser(site, 'zeist')
+    first = b.get('/taken').get_data(as_text=True)
+    assert '1–50 van 1.000' in visible_text(first) and first.count('<tr') == 51 and 'Taak 0000' in first
+    last = visible_text(b.get('/taken?page=20').get_data(as_text=True))
+    assert '951–1.000 van 1.000' in last and 'Pagina 20 van 20' in last
+    assert b.get('/taken?page=21').status_code == 404
+
+
+def test_the_new_pages_speak_english_too(site, consultation):
+    b = browser(site, 'projectleider')
+    page = b.get('/overzicht?lang=en').get_data(as_text=True)
+    assert 'Overview of the procedures' in page and '1–1 of 1' in page and 'days left' in page
+    assert 'Accessibility statement' in b.get('/toegankelijkheid').get_data(as_text=True)

@@ -37,6 +37,8 @@ class Page:
 
     def __init__(self, result, number, size=PAGE_SIZE):
         self.rows, self.total, self.number, self.size = result['rows'], result['total'], number, size
+        if not self.rows and self.total and number > 1:
+            abort(404)  # a page beyond the last
         self.first = (number - 1) * size + 1 if self.rows else 0
         self.last = self.first + len(self.rows) - 1 if self.rows else 0
         self.pages = max(1, -(-self.total // size))
