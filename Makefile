@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test bench demo clean translations chromium
+.PHONY: setup run test bench demo clean translations chromium theme
 
 MO := web/translations/en/LC_MESSAGES/messages.mo
 
@@ -26,6 +26,10 @@ translations: setup
 # The narrated demo, then the web app, the scheduler and a local mail sink (var/mail/) on its database.
 run: setup
 	scripts/run.sh
+
+# The NL Design System CSS (components and default tokens) under web/static/nlds/; needs npm, once.
+theme:
+	scripts/theme.sh
 
 # The browser tests drive Debian's Chromium; CI runs as root and installs it here.
 chromium:

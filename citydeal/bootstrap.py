@@ -229,6 +229,12 @@ class CityDeal:
     def receipt(self, seq):
         return self._read(queries.receipt, seq)
 
+    def task_view(self, task_id):
+        return self._read(queries.task_view, task_id)
+
+    def procedure_view(self, procedure_id):
+        return self._read(queries.procedure_view, procedure_id)
+
     def answered_task(self, task_id):
         return self._read(queries.answered_task, task_id)
 
@@ -237,6 +243,16 @@ class CityDeal:
 
     def audit_search(self, **filters):
         return self._read(queries.audit_search, **filters)
+
+    def audit_page(self, offset=0, limit=50, **filters):
+        return self._read(queries.audit_page, offset=offset, limit=limit, **filters)
+
+    def procedure_page(self, offset=0, limit=50, order='deadline', **filters):
+        return self._read(queries.procedure_page, self.clock.now(), offset=offset, limit=limit, order=order, **filters)
+
+    def task_page(self, parties=(), role=None, offset=0, limit=50, **filters):
+        return self._read(queries.task_page, self.clock.now(), parties=parties, role=role, offset=offset, limit=limit,
+                          **filters)
 
     def today(self):
         return local_date(self.clock.now())

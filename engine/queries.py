@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import String, case, cast, func, or_, select
 
 from engine import audit, procedure_store, register, runner, workflow_runtime
 from engine import procedures as registry
@@ -158,7 +158,7 @@ def task(session, task_id):
 
 def task_for(session, task_id, caller):
     try:
-        found = task(session, task_id)
+        found = task_view(session, task_id)
     except NotFound:
         raise
     except CommandRefused:
@@ -221,7 +221,12 @@ def diagram_state(uow, procedure_id):
 def audit_search(session, event=None, procedure_type=None, status=None, party=None, person=None, since=None,
                  until=None):
     """Audit entries by the auditors' filters; dates are Amsterdam calendar days, inclusive."""
-    query = select(AuditEntry).order_by(AuditEntry.seq)
+    query = _audit_filtered(select(AuditEntry), event, procedure_type, status, party, person, since, until)
+    return [audit.as_dict(e) for e in session.scalars(query.order_by(AuditEntry.seq))]
+
+
+def _audit_filtered(query, event=None, procedure_type=None, status=None, party=None, person=None, since=None,
+                    until=None):
     if event:
         query = query.where(AuditEntry.event == event)
     if party:
@@ -239,4 +244,114 @@ def audit_search(session, event=None, procedure_type=None, status=None, party=No
         if status:
             procedures = procedures.where(Procedure.status == status)
         query = query.where(AuditEntry.procedure_id.in_(procedures))
-    return [audit.as_dict(e) for e in session.scalars(query)]
+    return query
+
+
+# --- pages of long lists: counted and cut in SQL, so 1,000 rows cost one page's worth ----------------------
+def audit_page(session, offset=0, limit=50, **filters):
+    """One page of audit entries (oldest first) with the total, each with the hash it follows."""
+    query = _audit_filtered(select(AuditEntry), **filters)
+    total = session.scalar(_audit_filtered(select(func.count(AuditEntry.seq)), **filters))
+    rows = session.scalars(query.order_by(AuditEntry.seq).offset(offset).limit(limit))
+    return {'total': total, 'rows': [dict(audit.as_dict(e), prev_hash=e.prev_hash) for e in rows]}
+
+
+def _party_codes_matching(text):
+    return select(Party.code).where(or_(Party.name.ilike(f'%{text}%'), Party.code.ilike(f'%{text}%')))
+
+
+def _procedure_filters(query, now, type_=None, status=None, overdue=False, due_within_days=None, search=None):
+    if type_:
+        query = query.where(Procedure.type == type_)
+    if status:
+        query = query.where(Procedure.status == status)
+    if overdue:
+        query = query.where(Procedure.status == 'running', Procedure.deadline_dt < now)
+    if due_within_days is not None:
+        query = query.where(Procedure.deadline_dt >= now, Procedure.deadline_dt < now + timedelta(days=due_within_days))
+    if search:
+        query = query.where(or_(cast(Procedure.request, String).ilike(f'%{search}%'),
+                                Procedure.initiated_by.in_(_party_codes_matching(search))))
+    return query
+
+
+def procedure_page(session, now, offset=0, limit=50, order='deadline', **filters):
+    """Procedures with their progress, for the overview: counts of answers, objections and open tasks.
+
+    ``order`` 'deadline' puts the nearest deadline first (none last); 'newest' the newest procedure first.
+    """
+    total = session.scalar(_procedure_filters(select(func.count(Procedure.id)), now, **filters))
+    query = _procedure_filters(select(Procedure), now, **filters)
+    if order == 'deadline':
+        query = query.order_by(Procedure.deadline_dt.is_(None), Procedure.deadline_dt, Procedure.id)
+    else:
+        query = query.order_by(Procedure.id.desc())
+    page = session.scalars(query.offset(offset).limit(limit)).all()
+    ids = [p.id for p in page]
+    answered = {pid: (n, objections) for pid, n, objections in session.execute(
+        select(Answer.procedure_id, func.count(Answer.id),
+               func.sum(case((Answer.decision == 'objection', 1), else_=0)))
+        .where(Answer.procedure_id.in_(ids)).group_by(Answer.procedure_id))} if ids else {}
+    waiting, late = {}, {}
+    if ids:
+        for row in session.scalars(select(OpenTask).where(OpenTask.procedure_id.in_(ids))
+                                   .order_by(OpenTask.opened_dt, OpenTask.party_code)):
+            waiting.setdefault(row.procedure_id, []).append(row.party_code or row.role)
+            if row.due_dt is not None and row.due_dt < now:
+                late[row.procedure_id] = late.get(row.procedure_id, 0) + 1
+    rows = []
+    for p in page:
+        n, objections = answered.get(p.id, (0, 0))
+        asked_waiting = [code for code in waiting.get(p.id, []) if code not in ('projectleider', 'secretaris')]
+        rows.append(dict(_procedure_brief(p), answered=n,
+                         objections=int(objections or 0), asked=n + len(asked_waiting),
+                         waiting_for=waiting.get(p.id, []), late_tasks=late.get(p.id, 0),
+                         overdue=p.status == 'running' and p.deadline_dt is not None and p.deadline_dt < now))
+    return {'total': total, 'rows': rows}
+
+
+def task_page(session, now, parties=(), role=None, offset=0, limit=50, type_=None, overdue=False,
+              due_within_days=None, search=None):
+    """One page of a person's open tasks (for their parties or their role), nearest due date first."""
+    who = []
+    if parties:
+        who.append(OpenTask.party_code.in_(list(parties)))
+    if role:
+        who.append(OpenTask.role == role)
+    if not who:
+        return {'total': 0, 'rows': []}
+    base = select(OpenTask, Procedure.type).join(Procedure, Procedure.id == OpenTask.procedure_id).where(or_(*who))
+    count = select(func.count(OpenTask.id)).join(Procedure, Procedure.id == OpenTask.procedure_id).where(or_(*who))
+    conditions = []
+    if type_:
+        conditions.append(Procedure.type == type_)
+    if overdue:
+        conditions.append(OpenTask.due_dt < now)
+    if due_within_days is not None:
+        conditions += [OpenTask.due_dt >= now, OpenTask.due_dt < now + timedelta(days=due_within_days)]
+    if search:
+        conditions.append(or_(OpenTask.label.ilike(f'%{search}%'), cast(Procedure.request, String).ilike(f'%{search}%'),
+                              OpenTask.party_code.in_(_party_codes_matching(search)),
+                              Procedure.initiated_by.in_(_party_codes_matching(search))))
+    total = session.scalar(count.where(*conditions))
+    query = base.where(*conditions).order_by(OpenTask.due_dt.is_(None), OpenTask.due_dt, OpenTask.procedure_id.desc(),
+                                             OpenTask.party_code, OpenTask.id)
+    rows = [dict(_task(t, type_), procedure=_procedure_brief(session.get(Procedure, t.procedure_id)))
+            for t, type_ in session.execute(query.offset(offset).limit(limit))]
+    return {'total': total, 'rows': rows}
+
+
+def _procedure_brief(p):
+    return dict(_procedure(p), initiated_by=p.initiated_by, request=p.request)
+
+
+def procedure_view(session, procedure_id):
+    """``show`` with who started it: the pages name the party that withdraws or asks."""
+    return dict(show(session, procedure_id), initiated_by=get(session, procedure_id).initiated_by)
+
+
+def task_view(session, task_id):
+    """``task`` with the procedure's initiator, for the same reason."""
+    found = task(session, task_id)
+    found['procedure']['initiated_by'] = get(session, found['procedure_id']).initiated_by
+    return found

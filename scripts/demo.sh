@@ -6,14 +6,24 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 mkdir -p var
 rm -f var/demo.db
-export CITYDEAL_DATABASE_URL="sqlite:///$PWD/var/demo.db"
-export CITYDEAL_NOW="2021-04-12T10:00:00+02:00"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ citydeal %s\n' "$*"; "$BIN/citydeal" "$@"; }
+# Each word as the shell reads it back: bare when it is safe, else in single quotes (' as '\'').
+quoted() {
+    local word out=()
+    for word in "$@"; do
+        if [[ $word =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then out+=("$word"); else out+=("'${word//\'/\'\\\'\'}'"); fi
+    done
+    printf '%s' "${out[*]}"
+}
+# Printed so that it can be pasted as it is (in this directory, with the exports printed before it).
+run() { printf '$ %s\n' "$(quoted "$BIN/citydeal" "$@")"; "$BIN/citydeal" "$@"; }
+setting() { export "$1=$2"; printf '$ export %s\n' "$(quoted "$1=$2")"; }
 first_task() { "$BIN/citydeal" tasks "$@" --json | "$BIN/python" -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])'; }
 
-say "The deal is loaded into a fresh demo database; the clock stands at $CITYDEAL_NOW."
+say "The deal is loaded into a fresh demo database; the clock stands at 12 April 2021, 10:00."
+setting CITYDEAL_DATABASE_URL "sqlite:///$PWD/var/demo.db"
+setting CITYDEAL_NOW "2021-04-12T10:00:00+02:00"
 run init
 
 say "BZK asks in writing to amend the deal (Wijzigingen lid 1). The request reaches projectleider and secretaris now; the consultation runs 6 weeks."
@@ -37,7 +47,7 @@ run show 1
 run appendices
 
 say "A second request, on 20 April: two parties have not answered yet when the demo ends."
-export CITYDEAL_NOW="2021-04-20T10:00:00+02:00"
+setting CITYDEAL_NOW "2021-04-20T10:00:00+02:00"
 run start wijziging --by utrecht --title "Monitor energiearmoede" \
     --text "Partijen monitoren energiearmoede per wijk met een gedeelde set indicatoren." --json
 run complete "$(first_task --role projectleider)" --as projectleider

@@ -2,13 +2,15 @@
 consultation by every party's representative, an objection, a withdrawal; screenshots of each page,
 and axe-core's WCAG 2.1 A/AA rules on every page type."""
 import os
+import re
 import shutil
 import threading
 
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from tests.conftest import ROOT
+from tests.conftest import (
+    ROOT, start_procedure)
 from tests.web_support import PASSWORD, add_accounts, email_of, fast_hashing
 from web.app import create_app
 
@@ -59,15 +61,15 @@ def chromium():
 
 
 class Person:
-    def __init__(self, chromium, base, who):
-        self.context = chromium.new_context(locale='nl-NL', viewport={'width': 1280, 'height': 900})
+    def __init__(self, chromium, base, who, viewport=None):
+        self.context = chromium.new_context(locale='nl-NL', viewport=viewport or {'width': 1280, 'height': 900})
         self.page = self.context.new_page()
         self.base = base
         self.page.goto(f'{base}/inloggen')
         self.page.fill('#email', email_of(who))
         self.page.fill('#password', PASSWORD)
         self.page.click('button[type=submit]')
-        assert self.page.url.endswith('/taken'), self.page.url
+        assert '/inloggen' not in self.page.url, self.page.url
 
     def goto(self, path):
         self.page.goto(self.base + path)
@@ -149,6 +151,10 @@ def test_an_objection_and_a_withdrawal_in_the_browser(server, app, chromium):
     shot(page, 'bezwaar-zonder-toelichting')
     page.fill('#statement', 'Past niet in onze begroting.')
     page.click('text=Verder naar bevestigen')
+    page.click('text=Terug, wijzigen')  # back to the form, with everything as it was typed
+    assert page.input_value('#statement') == 'Past niet in onze begroting.'
+    assert page.is_checked('#decision-objection')
+    page.click('text=Verder naar bevestigen')
     page.click('text=Bevestigen en vastleggen')
     page = tilburg.goto(f'/procedures/{pid}')
     assert page.is_visible('text=Past niet in onze begroting.')
@@ -164,26 +170,57 @@ def test_an_objection_and_a_withdrawal_in_the_browser(server, app, chromium):
     tiwos.close()
 
 
-PAGE_TYPES = {
-    'inloggen': (None, '/inloggen'), 'openbaar': (None, '/openbaar'), 'toetreden': (None, '/toetreden'),
-    'niet-gevonden': (None, '/bestaat-niet'), 'mijn-taken': ('zeist', '/taken'), 'taak': ('zeist', 'TASK'),
-    'procedures': ('zeist', '/procedures'), 'procedure': ('zeist', '/procedures/1'), 'deal': ('zeist', '/deal'),
-    'wijziging': ('zeist', '/procedures/nieuw/wijziging'), 'opzegging': ('zeist', '/procedures/nieuw/opzegging'),
-    'delegeren': ('zeist', '/delegeren'), 'jaarcyclus': ('projectleider', '/procedures/nieuw/jaarcyclus'),
-    'voortzetting': ('projectleider', '/procedures/nieuw/voortzetting'), 'audit': ('auditor', '/audit'),
-    'geen-toegang': ('zeist', '/audit'), 'openbaar-en': (None, '/openbaar?lang=en'), 'tokens': ('zeist', '/tokens'),
-    'toetreden-bevestigen': (None, 'CONFIRM'),
+# Every role's main pages. The same page at a desk and on a phone: no sideways scroll at 375 px, no
+# violations of WCAG 2.1 A/AA, party names where a code would be, and dates in words.
+PAGES = {
+    None: {'inloggen': '/inloggen', 'openbaar': '/openbaar', 'openbaar-en': '/openbaar?lang=en',
+           'toetreden': '/toetreden', 'toegankelijkheid': '/toegankelijkheid', 'niet-gevonden': '/bestaat-niet',
+           'toetreden-bevestigen': 'CONFIRM'},
+    'zeist': {'mijn-taken': '/taken', 'taak': 'TASK', 'procedures': '/procedures', 'procedure': '/procedures/1',
+              'procedure-opzegging': '/procedures/2', 'deal': '/deal', 'wijziging': '/procedures/nieuw/wijziging',
+              'opzegging': '/procedures/nieuw/opzegging', 'delegeren': '/delegeren', 'tokens': '/tokens',
+              'geheimhouding': '/procedures/nieuw/geheimhouding?procedure=1',
+              'geen-toegang': '/audit'},
+    'tilburg': {'beantwoorde-taak': 'ANSWERED'},
+    'projectleider': {'overzicht': '/overzicht', 'mijn-taken': '/taken', 'taak-opzegging': 'NOTICE_TASK',
+                      'jaarcyclus': '/procedures/nieuw/jaarcyclus', 'voortzetting': '/procedures/nieuw/voortzetting'},
+    'secretaris': {'overzicht': '/overzicht', 'mijn-taken': '/taken'},
+    'auditor': {'audit': '/audit', 'overzicht': '/overzicht', 'procedures': '/procedures',
+                'procedure': '/procedures/1'},
 }
+WIDTHS = {'breed': {'width': 1280, 'height': 800}, 'telefoon': {'width': 375, 'height': 812}}
+ISO_DATE = re.compile(r'\d{4}-\d{2}-\d{2}')
+# The text a person reads where a name belongs: table cells, summaries, the tally, the header.
+NAMED_TEXT = "Array.from(document.querySelectorAll('td, dd, .tally, header.site .account p, .timeline li'))" \
+             ".map(e => e.innerText).join('\\n')"
+
+SMALLEST_DIAGRAM_TEXT = """(() => { const svg = document.querySelector('svg.bpmn');
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return Math.min(...Array.from(svg.querySelectorAll('text'), t => parseFloat(getComputedStyle(t).fontSize) * scale));
+})()"""
+
+
+def _sample(app):
+    """A consultation with answers and an objection, and a notice of withdrawal waiting for the projectleider."""
+    from tests.conftest import answer, open_consultation, start_amendment
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    answer(app, 'tilburg', 'objection', 'Past niet in onze begroting.')
+    answer(app, 'weert', 'consent', 'Akkoord.')
+    start_procedure(app, 'opzegging', by='tiwos', circumstances='Fusie van de corporatie.')
+    return {'TASK': next(t['id'] for t in app.tasks(party='zeist')),
+            'NOTICE_TASK': next(t['id'] for t in app.tasks(role='projectleider') if t['procedure_type'] == 'opzegging')}
+
+
+def _violations(axe, page):
+    return [(v['id'], [n['target'] for n in v['nodes']][:3]) for v in axe.run(page, options=WCAG).response['violations']]
 
 
 @pytest.mark.cli
 @pytest.mark.slow
-def test_every_page_type_meets_wcag_21_aa(server, app, chromium):
+def test_every_page_of_every_role_at_a_desk_and_on_a_phone(server, app, chromium):
     from axe_playwright_python.sync_playwright import Axe
-    from tests.conftest import open_consultation, start_amendment
-    pid = start_amendment(app)
-    open_consultation(app, pid)
-    task = next(t['id'] for t in app.tasks(party='zeist'))
+    paths = {key: f'/taken/{task}' for key, task in dict(_sample(app), ANSWERED=_answered_task(app, 'tilburg')).items()}
     # /delegeren with its list of delegations, and the page a request to join's mailed link opens
     app.add_user('plaatsvervanger@example.org', PASSWORD, name='mevrouw J. Jansen')
     zeist = next(a for a in app.users() if a.email == email_of('zeist'))
@@ -192,23 +229,45 @@ def test_every_page_type_meets_wcag_21_aa(server, app, chromium):
     app.request_accession({'applicant': 'Gemeente Eindhoven', 'kind': 'gemeente', 'representative': 'R. Thijs',
                            'email': 'r.thijs@eindhoven.example', 'contribution': 'EUR 10.000 per jaar',
                            'endorses_goals': True}, lambda token: links.append(f'/toetreden/bevestigen/{token}'))
+    paths['CONFIRM'] = links[0]
+    codes = [p['code'] for p in app.parties()]
+    code_word = re.compile(r'(?<![\w@./-])(' + '|'.join(map(re.escape, codes)) + r')(?![\w@./-])')
     axe = Axe()
-    people, found = {}, {}
-    for name, (who, path) in PAGE_TYPES.items():
-        if who and who not in people:
-            people[who] = Person(chromium, server, who)
-        page = people[who].page if who else chromium.new_page()
-        page.goto(server + {'TASK': f'/taken/{task}', 'CONFIRM': links[0]}.get(path, path))
-        violations = axe.run(page, options=WCAG).response['violations']
-        found[name] = [(v['id'], [n['target'] for n in v['nodes']][:3]) for v in violations]
-        shot(page, f'a11y-{name}')
-        if name == 'taak':  # and the same form with its errors shown
-            page.check('#decision-objection')
-            page.click('text=Verder naar bevestigen')
-            violations = axe.run(page, options=WCAG).response['violations']
-            found['taak-met-fouten'] = [(v['id'], [n['target'] for n in v['nodes']][:3]) for v in violations]
-        if not who:
-            page.close()
-    for person in people.values():
-        person.close()
-    assert {name: v for name, v in found.items() if v} == {}
+    found = {}
+    for width_name, viewport in WIDTHS.items():
+        for who, pages in PAGES.items():
+            person = Person(chromium, server, who, viewport) if who else None
+            page = person.page if person else chromium.new_page(viewport=viewport)
+            for name, path in pages.items():
+                page.goto(server + paths.get(path, path))
+                key = f'{who or "bezoeker"}-{name}-{width_name}'
+                problems = _violations(axe, page)
+                if viewport['width'] == 375:
+                    scroll = page.evaluate('document.documentElement.scrollWidth')
+                    if scroll > 375:
+                        problems.append(('scrolls sideways', scroll))
+                text = page.evaluate('document.body.innerText')
+                problems += [('ISO date', m) for m in ISO_DATE.findall(text)]
+                problems += [('party code', m) for m in code_word.findall(page.evaluate(NAMED_TEXT))]
+                if name in ('procedure', 'procedure-opzegging'):  # the diagram's smallest text, as drawn on the screen
+                    smallest = page.evaluate(SMALLEST_DIAGRAM_TEXT)
+                    if smallest < 11:
+                        problems.append(('diagram text below 11 px', smallest))
+                    if not page.locator('.current-step').inner_text().strip().startswith('Nu bij:'):
+                        problems.append(('no current step in text', None))
+                found[key] = problems
+                shot(page, key)
+                if name in ('taak', 'opzegging') and width_name == 'telefoon':  # and the forms with all their errors
+                    page.click('text=Verder naar bevestigen' if name == 'taak' else 'text=Opzegging indienen')
+                    found[key + '-fouten'] = _violations(axe, page)
+                    shot(page, key + '-fouten')
+            (person.close() if person else page.close())
+    assert {key: v for key, v in found.items() if v} == {}
+
+
+def _answered_task(app, party):
+    from sqlalchemy import select
+
+    from engine.models import Answer
+    with app._reading() as uow:
+        return uow.session.scalars(select(Answer.task_id).where(Answer.party_code == party)).first()

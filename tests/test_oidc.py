@@ -79,7 +79,7 @@ def test_a_good_login_through_the_organisation(app, monkeypatch, mock_provider):
     b = Browser(make_site(app, monkeypatch, mock_provider).test_client())
     back = through_mock(b, 'zeist')
     assert back.status_code == 302 and back.headers['Location'] == '/taken'
-    assert 'zeist' in b.get('/taken').get_data(as_text=True)
+    assert 'Gemeente Zeist' in b.get('/taken').get_data(as_text=True)
 
 
 @pytest.mark.parametrize('sub, words', [('unverified', 'niet bevestigd'), ('stranger', 'geen account')])

@@ -136,10 +136,12 @@ def test_weak_passwords_are_refused_naming_the_field(app, password):
 def test_the_account_page_shows_tokens_and_delegations_both_ways(site, app):
     zeist = logged_in(site, 'zeist')
     zeist.post('/tokens', {'name': 'laptop'})
-    zeist.post('/delegeren', {'deputy': 'utrecht@deal.example', 'starts_on': '2021-04-12', 'ends_on': '2021-04-30'})
+    app.add_user('plaatsvervanger@deal.example', PASSWORD, name='mevrouw J. Jansen')  # a deputy's own account
+    zeist.post('/delegeren', {'deputy': 'plaatsvervanger@deal.example', 'starts_on': '2021-04-12',
+                              'ends_on': '2021-04-30'})
     page = zeist.get('/account').get_data(as_text=True)
-    assert 'laptop' in page and 'utrecht@deal.example' in page and 'Uit.' in page
-    received = logged_in(site, 'utrecht').get('/account').get_data(as_text=True)
+    assert 'laptop' in page and 'plaatsvervanger@deal.example' in page and 'Uit.' in page
+    received = logged_in(site, 'plaatsvervanger').get('/account').get_data(as_text=True)
     assert 'Aan u verleend' in received and 'zeist@deal.example' in received
 
 

@@ -3,7 +3,8 @@ import re
 
 import pytest
 
-from tests.conftest import complete_task, open_consultation, snapshot, start_amendment, start_procedure
+from tests.conftest import (
+    complete_task, open_consultation, snapshot, start_amendment, start_procedure)
 from tests.web_support import Browser, add_accounts, fast_hashing
 from web.app import create_app
 
@@ -15,6 +16,12 @@ def site(app, monkeypatch, tmp_path):
     monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
     flask_app = create_app(app, {'TESTING': True})
     return flask_app
+
+
+def visible_text(html):
+    """The words a person reads: no tags, attributes, or the hidden token."""
+    html = re.sub(r'<(script|style)[^>]*>.*?</\1>', ' ', html, flags=re.S)
+    return re.sub(r'\s+', ' ', re.sub(r'<[^>]+>', ' ', html))
 
 
 def browser(site, who=None):
@@ -46,6 +53,8 @@ PAGES = {
     '/procedures/999': dict(anonymous=302, zeist=404, projectleider=404, secretaris=404, auditor=404, admin=404),
     '/deal': dict(anonymous=302, zeist=200, projectleider=200, secretaris=200, auditor=200, admin=200),
     '/audit': dict(anonymous=302, zeist=403, projectleider=403, secretaris=403, auditor=200, admin=403),
+    '/overzicht': dict(anonymous=302, zeist=403, projectleider=200, secretaris=200, auditor=200, admin=403),
+    '/toegankelijkheid': dict(anonymous=200, zeist=200, projectleider=200, secretaris=200, auditor=200, admin=200),
     '/audit/export.csv': dict(anonymous=302, zeist=403, projectleider=403, secretaris=403, auditor=200, admin=403),
     '/audit/export.json': dict(anonymous=302, zeist=403, projectleider=403, secretaris=403, auditor=200, admin=403),
     '/procedures/nieuw/wijziging': dict(anonymous=302, zeist=200, projectleider=403, secretaris=403, auditor=403,
@@ -138,7 +147,11 @@ def test_an_answered_task_and_a_passed_deadline_are_refused_in_dutch(site, app, 
     token = b.token(f'/taken/{task}')
     complete_task(app, task, 'zeist', {'decision': 'consent'})
     late = b.client.post(f'/taken/{task}/bevestigen', data={'decision': 'consent', 'csrf_token': token})
-    assert late.status_code == 409 and 'Deze taak is al beantwoord door Gemeente Zeist' in late.get_data(as_text=True)
+    # The answer as a receipt, by name and with the date in words; not an error with a code and a timestamp.
+    shown = late.get_data(as_text=True)
+    assert late.status_code == 409 and 'Het antwoord namens Gemeente Zeist is vastgelegd op 12 april 2021 om' in shown
+    assert 'error-summary' not in shown and not re.search(r'\d{4}-\d{2}-\d{2}', visible_text(shown))
+    assert b.get(f'/taken/{task}').status_code == 200
     other = browser(site, 'weert')
     task = task_id(app, 'weert')
     token = other.token(f'/taken/{task}')
@@ -245,7 +258,10 @@ def test_a_deputy_acts_namens_the_party_in_the_delegated_period(site, app, consu
 
 def test_the_procedure_page_shows_the_deadline_answers_timeline_and_diagram(site, app, consultation):
     page = browser(site, 'secretaris').get(f'/procedures/{consultation}').get_data(as_text=True)
-    assert 'nog 42 dagen' in page and 'Wacht nog op' in page and 'Verzoek geregistreerd bij projectleider' in page
+    assert 'nog 42 dagen' in page and 'Verzoek geregistreerd bij projectleider' in page
+    # The tally, with names: the requester's own request counts as its consent.
+    assert re.search(r'1 van 17 ingestemd</strong>, 0 bezwaren, wacht op: Gemeente Amsterdam, Gemeente Arnhem, '
+                     r'.*Gemeente Zeist\.', page)
     svg = re.search(r'<svg[^>]*class="bpmn".*?</svg>', page, re.S).group(0)
     assert 'class="shape active"' in svg and 'class="shape done"' in svg and '<title id="bpmn-title">' in svg
 
@@ -285,9 +301,7 @@ def test_the_public_accession_form(site, app):
 def test_the_auditor_filters_and_exports(site, app, consultation):
     b = browser(site, 'auditor')
     page = b.get('/audit?event=request_registered').get_data(as_text=True)
-    assert 'in orde: ' in page and '1 vermeldingen' in page
-    csv_export = b.get('/audit/export.csv?procedure_type=wijziging').get_data(as_text=True)
-    assert csv_export.splitlines()[0].startswith('seq,at,person') and 'request_registered' in csv_export
+    assert 'in orde: ' in page and '1–1 van 1' in page
     assert b.get('/audit?since=gisteren').status_code == 400
 
 
@@ -317,7 +331,7 @@ def test_an_answered_task_shows_who_answered_only_to_its_party(site, app, consul
     task = task_id(app, 'zeist')
     complete_task(app, task, 'zeist', {'decision': 'consent', 'statement': 'Akkoord.'})
     page = browser(site, 'zeist').get(f'/taken/{task}')
-    assert page.status_code == 409 and 'Akkoord.' in page.get_data(as_text=True)
+    assert page.status_code == 200 and 'Akkoord.' in page.get_data(as_text=True)
     assert browser(site, 'bzk').get(f'/taken/{task}').status_code == 403
 
 
@@ -338,3 +352,188 @@ def test_api_tokens_are_made_and_revoked_in_the_web_app(site, app):
     assert other.post('/tokens', {'revoke': str(row['id'])}).status_code == 404  # not theirs
     b.post('/tokens', {'revoke': str(row['id'])})
     assert api.get('/api/v1/partijen', headers={'Authorization': f'Bearer {token}'}).status_code == 401
+
+
+# --- issue 14: names, dates, lists, the tally, the record --------------------------------------------------
+@pytest.mark.parametrize('who, landing', [('projectleider', '/overzicht'), ('secretaris', '/overzicht'),
+                                          ('auditor', '/audit'), ('zeist', '/taken')])
+def test_each_role_lands_where_its_work_is(site, who, landing):
+    assert browser(site).login(who).headers['Location'] == landing
+
+
+def test_the_overview_lists_running_procedures_by_deadline_with_progress(site, app, clock, consultation):
+    from tests.conftest import answer
+    answer(app, 'tilburg', 'objection', 'Past niet.')
+    clock.advance(days=1)
+    later = start_amendment(app, by='tilburg')
+    open_consultation(app, later)
+    for who in ('zeist', 'admin'):
+        assert browser(site, who).get('/overzicht').status_code == 403
+    b = browser(site, 'secretaris')
+    page = visible_text(b.get('/overzicht').get_data(as_text=True))
+    assert page.index(f'{consultation}: Werklijn 5') < page.index(f'{later}: Werklijn 5')  # nearest deadline first
+    assert '2 van 17 geantwoord' in page and 'Gemeente Tilburg' in page and '1–2 van 2' in page
+    assert 'nog 42 dagen' in page and not re.search(r'\d{4}-\d{2}-\d{2}', page)
+    only = visible_text(b.get('/overzicht?q=Tilburg').get_data(as_text=True))
+    assert f'{later}: Werklijn 5' in only and f'{consultation}: Werklijn 5' not in only and '1–1 van 1' in only
+    assert '0 van 0' in visible_text(b.get('/overzicht?type=opzegging').get_data(as_text=True))
+    clock.advance(days=36)  # the first deadline is 5 days away, the second 6
+    soon = visible_text(b.get('/overzicht?due_soon=1').get_data(as_text=True))
+    assert '1–2 van 2' in soon and 'nog 5 dagen' in soon
+    clock.advance(days=6)
+    overdue = visible_text(b.get('/overzicht?overdue=1').get_data(as_text=True))
+    assert '1–1 van 1' in overdue and 'termijn verstreken' in overdue and '1 dag verlopen' in overdue
+    assert b.get('/overzicht?type=iets').status_code == 400 and b.get('/overzicht?page=0').status_code == 400
+
+
+def test_long_lists_come_in_pages_of_fifty_with_counts_kept_in_the_url(site, app, consultation):
+    from tests.conftest import consent_all
+    for by in ('tilburg', 'weert', 'zeist'):
+        open_consultation(app, start_amendment(app, by=by))
+    consent_all(app, consultation)
+    total = len(app.audit())
+    assert total > 50
+    b = browser(site, 'auditor')
+    first = b.get('/audit').get_data(as_text=True)
+    assert f'1–50 van {total}' in first and 'rel="next"' in first and first.count('<tr>') == 51
+    second = b.get('/audit?page=2').get_data(as_text=True)
+    assert f'51–{total} van {total}' in second and 'rel="prev"' in second
+    filtered = b.get('/audit?event=account_added').get_data(as_text=True)
+    accounts = sum(1 for e in app.audit() if e['event'] == 'account_added')
+    assert f'1–{accounts} van {accounts}' in filtered and 'Account toegevoegd' in filtered
+    assert b.get('/audit?page=x').status_code == 400
+    tasks = visible_text(browser(site, 'utrecht').get('/taken').get_data(as_text=True))
+    assert '1–3 van 3' in tasks
+    found = visible_text(browser(site, 'utrecht').get('/taken?q=Weert').get_data(as_text=True))
+    assert '1–1 van 1' in found
+    procedures = browser(site, 'zeist').get('/procedures?status=running&type=wijziging').get_data(as_text=True)
+    assert '1–3 van 3' in visible_text(procedures)
+
+
+def test_the_audit_csv_is_dutch_flat_and_opens_in_dutch_excel(site, app, consultation):
+    import csv
+    import io
+    from tests.conftest import answer
+    answer(app, 'tilburg', 'objection', 'Past niet; te duur.')
+    b = browser(site, 'auditor')
+    body = b.get('/audit/export.csv?procedure_type=wijziging').get_data()
+    assert body.startswith('\ufeff'.encode())
+    rows = list(csv.reader(io.StringIO(body.decode('utf-8-sig')), delimiter=';'))
+    header = rows[0]
+    assert header[:6] == ['Volgnummer', 'Tijdstip', 'Persoon', 'Namens', 'Procedure', 'Gebeurtenis']
+    assert header[-2:] == ['Vorige hash', 'Hash'] and 'data' not in header and 'Verklaring' in header
+    objection = next(dict(zip(header, r, strict=True)) for r in rows[1:] if 'Past niet; te duur.' in r)
+    assert objection['Namens'] == 'Gemeente Tilburg' and objection['Uw besluit'] == 'Bezwaar'
+    assert objection['Gebeurtenis'] == 'Taak afgerond' and re.fullmatch(r'\d\d-\d\d-2021 \d\d:\d\d:\d\d',
+                                                                          objection['Tijdstip'])
+    chain = {e['seq']: e for e in app.audit()}
+    seq = int(objection['Volgnummer'])
+    assert objection['Hash'] == chain[seq]['hash'] and objection['Vorige hash'] == chain[seq - 1]['hash']
+    plain = b.get('/audit/export.csv?procedure_type=wijziging&format=rfc4180').get_data(as_text=True)
+    assert not plain.startswith('\ufeff') and plain.splitlines()[0].startswith('Volgnummer,Tijdstip,')
+    assert list(csv.reader(io.StringIO(plain)))[1:] == rows[1:]
+    assert b.get('/audit/export.csv?format=excel').status_code == 400
+
+
+def test_names_and_dates_in_words(site, app, consultation):
+    from tests.conftest import answer
+    answer(app, 'tilburg', 'objection', 'Past niet.')
+    deal = visible_text(browser(site, 'zeist').get('/deal').get_data(as_text=True))
+    assert '4 maart 2021 t/m 31 maart 2024' in deal and not re.search(r'\d{4}-\d{2}-\d{2}', deal)
+    page = visible_text(browser(site, 'zeist').get(f'/procedures/{consultation}').get_data(as_text=True))
+    assert 'Ingediend door Ministerie van Binnenlandse Zaken en Koninkrijksrelaties' in page
+    assert 'Instemming of bezwaar geven: Bezwaar — de heer O. Dusschooten, wethouder namens Gemeente Tilburg' in page
+    assert '2 van 17 ingestemd' not in page and '1 van 17 ingestemd , 1 bezwaar' in page
+    leader = visible_text(browser(site, 'projectleider').get('/overzicht').get_data(as_text=True))
+    assert '(projectleider)' not in leader
+
+
+def test_a_notice_of_withdrawal_names_the_party_and_its_state(site, app):
+    start_procedure(app, 'opzegging', by='tiwos', circumstances='Fusie.')
+    leader = browser(site, 'projectleider')
+    task = next(t['id'] for t in app.tasks(role='projectleider') if t['procedure_type'] == 'opzegging')
+    page = visible_text(leader.get(f'/taken/{task}').get_data(as_text=True))
+    assert 'Opzegging door Tiwos' in page
+    assert 'in opzegtermijn' in visible_text(leader.get('/deal').get_data(as_text=True))
+
+
+def test_the_withdrawal_form_shows_every_error_at_once_and_keeps_the_ticks(site):
+    b = browser(site, 'tiwos')
+    page = b.post('/procedures/nieuw/opzegging', {'circumstances': ' ', 'confidential': 'on'})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and 'id="circumstances-error"' in html and 'id="understood-error"' in html
+    assert re.search(r'id="confidential" name="confidential" type="checkbox" checked', html)
+    page = b.post('/procedures/nieuw/opzegging', {'circumstances': 'Fusie.', 'understood': 'on'})
+    assert page.status_code == 302
+
+
+def test_back_from_the_confirmation_keeps_what_was_typed(site, app, consultation):
+    b = browser(site, 'zeist')
+    task = task_id(app, 'zeist')
+    confirm = b.post(f'/taken/{task}', {'decision': 'objection', 'statement': 'Te duur & te laat.'})
+    assert 'name="back" value="1"' in confirm.get_data(as_text=True)
+    back = b.post(f'/taken/{task}', {'back': '1', 'decision': 'objection', 'statement': 'Te duur & te laat.'},
+                  token_from=f'/taken/{task}')
+    html = back.get_data(as_text=True)
+    assert back.status_code == 200 and 'Te duur &amp; te laat.</textarea>' in html
+    assert 'value="objection" checked' in html and 'error-summary' not in html
+    assert app.tasks(party='zeist')  # nothing was recorded
+
+
+def test_a_duplicate_yearly_cycle_links_to_the_one_that_exists(site, app):
+    existing = start_procedure(app, 'jaarcyclus', year=2021)['id']
+    page = browser(site, 'projectleider').post('/procedures/nieuw/jaarcyclus', {'year': '2021'})
+    assert page.status_code == 422 and f'href="/procedures/{existing}"' in page.get_data(as_text=True)
+
+
+def test_the_accession_form_preselects_no_kind_of_organisation(site):
+    html = browser(site).get('/toetreden').get_data(as_text=True)
+    assert re.search(r'<select id="kind"[^>]*><option value="" selected>', html)
+
+
+def test_the_accessibility_statement_is_linked_from_every_page(site):
+    b = browser(site)
+    statement = b.get('/toegankelijkheid').get_data(as_text=True)
+    assert 'WCAG 2.1' in statement and 'axe' in statement and 'Bekende beperkingen' in statement
+    for path in ('/openbaar', '/inloggen', '/bestaat-niet'):
+        assert 'href="/toegankelijkheid"' in b.get(path).get_data(as_text=True)
+
+
+def test_an_organisation_applies_its_own_theme(app, monkeypatch, tmp_path):
+    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
+    own = tmp_path / 'tokens.css'
+    own.write_text(':root { --utrecht-link-color: #003366; }')
+    monkeypatch.setenv('CITYDEAL_THEME', str(own))
+    served = create_app(app, {'TESTING': True}).test_client().get('/theme.css')
+    assert served.status_code == 200 and served.mimetype == 'text/css' and b'#003366' in served.data
+    served.close()
+    monkeypatch.setenv('CITYDEAL_THEME', str(tmp_path / 'missing.css'))
+    with pytest.raises(ValueError, match='CITYDEAL_THEME'):
+        create_app(app, {'TESTING': True})
+
+
+def test_a_thousand_tasks_come_fifty_at_a_time(site, app, consultation):
+    """Rows as the engine keeps them for open tasks; the page reads one page's worth, counted in SQL."""
+    import uuid
+    from datetime import datetime, timedelta, timezone
+
+    from engine.models import OpenTask
+    start = datetime(2021, 4, 12, 8, tzinfo=timezone.utc)
+    with app.unit_of_work() as uow:
+        uow.session.add_all(OpenTask(id=str(uuid.uuid4()), procedure_id=consultation, name='instemming_geven',
+                                     label=f'Taak {n:04d}', party_code='zeist', due_dt=start + timedelta(hours=n),
+                                     opened_dt=start) for n in range(999))
+        uow.commit()
+    b = browser(site, 'zeist')
+    first = b.get('/taken').get_data(as_text=True)
+    assert '1–50 van 1.000' in visible_text(first) and first.count('<tr') == 51 and 'Taak 0000' in first
+    last = visible_text(b.get('/taken?page=20').get_data(as_text=True))
+    assert '951–1.000 van 1.000' in last and 'Pagina 20 van 20' in last
+    assert b.get('/taken?page=21').status_code == 404
+
+
+def test_the_new_pages_speak_english_too(site, consultation):
+    b = browser(site, 'projectleider')
+    page = b.get('/overzicht?lang=en').get_data(as_text=True)
+    assert 'Overview of the procedures' in page and '1–1 of 1' in page and 'days left' in page
+    assert 'Accessibility statement' in b.get('/toegankelijkheid').get_data(as_text=True)

@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from citydeal.bootstrap import CityDeal
-from web import account, api, auth, labels, limits, oidc, views
+from web import account, api, auth, formatting, labels, limits, oidc, views
 
 LANGUAGES = ('nl', 'en')
 csrf = CSRFProtect()
@@ -31,6 +31,15 @@ def _secret_key():
     with os.fdopen(descriptor, 'w') as file:
         file.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _theme_path(app):
+    """CITYDEAL_THEME (a CSS file of design tokens) if set, else the default; a missing file stops the start."""
+    custom = os.environ.get('CITYDEAL_THEME')
+    path = Path(custom).resolve() if custom else Path(app.static_folder, 'nlds', 'theme.css')
+    if not path.is_file():
+        raise ValueError(f'CITYDEAL_THEME: {path} is not a file (a CSS file of custom properties)')
+    return path
 
 
 def select_locale():
@@ -72,6 +81,7 @@ def create_app(city_deal=None, config=None):
                                  outcome_label=labels.outcome_label, event_label=labels.event_label,
                                  type_label=labels.type_label, start_label=labels.start_label,
                                  event_codes=sorted(labels.EVENTS))
+    formatting.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_domain='messages')
     auth.init_app(app)
@@ -83,6 +93,15 @@ def create_app(city_deal=None, config=None):
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)  # bearer tokens, no cookies: nothing for a forged form to ride on
+
+    theme_path = _theme_path(app)
+
+    @app.route('/theme.css')
+    def theme():
+        """The design tokens: the default NL Design System example theme, or an organisation's own file
+        (CITYDEAL_THEME, the path of a CSS file of custom properties)."""
+        from flask import send_file
+        return send_file(theme_path, mimetype='text/css', max_age=3600)
 
     @app.before_request
     def _lang():

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from engine.accounts import CLOSED_LOGIN, LoginRefused
 from engine.errors import CommandRefused
 from engine.rights import Caller
+from engine.roles import TASK_ROLES
 from web import oidc
 
 blueprint = Blueprint('auth', __name__)
@@ -109,7 +110,8 @@ def first_step_done(account, next_path=None):
                             'next': _safe_next(next_path)}
         return redirect(url_for('auth.second_step'))
     login_user(WebUser(account))
-    return redirect(_safe_next(next_path) or url_for('views.my_tasks'))
+    from web.views import landing
+    return redirect(_safe_next(next_path) or landing(account))
 
 
 @blueprint.route('/inloggen/code', methods=['GET', 'POST'])
@@ -133,7 +135,8 @@ def second_step():
             if account.session_epoch == pending['epoch']:
                 session.clear()
                 login_user(WebUser(account))
-                return redirect(pending['next'] or url_for('views.my_tasks'))
+                from web.views import landing
+                return redirect(pending['next'] or landing(account))
             session.pop(PENDING, None)
             return redirect(url_for('auth.login'))
     return render_template('login_code.html', error=error), 200 if error is None else 401
@@ -165,6 +168,13 @@ def logout():
 def tasks_for(account):
     """The open tasks a person may act on, newest procedure first: their role's, or their parties'."""
     return city_deal().tasks_of(Caller.for_account(account))
+
+
+def task_scope(account):
+    """(parties, role) whose open tasks a person acts on: their role's, or their parties' (delegations too)."""
+    if account.role in TASK_ROLES:
+        return (), account.role
+    return tuple(account.acts_for), None
 
 
 def caller(account=None, acting_for=None):

@@ -48,7 +48,9 @@ def render(state):
     kinds, names, shapes, edges, process_name = _model(str(state['model']))
     width = max(x + w for _, b, _ in shapes for x, _, w, _ in [_box(b)]) + 20
     height = max(y + h for _, b, _ in shapes for _, y, _, h in [_box(b)]) + 20
+    # Drawn at its own size (text 11 px and up, as in the model); the page scrolls it inside its box.
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="bpmn" viewBox="0 0 {width:.0f} {height:.0f}" '
+             f'width="{width:.0f}" height="{height:.0f}" '
              f'role="img" aria-labelledby="bpmn-title" aria-describedby="bpmn-desc">',
              f'<title id="bpmn-title">{escape(process_name)}</title>',
              '<desc id="bpmn-desc">' + escape(_describe(state, names)) + '</desc>',
@@ -96,3 +98,9 @@ def _describe(state, names):
     active = ', '.join(names.get(i) or i for i in sorted(state['active'])) or '–'
     done = ', '.join(names[i] for i in sorted(state['completed']) if names.get(i)) or '–'
     return _('Nu bij: %(active)s. Afgerond: %(done)s.', active=active, done=done)
+
+
+def current_steps(state):
+    """The names of the steps a procedure is at now, for the text beside the diagram."""
+    _kinds, names, _shapes, _edges, _name = _model(str(state['model']))
+    return sorted({names.get(i) or i for i in state['active'] if names.get(i)})

@@ -37,7 +37,7 @@ VALUES = {
     'true': _l('Ja'), 'false': _l('Nee'), 'True': _l('Ja'), 'False': _l('Nee'), 'running': _l('loopt'),
     'completed': _l('afgerond'), 'cancelled': _l('gesloten'), 'admitted': _l('toegelaten'),
     'refused': _l('geweigerd'), 'withdrawn': _l('teruggetreden'), 'active': _l('actief'),
-    'withdrawing': _l('opzeggend'), 'rijk': _l('Rijk'), 'gemeente': _l('gemeente'),
+    'withdrawing': _l('in opzegtermijn'), 'rijk': _l('Rijk'), 'gemeente': _l('gemeente'),
     'woningcorporatie': _l('woningcorporatie'), 'kennisinstelling': _l('kennisinstelling'),
     'ended': _l('geëindigd'), 'keep': _l('Geheim houden'), 'lift': _l('Openbaar maken (verplichting)'),
     'kept': _l('geheim gehouden'), 'lifted': _l('openbaar gemaakt'),

@@ -1,6 +1,4 @@
 """The pages. Each view checks who may do what, calls one engine operation, and renders."""
-import csv
-import io
 import json
 from datetime import date
 
@@ -14,29 +12,34 @@ from engine import rights
 from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, Forbidden, NotFound
 from engine.procedures import fields as start_fields
-from web import diagram
-from web.auth import caller, city_deal, require, tasks_for
+from web import audit_csv, diagram, listing
+from web.auth import caller, city_deal, require, task_scope
 from web.labels import by_field, problem_text
 from web.limits import ACCESSION_LIMIT, applicant_address, kept, limiter
+from web.listing import PROCEDURE_TYPES, Page
 
 blueprint = Blueprint('views', __name__)
+#: who sees the overview of every running procedure
+OVERVIEW_ROLES = ('projectleider', 'secretaris', 'auditor')
 
 
 @blueprint.app_context_processor
 def _header():
     if not current_user.is_authenticated:
-        return {'task_count': 0, 'today': city_deal().today(), 'startable': ()}
+        return {'task_count': 0, 'today': city_deal().today(), 'startable': (), 'overview_roles': OVERVIEW_ROLES}
     me = caller()
     startable = [t.id for t in registry.all_types()
                  if registry.PUBLIC not in t.started_by and not t.about_procedure and rights.may_start(me, t)]
-    return {'task_count': len(_my_tasks()), 'today': city_deal().today(), 'startable': startable}
+    return {'task_count': _task_count(), 'today': city_deal().today(), 'startable': startable,
+            'overview_roles': OVERVIEW_ROLES}
 
 
-def _my_tasks():
-    """Read once per request: "Mijn taken" lists them and the header of the same page counts them."""
-    if 'my_tasks' not in g:
-        g.my_tasks = tasks_for(current_user.account)
-    return g.my_tasks
+def _task_count():
+    """Counted in SQL once per request: the header of every page shows it."""
+    if 'task_count' not in g:
+        parties, role = task_scope(current_user.account)
+        g.task_count = city_deal().task_page(parties=parties, role=role, limit=0)['total']
+    return g.task_count
 
 
 def _form_values(names):
@@ -46,13 +49,43 @@ def _form_values(names):
 
 @blueprint.route('/')
 def home():
-    return redirect(url_for('views.my_tasks') if current_user.is_authenticated else url_for('views.public'))
+    """Where a person lands: the projectleider and secretaris on the overview, the auditor on the audit,
+    a representative on their tasks."""
+    if not current_user.is_authenticated:
+        return redirect(url_for('views.public'))
+    return redirect(landing(current_user.account))
+
+
+def landing(account):
+    """The first page after login: the auditor's audit (it links to the overview), the overview of the
+    projectleider and secretaris, a representative's tasks."""
+    if account.role == 'auditor':
+        return url_for('views.audit')
+    if account.role in OVERVIEW_ROLES:
+        return url_for('views.overview')
+    return url_for('views.my_tasks')
 
 
 @blueprint.route('/taken')
 @login_required
 def my_tasks():
-    return render_template('tasks.html', tasks=_my_tasks(), now=_now_shown())
+    parties, role = task_scope(current_user.account)
+    number = listing.page_number()
+    page = Page(city_deal().task_page(parties=parties, role=role, offset=listing.offset(number),
+                                      **listing.task_filters()), number)
+    return render_template('tasks.html', page=page, tasks=page.rows, now=_now_shown(), types=PROCEDURE_TYPES)
+
+
+@blueprint.route('/overzicht')
+@login_required
+def overview():
+    """Every running procedure with its deadline and progress, nearest deadline first."""
+    require(*OVERVIEW_ROLES)
+    number = listing.page_number()
+    page = Page(city_deal().procedure_page(offset=listing.offset(number), order='deadline',
+                                           **listing.procedure_filters(default_status='running')), number)
+    return render_template('overview.html', page=page, types=PROCEDURE_TYPES, statuses=listing.STATUSES,
+                           status=request.args.get('status', 'running'))
 
 
 def _now_shown():
@@ -70,7 +103,8 @@ class TaskClosed(Exception):
 
 @blueprint.app_errorhandler(TaskClosed)
 def _task_closed(error):
-    return render_template('task_closed.html', answer=error.answer, message=error.message), 409
+    # Not an error to the person who answered: their answer, shown as the receipt it is.
+    return render_template('task_closed.html', answer=error.answer), 200 if request.method == 'GET' else 409
 
 
 def _task_or_error(task_id):
@@ -104,6 +138,8 @@ def task(task_id):
     values, errors = {}, {}
     if request.method == 'POST':
         values = _form_values([f.name for f in fields])
+        if request.form.get('back') == '1':  # "Terug, wijzigen" on the confirmation page: the form as typed
+            return _task_page(task, fields, values, {})
         try:
             city_deal().check_task_values(task_id, caller(), values)
         except Forbidden:
@@ -112,8 +148,21 @@ def task(task_id):
             errors = by_field(refused)
         else:
             return render_template('confirm.html', task=task, fields=fields, values=values)
-    return render_template('task.html', task=task, fields=fields, values=values, errors=errors), \
-        422 if errors else 200
+    return _task_page(task, fields, values, errors)
+
+
+def _task_page(task, fields, values, errors):
+    progress = city_deal().procedure_view(task['procedure_id'])
+    return render_template('task.html', task=task, fields=fields, values=values, errors=errors, p=progress,
+                           show_statements=_may_read_statements(progress)), 422 if errors else 200
+
+
+def _may_read_statements(procedure):
+    """Statements of a confidential request are for the Partijen, the projectleider, the secretaris and the
+    auditor; an account with none of these roles (an administrator) does not read them."""
+    if not procedure['request'].get('confidential'):
+        return True
+    return bool(current_user.acts_for) or current_user.role in OVERVIEW_ROLES
 
 
 @blueprint.route('/taken/<task_id>/bevestigen', methods=['POST'])
@@ -134,7 +183,7 @@ def confirm(task_id):
         task = _task_or_error(task_id)
         fields = _task_fields(task)
         values = _form_values([f.name for f in fields])
-        return render_template('task.html', task=task, fields=fields, values=values, errors=by_field(refused)), 422
+        return _task_page(task, fields, values, by_field(refused))
     return redirect(url_for('views.receipt', seq=result['receipt']))
 
 
@@ -152,7 +201,11 @@ def receipt(seq):
 @blueprint.route('/procedures')
 @login_required
 def procedures():
-    return render_template('procedures.html', procedures=list(reversed(city_deal().procedures())))
+    number = listing.page_number()
+    page = Page(city_deal().procedure_page(offset=listing.offset(number), order='newest',
+                                           **listing.procedure_filters()), number)
+    return render_template('procedures.html', page=page, procedures=page.rows, types=PROCEDURE_TYPES,
+                           statuses=listing.STATUSES, status=request.args.get('status', ''))
 
 
 @blueprint.route('/procedures/<int:procedure_id>')
@@ -160,17 +213,12 @@ def procedures():
 def procedure(procedure_id):
     app = city_deal()
     try:
-        shown = app.show(procedure_id)
+        shown = app.procedure_view(procedure_id)
     except NotFound:
         abort(404)
-    svg = diagram.render(app.diagram_state(procedure_id))
-    return render_template('procedure.html', p=shown, svg=svg, days_left=_days_left(shown['deadline']))
-
-
-def _days_left(deadline):
-    if not deadline:
-        return None
-    return (date.fromisoformat(deadline[:10]) - city_deal().today()).days
+    state = app.diagram_state(procedure_id)
+    return render_template('procedure.html', p=shown, svg=diagram.render(state), steps=diagram.current_steps(state),
+                           show_statements=_may_read_statements(shown))
 
 
 def _start_values(type_):
@@ -196,17 +244,14 @@ def start(kind):
     me = caller(acting_for=request.form.get('by') or None)
     if not rights.may_start(me, type_):
         abort(403)
-    errors, values = {}, {}
+    errors, values, existing = {}, {}, None
     if request.method == 'GET':
         values = {k: v for k, v in request.args.items() if k in type_.start_schema().fields}
     else:
         values = _start_values(type_)
-        problems = []
-        if type_.asks_confirmation and request.form.get('understood') != 'on':
-            problems.append(start_fields.Problem('opzegging.confirm_required', 'understood'))
         try:
-            if problems:
-                raise CommandRefused(problems)
+            if type_.asks_confirmation and request.form.get('understood') != 'on':
+                raise _unconfirmed(type_, values)
             result = city_deal().start(type_.id, me, values)
         except Forbidden:
             abort(403)
@@ -214,10 +259,32 @@ def start(kind):
             errors = by_field(refused)
             values = dict(values, **{k: 'on' for k in request.form if request.form.get(k) == 'on'})
             values['by'] = request.form.get('by', '')
+            existing = _existing(type_, refused)
         else:
             return redirect(url_for('views.procedure', procedure_id=result['id']))
-    return render_template(f'start_{kind}.html', values=values, errors=errors, type_id=type_.id), \
+    return render_template(f'start_{kind}.html', values=values, errors=errors, type_id=type_.id, existing=existing), \
         422 if errors else 200
+
+
+def _unconfirmed(type_, values):
+    """Every error at once: the box not ticked, and whatever the form's own fields lack."""
+    problems = []
+    try:
+        start_fields.read(type_.start_schema, values, type_.rule)
+    except CommandRefused as refused:
+        problems = list(refused.problems)
+    return CommandRefused(problems + [start_fields.Problem('opzegging.confirm_required', 'understood')])
+
+
+def _existing(type_, refused):
+    """The procedure a refusal says already exists (a yearly cycle started twice), so the page links to it."""
+    for problem in refused.problems:
+        if problem.code.endswith('.exists') and problem.params.get('procedure'):
+            try:
+                return city_deal().procedure_view(problem.params['procedure'])
+            except NotFound:
+                return None
+    return None
 
 
 @blueprint.route('/toetreden', methods=['GET', 'POST'])
@@ -304,36 +371,41 @@ def _audit_filters():
 def audit():
     require('auditor')
     app = city_deal()
-    filters = _audit_filters()
-    return render_template('audit.html', entries=app.audit_search(**filters), verdict=app.verify_audit(),
-                           filters={k: request.args.get(k, '') for k in AUDIT_FILTERS}, types=registry.IDS,
+    number = listing.page_number()
+    page = Page(app.audit_page(offset=listing.offset(number), **_audit_filters()), number)
+    return render_template('audit.html', page=page, entries=page.rows, verdict=app.verify_audit(),
+                           filters={k: request.args.get(k, '') for k in AUDIT_FILTERS}, types=PROCEDURE_TYPES,
                            parties=app.parties())
 
 
 @blueprint.route('/audit/export.<fmt>')
 @login_required
 def audit_export(fmt):
+    """The audit as a file: JSON as stored; CSV for a spreadsheet, in Dutch, one column per data field.
+
+    CSV is `;`-separated with a UTF-8 BOM (what Dutch Excel opens as columns); ``?format=rfc4180`` gives
+    comma-separated RFC 4180 without a BOM, for other programs.
+    """
     require('auditor')
-    entries = city_deal().audit_search(**_audit_filters())
+    filters = _audit_filters()
     if fmt == 'json':
+        entries = city_deal().audit_search(**filters)
         return Response(json.dumps(entries, ensure_ascii=False, indent=1), mimetype='application/json',
                         headers={'Content-Disposition': 'attachment; filename=audit.json'})
     if fmt != 'csv':
         abort(404)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(['seq', 'at', 'person', 'acting_for', 'procedure_id', 'event', 'data', 'hash'])
-    for e in entries:
-        writer.writerow([_cell(value) for value in (e['seq'], e['at'], e['person'], e['acting_for'], e['procedure_id'],
-                                                     e['event'], json.dumps(e['data'], ensure_ascii=False), e['hash'])])
-    return Response(out.getvalue(), mimetype='text/csv',
+    dialect = request.args.get('format', 'excel-nl')
+    if dialect not in ('excel-nl', 'rfc4180'):
+        abort(400)
+    entries = city_deal().audit_page(offset=0, limit=None, **filters)['rows']
+    body = audit_csv.render(entries, rfc4180=dialect == 'rfc4180')
+    return Response(body, mimetype='text/csv; charset=utf-8',
                     headers={'Content-Disposition': 'attachment; filename=audit.csv'})
 
 
-def _cell(value):
-    """A spreadsheet must not read a submitted text as a formula (=, +, -, @ first)."""
-    text = '' if value is None else str(value)
-    return "'" + text if text[:1] in ('=', '+', '-', '@', '\t', '\r') else text
+@blueprint.route('/toegankelijkheid')
+def accessibility():
+    return render_template('accessibility.html')
 
 
 @blueprint.route('/delegeren', methods=['GET', 'POST'])
