@@ -51,6 +51,23 @@ def append(session, *, at, person, acting_for, event, data, procedure_id=None):
     return entry
 
 
+def head(session):
+    """(seq, hash) of the chain's last entry, (0, GENESIS) while it is empty: the anchor a party keeps."""
+    last = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    return (last.seq, last.hash) if last else (0, GENESIS)
+
+
+def parse_anchor(raw, field='anchor'):
+    """``SEQ:HASH`` as `audit verify` prints it and messages carry it, as (seq, hash)."""
+    from engine.errors import CommandRefused
+    seq, sep, hash_ = (raw or '').strip().partition(':')
+    hash_ = hash_.lower()
+    if not sep or not seq.isdigit() or len(hash_) != 64 or any(c not in '0123456789abcdef' for c in hash_):
+        raise CommandRefused.one(field, f'{raw!r} is not SEQ:HASH as printed by `citydeal audit verify` (a number, '
+                                        'a colon, 64 hexadecimal characters)')
+    return int(seq), hash_
+
+
 @dataclass(frozen=True)
 class Verdict:
     ok: bool

@@ -54,6 +54,7 @@ EVENTS = {
     'reminder_sent': _l('Herinnering verstuurd'), 'account_added': _l('Account toegevoegd'),
     'account_disabled': _l('Account uitgeschakeld'), 'delegation_granted': _l('Plaatsvervanger aangewezen'),
     'contacts_updated': _l('Adressen bijgewerkt'),
+    'document_added': _l('Document toegevoegd'), 'document_attached': _l('Document bijgevoegd'),
 }
 
 

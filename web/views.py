@@ -4,11 +4,12 @@ import io
 import json
 from datetime import date
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import forms as task_forms
+from engine.audit import parse_anchor
 from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, NotFound
 from web import diagram
@@ -229,7 +230,30 @@ def deal():
 def public():
     app = city_deal()
     return render_template('public.html', deal=app.deal(), parties=app.parties(),
-                           appendices=app.appendices(public=True))
+                           appendices=app.appendices(public=True), head=app.audit_head())
+
+
+def _pdf(content, name):
+    return Response(content, mimetype='application/pdf', headers={'Content-Disposition': f'inline; filename={name}'})
+
+
+@blueprint.route('/bijlagen/<int:n>.pdf')
+def appendix_pdf(n):
+    """Bijlage N as a sealed PDF: public, unless its text is confidential (then for logged-in people)."""
+    app = city_deal()
+    try:
+        confidential = app.appendix_confidential(n)
+    except NotFound:
+        abort(404)
+    if confidential and not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    return _pdf(app.appendix_pdf(n), f'bijlage-{n}.pdf')
+
+
+@blueprint.route('/deal.pdf')
+def deal_pdf():
+    """The deal as one sealed PDF; the public version leaves out the texts of confidential bijlagen."""
+    return _pdf(city_deal().deal_pdf(public=not current_user.is_authenticated), 'city-deal.pdf')
 
 
 AUDIT_FILTERS = ('event', 'procedure_type', 'status', 'party', 'person', 'since', 'until')
@@ -254,9 +278,18 @@ def audit():
     require('auditor')
     app = city_deal()
     filters = _audit_filters()
-    return render_template('audit.html', entries=app.audit_search(**filters), verdict=app.verify_audit(),
+    anchor_text, anchor, anchor_error = request.args.get('anchor', '').strip()[:200], None, None
+    if anchor_text:
+        try:
+            anchor = parse_anchor(anchor_text)
+        except CommandRefused:
+            anchor_error = _('Vul de kop in zoals die in een bericht staat: een getal, een dubbele punt en 64 '
+                             'tekens (0-9, a-f), bijvoorbeeld 42:ab12….')
+    return render_template('audit.html', entries=app.audit_search(**filters), verdict=app.verify_audit(anchor),
+                           files=app.verify_documents(), anchor=anchor_text, anchor_used=anchor is not None,
+                           anchor_error=anchor_error,
                            filters={k: request.args.get(k, '') for k in AUDIT_FILTERS}, types=PROCEDURE_TYPES,
-                           parties=app.parties())
+                           parties=app.parties()), 422 if anchor_error else 200
 
 
 @blueprint.route('/audit/export.<fmt>')
