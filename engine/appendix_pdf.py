@@ -17,9 +17,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select
 
 from engine import register, seal as seal_
-from engine.dates import shown
+from engine.dates import local_date, shown
 from engine.errors import NotFound
-from engine.models import Appendix, AuditEntry, Procedure
+from engine.models import Appendix, AuditEntry, Deal, Document, Procedure
 from notifications.render import dutch_date
 
 TEMPLATES = Path(__file__).parent / 'templates'
@@ -63,12 +63,18 @@ def register_entry(session, number):
             'title': appendix.title, 'adopted': shown(appendix.adopted_dt), 'text_sha256': text_sha256(appendix.body),
             'statements': [{key: s.get(key) for key in ('party', 'party_name', 'representative', 'date', 'decision',
                                                         'statement')} for s in appendix.statements],
+            'documents': [{key: getattr(d, key) for key in ('id', 'name', 'purpose', 'uploaded_for', 'sha256')}
+                          for d in session.scalars(select(Document).where(Document.procedure_id == appendix.procedure_id)
+                                                   .order_by(Document.id))],
             'audit_head': _head_at_adoption(session, appendix)}
 
 
 def _deal(session):
-    from engine.models import Deal
     return session.scalars(select(Deal)).one()
+
+
+def _party_names(session):
+    return {p.code: p.name for p in register.parties(session)}
 
 
 def _confidential(session, appendix):
@@ -83,7 +89,7 @@ def _section(session, appendix, public):
     entry = register_entry(session, appendix.number)
     hidden = public and _confidential(session, appendix)
     return dict(entry, body=None if hidden else appendix.body, hidden=hidden,
-                adopted_on=appendix.adopted_dt)
+                adopted_on=local_date(appendix.adopted_dt))
 
 
 def render_appendix(session, number, settings):
@@ -92,7 +98,7 @@ def render_appendix(session, number, settings):
     deal = _deal(session)
     entry = register_entry(session, number)
     html = _templates.get_template('appendix.html').render(deal=deal, appendices=[_section(session, appendix, False)],
-                                                           front=False)
+                                                           front=False, party_names=_party_names(session))
     return seal(_pdf(html, json.dumps(entry, ensure_ascii=False, indent=1, sort_keys=True)), settings)
 
 
@@ -102,7 +108,7 @@ def deal_html(session, public):
     appendices = session.scalars(select(Appendix).order_by(Appendix.number)).all()
     return _templates.get_template('appendix.html').render(
         deal=_deal(session), appendices=[_section(session, a, public) for a in appendices], front=True,
-        parties=register.parties(session), public=public)
+        parties=register.parties(session), public=public, party_names=_party_names(session))
 
 
 def render_deal(session, settings, public):
@@ -189,7 +195,7 @@ def verify(session, pdf, settings):
         current = register_entry(session, number)
     except NotFound:
         return PdfVerdict(False, f'the PDF is bijlage {number}, which is not in the register', number)
-    different = [key for key in ('deal', 'title', 'adopted', 'text_sha256', 'statements', 'audit_head')
+    different = [key for key in ('deal', 'title', 'adopted', 'text_sha256', 'statements', 'documents', 'audit_head')
                  if embedded.get(key) != current[key]]
     if different:
         return PdfVerdict(False, f'bijlage {number} in the register no longer matches the sealed PDF: '
@@ -201,8 +207,8 @@ def verify(session, pdf, settings):
 
 
 def _difference(key, embedded, current):
-    if key == 'statements':
-        return 'the statements differ'
+    if key in ('statements', 'documents'):
+        return f'the {key} differ'
     return f'{key}: the PDF says {embedded.get(key)!r}, the register {current[key]!r}'
 
 

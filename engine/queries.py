@@ -4,7 +4,7 @@ from datetime import timedelta
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine import audit, effects, procedure_store, register, timers, workflow_runtime
+from engine import audit, documents, effects, procedure_store, register, timers, workflow_runtime
 from engine.dates import shown, start_of_day
 from engine.errors import CommandRefused, NotFound
 from engine.notices import Deadline
@@ -67,6 +67,7 @@ def show(session, procedure_id):
                 waiting_for=[t.party_code or t.role for t in open_tasks],
                 open_tasks=[_task(t, p.type) for t in open_tasks],
                 contributions_owed=[{'party': o.party_code, 'year': o.year, 'amount_eur': o.amount_eur} for o in owed],
+                documents=documents.of_procedure(session, p.id),
                 timeline=[{'at': shown(e.at_dt), 'event': e.event, 'person': e.person, 'acting_for': e.acting_for,
                            'data': e.data} for e in timeline])
 

@@ -6,9 +6,10 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from engine import appendix_pdf
+from engine.models import Appendix
 from tests.conftest import consent_all, open_consultation
 from tests.web_support import Browser, add_accounts, fast_hashing
 from web.app import create_app
@@ -72,12 +73,37 @@ def test_a_tampered_register_is_found(app, adopted):
 
 def test_changed_statements_in_the_register_are_found(app, adopted):
     pdf = app.appendix_pdf(adopted)
-    with app.engine.begin() as connection:
-        statements = json.loads(connection.execute(text('SELECT statements FROM appendices')).scalar_one())
+    with app.unit_of_work() as uow:  # straight into the row, past every rule of the engine
+        row = uow.session.scalars(select(Appendix)).one()
+        statements = [dict(s) for s in row.statements]
         statements[3]['decision'] = 'objection'
-        connection.execute(text('UPDATE appendices SET statements = :s'), {'s': json.dumps(statements)})
+        row.statements = statements
+        uow.commit()
     verdict = app.verify_appendix_pdf(pdf)
     assert not verdict.ok and 'the statements differ' in verdict.message
+
+
+def test_the_documents_of_the_procedure_are_in_the_sealed_entry(app):
+    from engine import documents
+    from engine.unit_of_work import Actor
+    pid = app.start_wijziging(by='bzk', title='Begroting', text='Zie de begroting.')['id']
+    doc = app.add_document('begroting.txt', 'Begroting 2022: EUR 10.000\n'.encode())
+    with app.unit_of_work() as uow:
+        documents.attach(uow.session, uow.now, Actor('mevrouw K. Ollongren', 'bzk'), [doc['id']], pid, 'request')
+        uow.commit()
+    assert app.show(pid)['documents'] == [doc]
+    open_consultation(app, pid)
+    consent_all(app, pid)
+    pdf = app.appendix_pdf(1)
+    with app.unit_of_work() as uow:
+        entry = appendix_pdf.register_entry(uow.session, 1)
+    assert entry['documents'] == [{'id': doc['id'], 'name': 'begroting.txt', 'purpose': 'request',
+                                   'uploaded_for': 'admin', 'sha256': doc['sha256']}]
+    assert app.verify_appendix_pdf(pdf).ok
+    with app.engine.begin() as connection:
+        connection.execute(text("UPDATE documents SET name = 'iets-anders.txt'"))
+    verdict = app.verify_appendix_pdf(pdf)
+    assert not verdict.ok and 'the documents differ' in verdict.message
 
 
 def test_a_pdf_sealed_by_another_seal_is_not_trusted(app, adopted, tmp_path):
