@@ -211,6 +211,53 @@ def test_a_document_just_under_the_limit_passes_the_web_limit(api, app):
     """MAX_CONTENT_LENGTH stays 256 kB for every other route; the upload route allows 20 MB."""
     content = b'a' * documents.MAX_BYTES
     assert upload(api, 'zeist', 'groot.txt', content).status_code == 201
+    other = api('POST', '/api/v1/procedures', 'zeist', data=b'{"type": "wijziging", "text": "' + b'a' * 300_000 + b'"}',
+                content_type='application/json')
+    assert other.status_code == 413
+
+
+def test_the_web_download_obeys_the_same_rights(api, app, monkeypatch):
+    from tests.web_support import Browser
+    doc = app.add_document('werkplan.pdf', PDF, actor=Actor('de heer W. Catsburg', 'zeist'))
+    site = create_app(app, {'TESTING': True})
+    assert site.test_client().get(f"/documenten/{doc['id']}").status_code == 302, 'the public: to the login'
+    zeist, tiwos = Browser(site.test_client()), Browser(site.test_client())
+    assert zeist.login('zeist').status_code == 302 and tiwos.login('tiwos').status_code == 302
+    got = zeist.get(f"/documenten/{doc['id']}")
+    assert got.status_code == 200 and got.data == PDF and 'attachment' in got.headers['Content-Disposition']
+    assert tiwos.get(f"/documenten/{doc['id']}").status_code == 404
+
+
+@pytest.mark.cli
+def test_the_commands(databases, tmp_path):
+    import subprocess
+    import sys
+    env = {'CITYDEAL_DATABASE_URL': databases.new(), 'CITYDEAL_NOW': '2021-04-12T10:00:00+02:00',
+           'PATH': '/usr/bin:/bin'}
+
+    def citydeal(*args, expect=0):
+        done = subprocess.run([sys.executable, '-m', 'citydeal.cli', *args], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=120)
+        assert done.returncode == expect, (done.stdout, done.stderr)
+        return done
+
+    citydeal('init')
+    (tmp_path / 'plan.odt').write_bytes(ODT)
+    (tmp_path / 'setup.pdf').write_bytes(EXE)
+    added = __import__('json').loads(citydeal('documents', 'add', 'plan.odt', '--json').stdout)
+    assert added['media_type'] == documents.ODT and added['sha256'] == hashlib.sha256(ODT).hexdigest()
+    refused = citydeal('documents', 'add', 'setup.pdf', expect=2)
+    assert 'error: document: the file is a Windows program' in refused.stderr
+    assert 'error: procedure: no procedure with id 9' in citydeal('documents', 'add', 'plan.odt', '--procedure', '9',
+                                                                  expect=2).stderr
+    citydeal('documents', 'get', str(added['id']), '-o', 'terug.odt')
+    assert (tmp_path / 'terug.odt').read_bytes() == ODT
+    assert 'documents: 1 file(s), each matches its SHA-256' in citydeal('audit', 'verify').stdout
+    stored = tmp_path / 'var' / 'documents' / added['sha256'][:2] / added['sha256']
+    stored.chmod(0o640)
+    stored.write_bytes(ODT + b'!')
+    failed = citydeal('audit', 'verify', expect=1)
+    assert f"document {added['id']} (plan.odt) was changed" in failed.stdout
 
 
 def test_public_downloads_only_for_public_bijlagen(api, app):

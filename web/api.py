@@ -264,10 +264,11 @@ def document(document_id):
     """The file itself. With a token: what its person may see; without: only documents of public bijlagen."""
     described, content = city_deal().document(document_id, viewer=_optional_account())
     return Response(content, mimetype=described['media_type'], headers={
-        'Content-Disposition': _attachment(described['name']), 'X-Content-SHA256': described['sha256']})
+        'Content-Disposition': attachment_header(described['name']), 'X-Content-SHA256': described['sha256']})
 
 
-def _attachment(name):
+def attachment_header(name):
+    """Content-Disposition for a download: an ASCII fallback name and the real one (RFC 6266)."""
     from urllib.parse import quote
     ascii_name = name.encode('ascii', 'replace').decode('ascii').replace('"', "'").replace('?', '_')
     return f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(name)}'

@@ -250,6 +250,21 @@ def appendix_pdf(n):
     return _pdf(app.appendix_pdf(n), f'bijlage-{n}.pdf')
 
 
+@blueprint.route('/documenten/<int:document_id>')
+def document(document_id):
+    """A stored document, with the API's rights: logged in, what the person may see; else public ones only."""
+    viewer = current_user.account if current_user.is_authenticated else None
+    try:
+        described, content = city_deal().document(document_id, viewer=viewer)
+    except NotFound:
+        if viewer is None:
+            return current_app.login_manager.unauthorized()
+        abort(404)
+    from web.api import attachment_header
+    return Response(content, mimetype=described['media_type'],
+                    headers={'Content-Disposition': attachment_header(described['name'])})
+
+
 @blueprint.route('/deal.pdf')
 def deal_pdf():
     """The deal as one sealed PDF; the public version leaves out the texts of confidential bijlagen."""
