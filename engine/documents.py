@@ -282,6 +282,9 @@ def verify_all(session, store):
         if actual != d.sha256:
             problems.append(f'document {d.id} ({d.name}) was changed: its file hashes to {actual}, the record '
                             f'holds {d.sha256}')
-    message = (f'documents: {len(documents)} file(s), each matches its SHA-256' if not problems
-               else 'documents: ' + '; '.join(problems))
+    if problems:
+        message = 'documents: ' + '; '.join(problems)
+    else:
+        message = f'documents: {len(documents)} file(s), each matches its SHA-256' if documents else \
+            'documents: none stored'
     return FilesVerdict(not problems, len(documents), tuple(problems), message)
