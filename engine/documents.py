@@ -135,7 +135,9 @@ class Store:
         digest = sha256(content)
         target = self.path(digest)
         if target.exists():
-            return digest  # the same bytes: the same file, never overwritten
+            # The same bytes: the same file, never written again. (Two uploads of new bytes at the same
+            # moment may both reach os.replace; the second then puts identical bytes in place, atomically.)
+            return digest
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix='.incoming-')
         try:
