@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select
 
 from engine import register, seal as seal_
+from engine.documents import MAX_ID
 from engine.dates import local_date, shown
 from engine.errors import NotFound
 from engine.models import Appendix, AuditEntry, Deal, Document, Procedure
@@ -50,7 +51,8 @@ def _head_at_adoption(session, appendix):
 
 
 def _appendix(session, number):
-    found = session.scalars(select(Appendix).where(Appendix.number == number)).first()
+    found = session.scalars(select(Appendix).where(Appendix.number == number)).first() \
+        if isinstance(number, int) and 0 < number <= MAX_ID else None
     if found is None:
         raise NotFound.one('number', f'no bijlage {number} in the register')
     return found

@@ -27,6 +27,8 @@ from engine.models import Appendix, Document, Procedure
 FIELD = 'document'
 MAX_BYTES = 20 * 1024 * 1024
 MAX_NAME = 255
+#: the largest id an INTEGER column holds; a larger one is simply not there (not an overflow)
+MAX_ID = 2 ** 31 - 1
 DEFAULT_DIR = 'var/documents'
 
 PDF = 'application/pdf'
@@ -194,8 +196,12 @@ def _checked_purpose(purpose):
     return purpose
 
 
+def _by_id(session, model, id_):
+    return session.get(model, id_) if isinstance(id_, int) and 0 < id_ <= MAX_ID else None
+
+
 def _procedure(session, procedure_id):
-    found = session.get(Procedure, procedure_id)
+    found = _by_id(session, Procedure, procedure_id)
     if found is None:
         raise NotFound.one('procedure', f'no procedure with id {procedure_id}')
     return found
@@ -211,7 +217,7 @@ def attach(session, now, actor, document_ids, procedure_id, purpose):
     _procedure(session, procedure_id)
     documents = []
     for document_id in dict.fromkeys(document_ids):
-        document = session.get(Document, document_id) if isinstance(document_id, int) else None
+        document = _by_id(session, Document, document_id)
         if document is None:
             raise NotFound.one(FIELD, f'no document with id {document_id!r}; upload the file first')
         if document.procedure_id not in (None, procedure_id):
@@ -239,7 +245,7 @@ def of_procedure(session, procedure_id):
 
 
 def get(session, document_id):
-    document = session.get(Document, document_id)
+    document = _by_id(session, Document, document_id)
     if document is None:
         raise NotFound.one(FIELD, f'no document with id {document_id}')
     return document

@@ -140,6 +140,7 @@ def test_the_routes_obey_confidentiality(app, monkeypatch):
     assert app.verify_appendix_pdf(first.data).ok
     assert anonymous.get('/bijlagen/2.pdf').status_code == 302, 'confidential: log in first'
     assert anonymous.get('/bijlagen/3.pdf').status_code == 404
+    assert anonymous.get(f'/bijlagen/{2 ** 70}.pdf').status_code == 404
     assert anonymous.get('/deal.pdf').mimetype == 'application/pdf'
     zeist = Browser(site.test_client())
     assert zeist.login('zeist').status_code == 302

@@ -187,6 +187,7 @@ def test_api_upload_and_download(api, app):
     assert api('GET', '/api/v1/documenten/1', 'auditor').status_code == 200
     assert api('GET', '/api/v1/documenten/1', 'tiwos').status_code == 404
     assert api('GET', '/api/v1/documenten/1').status_code == 404
+    assert api('GET', f'/api/v1/documenten/{2 ** 70}', 'zeist').status_code == 404
     assert api('GET', '/api/v1/documenten/1', headers={'Authorization': 'Bearer nope'}).status_code == 401
     assert upload(api, 'auditor', 'a.pdf', PDF).status_code == 403
     assert upload(api, None, 'a.pdf', PDF).status_code == 401
