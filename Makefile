@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test bench demo clean translations chromium theme
+.PHONY: setup run test bench demo clean translations chromium theme pdf-libs
 
 MO := web/translations/en/LC_MESSAGES/messages.mo
 
@@ -23,8 +23,17 @@ translations: setup
 	$(BIN)/pybabel extract -F web/babel.cfg -k _l -o var/messages.pot .
 	$(BIN)/pybabel update -i var/messages.pot -d web/translations
 
+# WeasyPrint (the sealed bijlage PDFs) draws text with Debian's Pango and subsets fonts with HarfBuzz;
+# installed here as root (CI is) when missing, like Chromium below.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf-libs:
+	@(ldconfig -p | grep -q libpangoft2-1.0.so.0 && ldconfig -p | grep -q libharfbuzz-subset.so.0 && \
+		test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf) || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES) >/dev/null) || echo "warning: \
+		$(PDF_PACKAGES) could not be installed: the bijlage PDFs cannot be made"
+
 # The narrated demo, then the web app, the scheduler and a local mail sink (var/mail/) on its database.
-run: setup
+run: setup pdf-libs
 	scripts/run.sh
 
 # The NL Design System CSS (components and default tokens) under web/static/nlds/; needs npm, once.
@@ -37,7 +46,7 @@ chromium:
 		apt-get install -y -qq chromium >/dev/null) || echo "warning: Chromium could not be installed: \
 		the browser tests will be skipped"
 
-test: setup chromium
+test: setup chromium pdf-libs
 	$(BIN)/ruff check engine citydeal notifications web tests bench
 	scripts/test.sh
 

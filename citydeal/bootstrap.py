@@ -1,23 +1,28 @@
 """The one place that wires database, clock and engine; the CLI, web app, scheduler and tests call it."""
 from datetime import datetime, timezone
 from functools import partial
+from pathlib import Path
 
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from engine import (accession_requests, accounts, audit, commands, deal_file, housekeeping, lease, outbox, queries,
-                    register, timers, totp)
+from engine import (accession_requests, accounts, appendix_pdf, audit, commands, deal_file, documents, housekeeping,
+                    lease, outbox, queries, register, seal, timers, totp)
 from engine import procedures as registry
 from engine.dates import local_date
 from engine.queries import calendar_items
 from engine.clock import SystemClock
-from engine.errors import CommandRefused, Conflict
+from engine.errors import CommandRefused, Conflict, NotFound
 from engine.database import database_url, make_engine, make_session_factory, upgrade_schema
 from engine.runner import Actor
 from engine.unit_of_work import UnitOfWork
 from notifications.render import Renderer, calendar_file
 
 INSTALLER = Actor('citydeal init', 'admin')
+#: who acts in the commands an operator types that name no party or role (documents add)
+OPERATOR = Actor('citydeal command line', 'admin')
+#: a reader with every right: the operator at the command line
+ANYONE = object()
 #: how often a command that met another writer is run again before it reports a conflict
 RETRIES = 5
 
@@ -25,9 +30,11 @@ RETRIES = 5
 class CityDeal:
     """Each method is one command in one transaction, or one read."""
 
-    def __init__(self, url=None, clock=None):
+    def __init__(self, url=None, clock=None, documents_dir=None, seal_settings=None):
         self.engine = make_engine(url or database_url())
         self.clock = clock or SystemClock.from_environment()
+        self.documents = documents.Store(Path(documents_dir) if documents_dir else documents.documents_dir())
+        self.seal = seal_settings or seal.SealSettings.from_environment()
         renderer = Renderer.from_environment()
         self.unit_of_work = partial(UnitOfWork, make_session_factory(self.engine), self.clock, renderer)
         self._reading = partial(UnitOfWork, make_session_factory(self.engine, read_only=True), self.clock, renderer,
@@ -80,6 +87,10 @@ class CityDeal:
             deal, created = register.load_deal(uow.session, definition, uow.now, INSTALLER)
             uow.commit()
             return deal.slug, created
+
+    def ensure_seal(self):
+        """The installation's seal: the configured one checked, or a self-signed stand-in made once."""
+        return seal.ensure(self.seal, self.deal()['citeertitel'])
 
     # --- commands
     def start(self, type_id, caller, values):
@@ -316,6 +327,48 @@ class CityDeal:
 
     def verify_audit(self, anchor=None):
         return self._read(audit.verify, anchor)
+
+    def audit_head(self):
+        seq, hash_ = self._read(audit.head)
+        return {'seq': seq, 'hash': hash_}
+
+    # --- documents
+    def add_document(self, name, content, actor=OPERATOR, procedure_id=None, purpose=''):
+        """Check, store and record one file; refused before anything is written."""
+        return self._command_uow(lambda uow: documents.as_dict(documents.add(
+            uow.session, uow.now, actor, self.documents, name, content, procedure_id, purpose)))
+
+    def document(self, document_id, viewer=ANYONE):
+        """(its description, its bytes); NotFound also when ``viewer`` (an account, or None for the
+        public) may not have it, so that an id reveals nothing."""
+        def read(session):
+            found = documents.get(session, document_id)
+            if viewer is not ANYONE and not documents.may_read(session, found, viewer):
+                raise NotFound.one('document', f'no document with id {document_id}')
+            return documents.as_dict(found)
+        described = self._read(read)
+        try:
+            return described, self.documents.read(described['sha256'])
+        except FileNotFoundError:
+            raise CommandRefused.one('document', f"the file of document {document_id} is missing from the store "
+                                                 f"({self.documents.root}); `citydeal audit verify` names every "
+                                                 "missing or changed file") from None
+
+    def verify_documents(self):
+        return self._read(documents.verify_all, self.documents)
+
+    # --- bijlagen as sealed PDFs
+    def appendix_confidential(self, number):
+        return self._read(appendix_pdf.is_confidential, number)
+
+    def appendix_pdf(self, number):
+        return self._read(appendix_pdf.render_appendix, number, self.seal)
+
+    def deal_pdf(self, public=False):
+        return self._read(appendix_pdf.render_deal, self.seal, public)
+
+    def verify_appendix_pdf(self, pdf):
+        return self._read(appendix_pdf.verify, pdf, self.seal)
 
     def deal(self):
         self._require_schema()

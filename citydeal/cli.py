@@ -50,7 +50,20 @@ def _parser():
     p.add_argument('--statement')
     p.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='a form field')
     p.add_argument('--person', help='who acts (default: the first representative, or the role)')
-    command('appendices', 'the appendices (bijlagen)')
+    p = command('appendices', 'the appendices (bijlagen); `appendices pdf N -o FILE`, `appendices verify FILE`')
+    p.add_argument('action', nargs='?', choices=('pdf', 'verify'),
+                   help='pdf: bijlage N as a sealed PDF; verify: check a sealed PDF against the register')
+    p.add_argument('target', nargs='?', help='with pdf: the bijlage number N; with verify: the PDF file')
+    p.add_argument('-o', '--output', metavar='FILE', help='with pdf: where the PDF is written')
+    documents = sub.add_parser('documents', help='files in the record').add_subparsers(dest='action', required=True)
+    p = documents.add_parser('add', help='check, store and record a file (PDF, odt, ods, docx, xlsx, UTF-8 text)')
+    p.add_argument('path')
+    p.add_argument('--procedure', type=int, help='the procedure it belongs to')
+    p.add_argument('--purpose', default='', help='what it is there: request, statement, werkplan, ...')
+    p.add_argument('--json', action='store_true')
+    p = documents.add_parser('get', help='write a stored document to a file')
+    p.add_argument('id', type=int)
+    p.add_argument('-o', '--output', metavar='FILE', required=True)
     command('tick', 'fire every timer due as of now')
     command('send', 'deliver the outbox once over SMTP (CITYDEAL_SMTP_*)')
     p = command('outbox', 'the messages queued, sent, failed and withdrawn')
@@ -180,6 +193,7 @@ def run(args, app):
     if args.command == 'init':
         slug, what = app.init(args.deal)
         print(f"deal {slug}: {what}")
+        print(f'seal: {app.ensure_seal()} ({app.seal.path})')
     elif args.command == 'parties':
         _print(args, [{k: p[k] for k in ('code', 'name', 'kind', 'status')} for p in app.parties()],
                lambda rows: _table(rows, ['code', 'name', 'kind', 'status']))
@@ -201,7 +215,9 @@ def run(args, app):
         _print(args, result, f"done; procedure {result['procedure_id']} is {result['status']}"
                + (f" ({result['outcome']})" if result['outcome'] else ''))
     elif args.command == 'appendices':
-        _print(args, app.appendices(), _appendices_text)
+        return _appendices(args, app)
+    elif args.command == 'documents':
+        return _documents(args, app)
     elif args.command == 'tick':
         return _tick(args, app)
     elif args.command == 'send':
@@ -230,9 +246,12 @@ def run(args, app):
         create_app(app).run(host=args.host, port=args.port)
     elif args.command == 'audit' and args.action == 'verify':
         verdict = app.verify_audit(_anchor(args.anchor))
-        _print(args, {'ok': verdict.ok, 'entries': verdict.entries, 'head': verdict.head,
-                      'message': verdict.message}, verdict.message)
-        return 0 if verdict.ok else 1
+        files = app.verify_documents()
+        _print(args, {'ok': verdict.ok and files.ok, 'entries': verdict.entries, 'head': verdict.head,
+                      'message': verdict.message,
+                      'documents': {'ok': files.ok, 'files': files.files, 'problems': list(files.problems)}},
+               f'{verdict.message}\n{files.message}')
+        return 0 if verdict.ok and files.ok else 1
     elif args.command == 'audit':
         _print(args, app.audit(args.procedure), lambda rows: '\n'.join(
             f"{e['seq']:>5}  {e['at']}  {e['event']:<22} {e['person']} for {e['acting_for']}"
@@ -347,12 +366,52 @@ def _delegations(args, app):
 
 
 def _anchor(raw):
-    if raw is None:
-        return None
-    seq, sep, hash_ = raw.partition(':')
-    if not sep or not seq.isdigit() or len(hash_) != 64:
-        raise CommandRefused.one('cli.not_an_anchor', '--anchor', anchor=raw)
-    return int(seq), hash_
+    from engine.audit import parse_anchor
+    return None if raw is None else parse_anchor(raw, '--anchor')
+
+
+def _appendices(args, app):
+    if args.action is None:
+        if args.target is not None or args.output is not None:
+            raise CommandRefused.one('cli.appendices_action', 'appendices')
+        _print(args, app.appendices(), _appendices_text)
+        return 0
+    if args.target is None:
+        what = 'N, the bijlage number' if args.action == 'pdf' else 'FILE, the PDF to check'
+        raise CommandRefused.one('cli.target_required', 'target', action=args.action, what=what)
+    if args.action == 'pdf':
+        if not args.target.isdigit():
+            raise CommandRefused.one('field.not_a_number', 'N')
+        if not args.output:
+            raise CommandRefused.one('cli.output_required', '-o')
+        pdf = app.appendix_pdf(int(args.target))
+        Path(args.output).write_bytes(pdf)
+        _print(args, {'number': int(args.target), 'file': args.output, 'bytes': len(pdf)},
+               f'bijlage {args.target}: sealed PDF written to {args.output} ({len(pdf)} bytes)')
+        return 0
+    try:
+        pdf = Path(args.target).read_bytes()
+    except OSError as err:
+        raise CommandRefused.one('cli.unreadable_file', 'FILE', path=args.target, detail=err.strerror) from None
+    verdict = app.verify_appendix_pdf(pdf)
+    _print(args, {'ok': verdict.ok, 'number': verdict.number, 'message': verdict.message}, verdict.message)
+    return 0 if verdict.ok else 1
+
+
+def _documents(args, app):
+    if args.action == 'add':
+        try:
+            content = Path(args.path).read_bytes()
+        except OSError as err:
+            raise CommandRefused.one('cli.unreadable_file', 'document', path=args.path, detail=err.strerror) from None
+        added = app.add_document(Path(args.path).name, content, procedure_id=args.procedure, purpose=args.purpose)
+        _print(args, added, lambda d: f"document {d['id']}: {d['name']}, {d['media_type']}, {d['size']} bytes, "
+                                      f"SHA-256 {d['sha256']}")
+        return 0
+    described, content = app.document(args.id)
+    Path(args.output).write_bytes(content)
+    print(f"document {described['id']} ({described['name']}, {described['media_type']}) written to {args.output}")
+    return 0
 
 
 def main(argv=None):

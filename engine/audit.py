@@ -52,9 +52,19 @@ def append(session, *, at, person, acting_for, event, data, procedure_id=None):
 
 
 def head(session):
-    """(seq, hash) of the last entry as this session sees it (its own transaction's entries included, once
-    flushed; ``append`` flushes); None for an empty chain."""
-    return session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    """(seq, hash) of the chain's last entry, (0, GENESIS) while it is empty: the anchor a party keeps."""
+    last = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    return (last.seq, last.hash) if last else (0, GENESIS)
+
+
+def parse_anchor(raw, field='anchor'):
+    """``SEQ:HASH`` as `audit verify` prints it and messages carry it, as (seq, hash)."""
+    from engine.errors import CommandRefused
+    seq, sep, hash_ = (raw or '').strip().partition(':')
+    hash_ = hash_.lower()
+    if not sep or not seq.isdigit() or len(hash_) != 64 or any(c not in '0123456789abcdef' for c in hash_):
+        raise CommandRefused.one('cli.not_an_anchor', field, anchor=raw)
+    return int(seq), hash_
 
 
 @dataclass(frozen=True)

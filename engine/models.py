@@ -392,3 +392,29 @@ class PendingAccession(Base):
 
     def __repr__(self):
         return f'<PendingAccession {self.id} until {self.expires_dt}>'
+
+
+class Document(Base):
+    """A file in the record, stored once by its SHA-256 under CITYDEAL_DOCUMENTS_DIR (engine.documents)."""
+    __tablename__ = 'documents'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: hex SHA-256 of the bytes; also the file's name in the store
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    #: the file name as uploaded, without folders
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    #: recognised from the content, never from the name
+    media_type: Mapped[str] = mapped_column(String(120), nullable=False)
+    #: bytes
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    uploaded_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    #: the person who uploaded it
+    uploaded_by: Mapped[str] = mapped_column(String(300), nullable=False)
+    #: the party code or role that person acted for
+    uploaded_for: Mapped[str] = mapped_column(String(80), nullable=False)
+    #: the procedure it belongs to; NULL until it is attached
+    procedure_id: Mapped[int] = mapped_column(ForeignKey('procedures.id'), nullable=True, index=True)
+    #: what it is for there: request, statement, werkplan, begroting, ...
+    purpose: Mapped[str] = mapped_column(String(80), nullable=False, default='')
+
+    def __repr__(self):
+        return f'<Document {self.id} {self.name} {self.sha256[:12]}>'

@@ -4,7 +4,7 @@ from datetime import timedelta
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import String, case, cast, func, or_, select
 
-from engine import audit, procedure_store, register, runner, workflow_runtime
+from engine import audit, documents, procedure_store, register, runner, workflow_runtime
 from engine import procedures as registry
 from engine.procedures import geheimhouding
 from engine.dates import shown, start_of_day
@@ -75,6 +75,7 @@ def show(session, procedure_id):
                 waiting_for=[t.party_code or t.role for t in open_tasks],
                 open_tasks=[_task(t, p.type) for t in open_tasks],
                 contributions_owed=[{'party': o.party_code, 'year': o.year, 'amount_eur': o.amount_eur} for o in owed],
+                documents=documents.of_procedure(session, p.id),
                 timeline=[{'at': shown(e.at_dt), 'event': e.event, 'person': e.person, 'acting_for': e.acting_for,
                            'data': e.data} for e in timeline])
 

@@ -34,6 +34,8 @@ MONITORING = Rule('Deel 4, Monitoring en evaluatie')
 GOVERNANCE = Rule('Deel 4, Governance')
 #: not a clause of the deal: the shape of the deal file itself
 DEAL_FILE = Rule('deal file format')
+#: not a clause of the deal: what a document in the record may be (types, size)
+DOCUMENTS = Rule('documents')
 #: not a clause of the deal: who may act in this installation (accounts, roles, delegation)
 ACCESS = Rule('access')
 

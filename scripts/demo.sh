@@ -46,6 +46,10 @@ say "All 17 consented: the amendment and the statements are attached as a bijlag
 run show 1
 run appendices
 
+say "Bijlage 1 as a PDF sealed with the installation's seal, then checked against the register."
+run appendices pdf 1 -o var/bijlage-1.pdf
+run appendices verify var/bijlage-1.pdf
+
 say "A second request, on 20 April: two parties have not answered yet when the demo ends."
 setting CITYDEAL_NOW "2021-04-20T10:00:00+02:00"
 run start wijziging --by utrecht --title "Monitor energiearmoede" \

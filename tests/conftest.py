@@ -47,6 +47,21 @@ def wait_until(condition, what, seconds=60):
         time.sleep(0.05)
 
 
+@pytest.fixture(scope='session')
+def seal_file(tmp_path_factory):
+    """One self-signed seal for the whole run (making a key takes a few tenths of a second)."""
+    from engine.seal import make_self_signed
+    return make_self_signed(tmp_path_factory.mktemp('seal') / 'seal.p12', 'City Deal test')
+
+
+@pytest.fixture(autouse=True)
+def _files_in_the_test_folder(monkeypatch, tmp_path, seal_file):
+    """Stored documents and the seal come from the test's folder, never from the checkout's var/."""
+    monkeypatch.setenv('CITYDEAL_DOCUMENTS_DIR', str(tmp_path / 'documents'))
+    monkeypatch.setenv('CITYDEAL_SEAL_P12', str(seal_file))
+    monkeypatch.delenv('CITYDEAL_SEAL_PASSWORD', raising=False)
+
+
 @pytest.fixture
 def clock():
     return FakeClock(START)

@@ -46,7 +46,8 @@ def test_the_openapi_document_describes_every_operation(api):
     assert set(document['paths']) == {'/api/v1/partijen', '/api/v1/partijen/{code}', '/api/v1/procedures',
                                       '/api/v1/procedures/{procedure_id}', '/api/v1/taken', '/api/v1/taken/{task_id}',
                                       '/api/v1/taken/{task_id}/beslissing', '/api/v1/bijlagen', '/api/v1/audit',
-                                      '/api/v1/openapi.json'}
+                                      '/api/v1/openapi.json', '/api/v1/audit/head', '/api/v1/documenten',
+                                      '/api/v1/documenten/{document_id}'}
     assert 'invalid-params' in document['components']['schemas']['Problem']['properties']
     assert document == SPEC.to_dict()
 

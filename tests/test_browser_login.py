@@ -133,7 +133,7 @@ def test_login_through_the_organisation(server, app, chromium):  # noqa: F811
     page.fill('input[name=sub]', 'zeist')
     page.click('button[type=submit] >> text=Authorize')
     assert page.url == f'{server}/taken'
-    assert 'zeist' in page.inner_text('header')
+    assert 'Gemeente Zeist' in page.inner_text('header')
     page.click('text=Uitloggen')
     page.goto(f'{server}/inloggen')
     page.click('text=Inloggen via uw organisatie')

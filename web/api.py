@@ -5,13 +5,15 @@ from functools import wraps
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from engine import documents
 from engine import procedures as registry
 from engine.errors import CommandRefused, Conflict, Forbidden, NotFound
 from engine.rights import Caller
+from engine.runner import Actor
 from web import api_schemas as s
 from web.auth import city_deal, tasks_for
 
@@ -82,6 +84,18 @@ def authenticated(view):
         g.api_account = account
         return view(*args, **kwargs)
     return wrapper
+
+
+def _optional_account():
+    """The token's account, None without an Authorization header (the public); a bad token is a 401."""
+    header = request.headers.get('Authorization')
+    if header is None:
+        return None
+    scheme, _, token = header.partition(' ')
+    account = city_deal().account_for_token(token.strip()) if scheme.lower() == 'bearer' else None
+    if account is None:
+        raise ApiProblem(401, 'Unauthorized', 'the token is not valid; leave out Authorization for public documents')
+    return account
 
 
 def _forbidden(detail):
@@ -203,12 +217,60 @@ def audit():
     return jsonify(_dump(s.AuditEntry, city_deal().audit_search(), many=True))
 
 
+@blueprint.get('/audit/head', strict_slashes=False)
+def audit_head():
+    """The chain's head, for anyone to keep: it reveals nothing but a number and a hash."""
+    return jsonify(_dump(s.AuditHead, city_deal().audit_head()))
+
+
+#: a document of at most 20 MB, with room for the multipart framing around it
+UPLOAD_LIMIT = documents.MAX_BYTES + 64 * 1024
+
+
+@blueprint.post('/documenten', strict_slashes=False)
+@authenticated
+def upload_document():
+    account = g.api_account
+    if account.role == 'auditor':
+        _forbidden('auditors change nothing')
+    if (request.content_length or 0) > UPLOAD_LIMIT:
+        raise ApiProblem(413, 'Content Too Large', 'Nothing was stored.',
+                         [('document', f'the file is larger than {documents.MAX_BYTES // (1024 * 1024)} MB')])
+    request.max_content_length = UPLOAD_LIMIT
+    upload = request.files.get('file')
+    if upload is None:
+        raise ApiProblem(400, 'Bad request', 'Nothing was stored.',
+                         [('document', 'send the file as multipart/form-data in the field `file`')])
+    content = upload.stream.read(documents.MAX_BYTES + 1)
+    actor = Actor(account.name, account.acts_for[0] if account.acts_for else account.role)
+    result = city_deal().add_document(upload.filename or '', content, actor=actor)
+    response = jsonify(_dump(s.Document, result))
+    response.status_code = 201
+    response.headers['Location'] = f"/api/v1/documenten/{result['id']}"
+    return response
+
+
+@blueprint.get('/documenten/<int:document_id>', strict_slashes=False)
+def document(document_id):
+    """The file itself. With a token: what its person may see; without: only documents of public bijlagen."""
+    described, content = city_deal().document(document_id, viewer=_optional_account())
+    return Response(content, mimetype=described['media_type'], headers={
+        'Content-Disposition': attachment_header(described['name']), 'X-Content-SHA256': described['sha256']})
+
+
+def attachment_header(name):
+    """Content-Disposition for a download: an ASCII fallback name and the real one (RFC 6266)."""
+    from urllib.parse import quote
+    ascii_name = name.encode('ascii', 'replace').decode('ascii').replace('"', "'").replace('?', '_')
+    return f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(name)}'
+
+
 def _spec():
     spec = APISpec(title='City Deal governance API', version=API_VERSION, openapi_version='3.0.3',
                    plugins=[MarshmallowPlugin()], info={'description': __doc__})
     spec.components.security_scheme('bearer', {'type': 'http', 'scheme': 'bearer'})
     for name in ('Partij', 'Procedure', 'Taak', 'Antwoord', 'ProcedureDetail', 'Verklaring', 'Bijlage', 'AuditEntry',
-                 'Beslissing', 'Ontvangst', 'Gestart', 'InvalidParam', 'Problem'):
+                 'Beslissing', 'Ontvangst', 'Gestart', 'InvalidParam', 'Problem', 'AuditHead', 'Document'):
         spec.components.schema(name, schema=getattr(s, name))
     starts = s.start_schemas()
     for name, schema in starts.items():
@@ -248,6 +310,23 @@ def _spec():
             'application/json': {'schema': 'Beslissing'}}}, 'responses': ok('Ontvangst', code='201')}})
     spec.path('/api/v1/bijlagen', operations={'get': {'security': secured, 'responses': ok('Bijlage', True)}})
     spec.path('/api/v1/audit', operations={'get': {'security': secured, 'responses': ok('AuditEntry', True)}})
+    spec.path('/api/v1/audit/head', operations={'get': {
+        'description': "The audit chain's head, without login: keep it, and pass it later to "
+                       '`citydeal audit verify --anchor SEQ:HASH`.', 'responses': ok('AuditHead')}})
+    spec.path('/api/v1/documenten', operations={'post': {
+        'security': secured, 'description': 'Upload one file (PDF, odt, ods, docx, xlsx or UTF-8 text, at most '
+                                            '20 MB), recognised by its content.',
+        'requestBody': {'required': True, 'content': {'multipart/form-data': {'schema': {
+            'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'format': 'binary'}}}}}},
+        'responses': dict(ok('Document', code='201'), **{'413': dict(problem_response,
+                                                                     description='Larger than 20 MB')})}})
+    spec.path('/api/v1/documenten/{document_id}', operations={'get': {
+        'security': [{'bearer': []}, {}],
+        'description': 'The file. Without a token only documents of public (adopted, not confidential) bijlagen.',
+        'parameters': [{'in': 'path', 'name': 'document_id', 'required': True, 'schema': {'type': 'integer'}}],
+        'responses': {'200': {'description': 'The file', 'headers': headers,
+                              'content': {'application/octet-stream': {'schema': {'type': 'string',
+                                                                                  'format': 'binary'}}}}, **errors}}})
     spec.path('/api/v1/openapi.json', operations={'get': {'responses': {'200': {
         'description': 'This document', 'headers': headers, 'content': {'application/json': {'schema': {
             'type': 'object'}}}}}}})

@@ -82,6 +82,21 @@ class AuditEntry(Schema):
     hash = fields.String(required=True)
 
 
+class AuditHead(Schema):
+    """The audit chain's last entry: an anchor any party may keep (``SEQ:HASH``)."""
+    seq = fields.Integer(required=True)
+    hash = fields.String(required=True, validate=validate.Length(equal=64))
+
+
+class Document(Schema):
+    """A stored file: recognised by its content, named by its SHA-256."""
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    media_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True, validate=validate.Length(equal=64))
+
+
 class Beslissing(Schema):
     """A decision on a task: consent or objection on a consent task, or the task's form fields."""
     class Meta:

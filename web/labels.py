@@ -63,6 +63,7 @@ EVENTS = {
     'confidentiality_requested': _l('Geheimhouding gevraagd'), 'confidentiality_kept': _l('Geheimhouding bevestigd'),
     'confidentiality_lifted': _l('Geheimhouding opgeheven'),
     'confidentiality_withdrawn': _l('Verzoek om geheimhouding ingetrokken'),
+    'document_added': _l('Document toegevoegd'), 'document_attached': _l('Document bijgevoegd'),
 }
 EVENTS.update({
     'delegation_revoked': _l('Plaatsvervanging beëindigd'), 'delegation_expired': _l('Plaatsvervanging afgelopen'),

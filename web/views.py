@@ -4,11 +4,12 @@ from datetime import date
 
 from flask import (Blueprint, Response, abort, current_app, g, make_response, redirect, render_template, request,
                    url_for)
-from flask_babel import format_datetime
+from flask_babel import format_datetime, gettext as _
 from flask_login import current_user, login_required
 
 from engine import procedures as registry
 from engine import rights
+from engine.audit import parse_anchor
 from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, Forbidden, NotFound
 from engine.procedures import fields as start_fields
@@ -347,7 +348,45 @@ def deal():
 def public():
     app = city_deal()
     return render_template('public.html', deal=app.deal(), parties=app.parties(),
-                           appendices=app.appendices(public=True))
+                           appendices=app.appendices(public=True), head=app.audit_head())
+
+
+def _pdf(content, name):
+    return Response(content, mimetype='application/pdf', headers={'Content-Disposition': f'inline; filename={name}'})
+
+
+@blueprint.route('/bijlagen/<int:n>.pdf')
+def appendix_pdf(n):
+    """Bijlage N as a sealed PDF: public, unless its text is confidential (then for logged-in people)."""
+    app = city_deal()
+    try:
+        confidential = app.appendix_confidential(n)
+    except NotFound:
+        abort(404)
+    if confidential and not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    return _pdf(app.appendix_pdf(n), f'bijlage-{n}.pdf')
+
+
+@blueprint.route('/documenten/<int:document_id>')
+def document(document_id):
+    """A stored document, with the API's rights: logged in, what the person may see; else public ones only."""
+    viewer = current_user.account if current_user.is_authenticated else None
+    try:
+        described, content = city_deal().document(document_id, viewer=viewer)
+    except NotFound:
+        if viewer is None:
+            return current_app.login_manager.unauthorized()
+        abort(404)
+    from web.api import attachment_header
+    return Response(content, mimetype=described['media_type'],
+                    headers={'Content-Disposition': attachment_header(described['name'])})
+
+
+@blueprint.route('/deal.pdf')
+def deal_pdf():
+    """The deal as one sealed PDF; the public version leaves out the texts of confidential bijlagen."""
+    return _pdf(city_deal().deal_pdf(public=not current_user.is_authenticated), 'city-deal.pdf')
 
 
 AUDIT_FILTERS = ('event', 'procedure_type', 'status', 'party', 'person', 'since', 'until')
@@ -371,11 +410,20 @@ def _audit_filters():
 def audit():
     require('auditor')
     app = city_deal()
+    anchor_text, anchor, anchor_error = request.args.get('anchor', '').strip()[:200], None, None
+    if anchor_text:
+        try:
+            anchor = parse_anchor(anchor_text)
+        except CommandRefused:
+            anchor_error = _('Vul de kop in zoals die in een bericht staat: een getal, een dubbele punt en 64 '
+                             'tekens (0-9, a-f), bijvoorbeeld 42:ab12….')
     number = listing.page_number()
     page = Page(app.audit_page(offset=listing.offset(number), **_audit_filters()), number)
-    return render_template('audit.html', page=page, entries=page.rows, verdict=app.verify_audit(),
+    return render_template('audit.html', page=page, entries=page.rows, verdict=app.verify_audit(anchor),
+                           files=app.verify_documents(), anchor=anchor_text, anchor_used=anchor is not None,
+                           anchor_error=anchor_error,
                            filters={k: request.args.get(k, '') for k in AUDIT_FILTERS}, types=PROCEDURE_TYPES,
-                           parties=app.parties())
+                           parties=app.parties()), 422 if anchor_error else 200
 
 
 @blueprint.route('/audit/export.<fmt>')
