@@ -1,7 +1,5 @@
 """The two commands every adapter gives: start a procedure, complete a task. Each decides the rights
 (engine.rights), checks the input by the type's schema, then moves the workflow (engine.runner)."""
-from uuid import UUID
-
 from sqlalchemy import select
 
 from engine import confirmations, procedure_store, register, rights, rules, runner, workflow_runtime
@@ -29,7 +27,7 @@ def complete(ctx, task_id, caller, raw):
     open_before = [str(t.id) for t in workflow_runtime.ready_tasks(workflow)]
     # SpiffWorkflow accepts a task completed after its deadline until timers are refreshed.
     fired = workflow_runtime.advance(workflow)
-    task = workflow.get_task_from_id(UUID(row.id))
+    task = workflow_runtime.find_task(workflow, row.id)
     if not workflow_runtime.is_ready(task):
         # Another command closed it meanwhile, or a deadline passed: refused, nothing saved.
         _refuse_closed(ctx.session, task_id)

@@ -4,9 +4,8 @@ from datetime import timedelta
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import String, case, cast, func, or_, select
 
-from engine import audit, documents, procedure_store, register, runner, workflow_runtime
+from engine import audit, confidentiality, documents, procedure_store, register, runner, workflow_runtime
 from engine import procedures as registry
-from engine.procedures import geheimhouding
 from engine.dates import shown, start_of_day
 from engine import rules
 from engine import rights
@@ -66,7 +65,7 @@ def show(session, procedure_id):
     timeline = session.scalars(select(AuditEntry).where(AuditEntry.procedure_id == p.id)
                                .order_by(AuditEntry.seq)).all()
     owed = session.scalars(select(ContributionOwed).where(ContributionOwed.procedure_id == p.id)).all()
-    protected = geheimhouding.protected(session, [p.id]).get(p.id, set())
+    protected = confidentiality.protected(session, [p.id]).get(p.id, set())
     return dict(_procedure(p), request=p.request, ended=shown(p.ended_dt), next_timer=shown(p.next_timer_dt),
                 confidential=bool(p.request.get('confidential')) or None in protected,
                 confidential_statements=sorted(code for code in protected if code),
@@ -85,7 +84,7 @@ def appendices(session, public=False):
     asked to be by a Party) are marked; ``public`` leaves them out, number and title staying listed."""
     rows = session.execute(select(Appendix, Procedure.request).join(Procedure, Procedure.id == Appendix.procedure_id)
                            .order_by(Appendix.number)).all()
-    protected = geheimhouding.protected(session)
+    protected = confidentiality.protected(session)
     result = []
     for a, request in rows:
         claims = protected.get(a.procedure_id, set())

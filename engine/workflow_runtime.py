@@ -6,6 +6,7 @@ month arithmetic in Europe/Amsterdam). SpiffWorkflow compares them with the real
 ``CITYDEAL_NOW`` control when a deadline passes.
 """
 from functools import lru_cache
+from uuid import UUID
 from pathlib import Path
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -118,6 +119,12 @@ def task_owner(task):
     if lane == PARTIES_LANE:
         return task.data['party'], None
     return None, BY_LANE[lane]
+
+
+def find_task(workflow, task_id):
+    """The task of that id, or None: a deadline that fired removes the tasks it cancelled, and
+    SpiffWorkflow raises for an id it no longer holds."""
+    return workflow.tasks.get(UUID(str(task_id)))
 
 
 def is_ready(task):

@@ -28,6 +28,8 @@ RULES = (
     'Continuation: consultation at the latest 2 months before the end date',
     'Continuation: extending the term is an amendment',
     'Continuation: without continuation the deal ends',
+    'Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once',
+    'Gegevenswisseling 1: kept unless the law, a court ruling or the deal requires disclosure',
     'Auditors: full, tamper-evident history',
     'One command = one transaction',
 )

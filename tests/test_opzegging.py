@@ -85,3 +85,23 @@ def test_a_withdrawing_party_is_still_asked_a_withdrawn_one_no_longer(app, clock
     assert len([t for t in app.tasks() if t['party']]) == 15
     with pytest.raises(CommandRefused, match='no longer a party'):
         start_amendment(app, by='tiwos')
+
+
+@pytest.mark.rule('Opzegging 1: 3 months notice')
+def test_a_notice_that_takes_effect_inside_the_projectleiders_command_withdraws_the_party(app, clock):
+    """Notice on 30 November 2021 takes effect on 28 February 2022 at the latest (1 March at 00:00 ...); the
+    projectleider confirms it on 1 March 2022 before any tick: the timer fires inside that command, the
+    party withdraws and its open consent requests lapse (this crashed when effects lacked a callback)."""
+    clock.set(datetime(2021, 11, 30, 10, 0, tzinfo=AMSTERDAM))
+    notice = start_procedure(app, 'opzegging', by='tiwos', circumstances=CIRCUMSTANCES)['id']
+    clock.set(datetime(2022, 2, 1, 10, 0, tzinfo=AMSTERDAM))
+    pid = start_procedure(app, 'wijziging', by='bzk', title='Werklijn 6', text='Een zesde werklijn.')['id']
+    open_consultation(app, pid)
+    assert 'tiwos' in {t['party'] for t in app.tasks() if t['procedure_id'] == pid}  # still a Party: asked
+    clock.set(datetime(2022, 3, 1, 9, 0, tzinfo=AMSTERDAM))
+    task = one_task(app, 'opzegging_bevestigen', role='projectleider')
+    result = complete_task(app, task['id'], 'projectleider', {'deal_stands': 'true'})
+    assert result['procedure_id'] == notice and result['outcome'] == 'withdrawn'
+    assert {p['code']: p['status'] for p in app.parties()}['tiwos'] == 'withdrawn'
+    assert 'tiwos' not in {t['party'] for t in app.tasks() if t['procedure_id'] == pid}
+    assert [e['data']['party'] for e in app.show(pid)['timeline'] if e['event'] == 'consent_request_lapsed'] == ['tiwos']

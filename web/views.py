@@ -294,6 +294,9 @@ def _existing(type_, refused):
 def accession():
     """The request is kept and the applicant mailed a confirmation link; nothing starts before that."""
     errors, values, sent = {}, {}, None
+    if request.method == 'POST' and current_user.is_authenticated \
+            and not rights.may_start(caller(), registry.public_request()):
+        abort(403)  # an auditor, logged in, changes nothing: not even by the public form
     if request.method == 'POST':
         values = _start_values(registry.public_request())
         try:

@@ -9,7 +9,6 @@ extension, the deadline) would then live in two scopes that must be kept in line
 shape in two files, and this one module for everything around it, keeps each model readable alone.
 """
 from datetime import datetime, timedelta
-from uuid import UUID
 
 from marshmallow import ValidationError, validates_schema
 from sqlalchemy import func, select
@@ -215,7 +214,7 @@ def lapse_for_party(ctx, party_code):
         procedure = procedure_store.get(ctx.session, row.procedure_id, for_update=True)
         workflow = procedure_store.load(procedure, ctx.clock)
         runner.apply(ctx, procedure, workflow_runtime.advance(workflow))
-        task = workflow.get_task_from_id(UUID(row.id))
+        task = workflow_runtime.find_task(workflow, row.id)
         if workflow_runtime.is_ready(task):
             task.data['answer'] = {'party': party_code, 'decision': LAPSED}
             task.run()

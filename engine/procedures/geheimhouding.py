@@ -11,13 +11,12 @@ lift with a reason). The requesting party may lift its own request later: a seco
 from sqlalchemy import select
 
 from engine import notices, procedure_store, register, rules, runner
+from engine.confidentiality import PROTECTING
 from engine.errors import CommandRefused
 from engine.models import Answer, ConfidentialityClaim, Procedure
 from engine.procedures import fields as f
 from engine.procedures.base import PARTY, ProcedureType, TaskForm
 
-#: a claim that still protects its texts from the public
-PROTECTING = ('requested', 'kept')
 REVIEW_TASK = 'geheimhouding_toetsen'
 
 
@@ -130,18 +129,6 @@ class ReviewForm(f.CodedSchema):
     def lifting_needs_reason(self, data, **kwargs):
         if data.get('decision') == 'lift' and not data.get('reason'):
             raise f.ValidationError({'reason': [f.Coded('geheimhouding.lift_reason_required')]})
-
-
-def protected(session, procedure_ids=None):
-    """{procedure id: {None or party code, ...}}: what is kept from the public, by procedure."""
-    query = select(ConfidentialityClaim.procedure_id, ConfidentialityClaim.statement_of).where(
-        ConfidentialityClaim.status.in_(PROTECTING))
-    if procedure_ids is not None:
-        query = query.where(ConfidentialityClaim.procedure_id.in_(list(procedure_ids)))
-    result = {}
-    for procedure_id, statement_of in session.execute(query):
-        result.setdefault(procedure_id, set()).add(statement_of)
-    return result
 
 
 TYPE = ProcedureType(

@@ -1,0 +1,54 @@
+"""Who may start what, decided once: the web and the API give the same answer for every procedure type
+and every role, because both ask engine.rights."""
+import pytest
+
+from engine import procedures as registry
+from engine import rights
+from tests.web_support import Browser, add_accounts, email_of, fast_hashing
+from web.app import create_app
+
+ROLES = ('zeist', 'projectleider', 'secretaris', 'auditor', 'admin')
+
+
+@pytest.fixture
+def site(app, monkeypatch):
+    fast_hashing(monkeypatch)
+    add_accounts(app)
+    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
+    return create_app(app, {'TESTING': True})
+
+
+def _web_allows(site, who, type_):
+    b = Browser(site.test_client())
+    assert b.login(who).status_code == 302
+    if registry.PUBLIC in type_.started_by:
+        # the public request to join: anyone may send one, but an auditor changes nothing
+        status = b.post('/toetreden', {'applicant': ''}).status_code
+        assert status in (403, 422), status
+        return status == 422
+    status = b.get(f'/procedures/nieuw/{type_.id}').status_code
+    assert status in (200, 403), status
+    return status == 200
+
+
+def _api_allows(site, app, who, type_):
+    _, token = app.create_token(email_of(who))
+    client = site.test_client()
+    response = client.post('/api/v1/procedures', json={'type': type_.id},
+                           headers={'Authorization': f'Bearer {token}'})
+    assert response.status_code in (201, 400, 403), (response.status_code, response.get_json())
+    return response.status_code != 403
+
+
+@pytest.mark.parametrize('type_id', registry.IDS)
+def test_web_and_api_give_the_same_answer_for_every_type_and_role(site, app, type_id):
+    type_ = registry.get(type_id)
+    answers = {}
+    for who in ROLES:
+        web, api = _web_allows(site, who, type_), _api_allows(site, app, who, type_)
+        assert web == api, (who, type_id, web, api)
+        account = next(a for a in app.users() if a.email == email_of(who))
+        assert rights.may_start(rights.Caller.for_account(account), type_) == web, (who, type_id)
+        answers[who] = web
+    assert answers['auditor'] is False  # auditors change nothing, not even a request to join
+    assert answers['zeist'] is (registry.PARTY in type_.started_by or registry.PUBLIC in type_.started_by)
