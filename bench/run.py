@@ -6,7 +6,7 @@ Scratch databases live in a temporary directory; every process started is stoppe
 import tempfile
 import time
 
-from bench import due_lookup, inbox, machine, profiling, report, roundtrip, timers
+from bench import due_lookup, inbox, machine, profiling, report, roundtrip, statements, timers
 
 PARTY_COUNTS = (17, 100, 1000)
 
@@ -25,6 +25,7 @@ def main():
             figures, peak_web[f'roundtrip-{parties}'], urls[parties] = roundtrip.measure(scratch, parties, progress)
             results['consent_roundtrip'][str(parties)] = figures
             progress(f"  median {figures['median_ms']} ms, raw {figures['raw_median_ms']} ms, ratio {figures['ratio']}")
+        results['consent_roundtrip']['17'].update(statements.measure(scratch, progress))
         results['inbox_render'], peak_web['inbox'], urls['inbox'] = inbox.measure(scratch, progress)
         results['due_lookup'], urls['due-lookup'] = due_lookup.measure(scratch, progress)
         results['timer_lateness'], peak_scheduler = timers.measure(scratch, progress)

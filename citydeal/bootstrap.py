@@ -99,12 +99,12 @@ class CityDeal:
         return {'id': procedure.id, 'status': procedure.status}
 
     def complete(self, task_id, caller, values):
-        procedure, receipt = self._command(lambda uow: commands.complete(uow.context(), task_id, caller, values))
+        procedure, receipt = self._command(lambda uow: commands.complete(uow, task_id, caller, values))
         return {'procedure_id': procedure.id, 'status': procedure.status, 'outcome': procedure.outcome,
                 'receipt': receipt}
 
     def check_task_values(self, task_id, caller, values):
-        return self._read_uow(lambda uow: commands.check(uow.context(), task_id, caller, values))
+        return self._read_uow(lambda uow: commands.check(uow, task_id, caller, values))
 
     @staticmethod
     def procedure_types():

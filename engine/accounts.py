@@ -94,16 +94,20 @@ def _running(today):
     return (Delegation.ended_dt.is_(None), Delegation.starts_on <= today, Delegation.ends_on >= today)
 
 
-def _account(session, user, today):
+def _account(session, user, today, own_party_status=None):
+    """``own_party_status``: the status of the user's own party when the caller read it already."""
     granted = select(Delegation).join(User, User.id == Delegation.granted_by_id).where(
         Delegation.deputy_id == user.id, *_running(today),
         User.is_active.is_(True))  # a delegation lapses with the account that granted it
-    # A party that withdrew is never acted for, whatever rows still name it (membership ends access).
-    withdrawn = _withdrawn(session)
     # Only a personal account stands in: a delegation made before that rule to a representative or a
     # role's account gives nothing, so one person never acts for two parties.
     deputised = tuple(d.party_code for d in session.scalars(granted)) \
         if user.party_code is None and user.role is None else ()
+    # A party that withdrew is never acted for, whatever rows still name it (membership ends access).
+    if deputised or own_party_status is None:
+        withdrawn = _withdrawn(session) if (deputised or user.party_code) else set()
+    else:
+        withdrawn = {user.party_code} if own_party_status == 'withdrawn' else set()
     acts_for = tuple(code for code in dict.fromkeys(((user.party_code,) if user.party_code else ()) + deputised)
                      if code not in withdrawn)
     return Account(user.id, user.email, user.name, user.party_code, user.role, user.is_active, acts_for,
@@ -173,10 +177,13 @@ def end_sessions(session, user_id):
 
 def account(session, user_id, today):
     """The account behind a login session or token; None once disabled, removed or closed."""
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
+    # One read for a request's login: the account with its own party's status.
+    row = session.execute(select(User, Party.status).outerjoin(Party, Party.code == User.party_code)
+                          .where(User.id == user_id)).first()
+    if row is None or not row[0].is_active:
         return None
-    found = _account(session, user, today)
+    user, status = row
+    found = _account(session, user, today, own_party_status=status or 'none')
     return None if is_closed(found) else found
 
 

@@ -38,9 +38,8 @@ def append(session, *, at, person, acting_for, event, data, procedure_id=None):
     if session.get_bind().dialect.name == 'postgresql':
         # Two transactions must not both read the same head; SQLite's BEGIN IMMEDIATE already orders them.
         lock_chain(session)
-    last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
-    seq = last.seq + 1 if last else 1
-    prev_hash = last.hash if last else GENESIS
+    seq, prev_hash = head(session)
+    seq += 1
     # JSON round trip so the hash covers exactly what the database gives back
     data = json.loads(json.dumps(data, ensure_ascii=False, default=str))
     entry = AuditEntry(seq=seq, at_dt=at, person=person, acting_for=acting_for, procedure_id=procedure_id,
@@ -48,11 +47,17 @@ def append(session, *, at, person, acting_for, event, data, procedure_id=None):
                        hash=_content_hash(seq, at, person, acting_for, procedure_id, event, data, prev_hash))
     session.add(entry)
     session.flush()
+    session.info['appended'] = (session.get_transaction(), entry.seq, entry.hash)
     return entry
 
 
 def head(session):
-    """(seq, hash) of the chain's last entry, (0, GENESIS) while it is empty: the anchor a party keeps."""
+    """(seq, hash) of the chain's last entry, (0, GENESIS) while it is empty: the anchor a party keeps.
+    Right after an append in the same transaction it is that entry: no other writer can append meanwhile
+    (the chain's lock on PostgreSQL, SQLite's one writer), so it is not read back."""
+    appended = session.info.get('appended')
+    if appended is not None and appended[0] is session.get_transaction():
+        return appended[1], appended[2]
     last = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
     return (last.seq, last.hash) if last else (0, GENESIS)
 

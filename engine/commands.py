@@ -5,7 +5,7 @@ from sqlalchemy import select
 from engine import confirmations, procedure_store, register, rights, rules, runner, workflow_runtime
 from engine import procedures as registry
 from engine.errors import CommandRefused, NotFound
-from engine.models import Answer, OpenTask, Procedure
+from engine.models import Answer, Deal, OpenTask, Party, Procedure
 from engine.procedures import fields
 
 
@@ -18,10 +18,10 @@ def start(ctx, type_id, caller, raw):
     return type_.start(ctx.acting(actor) if actor else ctx, values)
 
 
-def complete(ctx, task_id, caller, raw):
+def complete(uow, task_id, caller, raw):
     """Complete an open task: every guard SpiffWorkflow's ``task.run()`` lacks, then one step.
     Returns (procedure, the receipt's audit sequence number)."""
-    ctx, row, procedure, form, values = _checked(ctx, task_id, caller, raw, lock=True)
+    ctx, row, procedure, form, values = _checked(uow, task_id, caller, raw, lock=True)
     workflow = procedure_store.load(procedure, ctx.clock)
     # What is open as stored: the open-task rows mirror the ready tasks at the last save.
     open_before = [str(t.id) for t in workflow_runtime.ready_tasks(workflow)]
@@ -45,14 +45,17 @@ def complete(ctx, task_id, caller, raw):
     return procedure, receipt.seq
 
 
-def check(ctx, task_id, caller, raw):
+def check(uow, task_id, caller, raw):
     """Every check of ``complete`` short of completing: for a confirmation step. Returns the values."""
-    return _checked(ctx, task_id, caller, raw, lock=False)[4]
+    return _checked(uow, task_id, caller, raw, lock=False)[4]
 
 
-def _checked(ctx, task_id, caller, raw, lock):
+def _checked(uow, task_id, caller, raw, lock):
+    row, procedure, deal, party = _open_task(uow.session, task_id, lock)
+    ctx = uow.context(deal=deal)
     register.require_in_force(ctx.deal, ctx.now)
-    row, procedure = _open_task(ctx.session, task_id, lock)
+    if party is not None:
+        register.remember(ctx.session, party)
     ctx = ctx.acting(rights.task_actor(ctx, caller, row))
     # Only a party's answer is bound to the deadline; the projectleider's own late task still moves
     # the procedure on (the deadline timer then fires at once).
@@ -63,10 +66,11 @@ def _checked(ctx, task_id, caller, raw, lock):
 
 
 def _open_task(session, task_id, lock):
-    """The open task and its procedure in one read; ``lock`` holds the procedure's row (PostgreSQL) so
-    that commands on one procedure queue instead of colliding. Whether the task is still open once the
-    lock is held, the workflow itself tells (``complete``)."""
-    query = select(OpenTask, Procedure).join(Procedure, Procedure.id == OpenTask.procedure_id).where(
+    """The open task, its procedure, the deal and the party the task is for, in one read; ``lock`` holds
+    the procedure's row (PostgreSQL) so that commands on one procedure queue instead of colliding.
+    Whether the task is still open once the lock is held, the workflow itself tells (``complete``)."""
+    query = select(OpenTask, Procedure, Deal, Party).join(Procedure, Procedure.id == OpenTask.procedure_id).join(
+        Deal, Deal.id == Procedure.deal_id).outerjoin(Party, Party.code == OpenTask.party_code).where(
         OpenTask.id == str(task_id))
     if lock:
         query = query.with_for_update(of=Procedure)

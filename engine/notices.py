@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from engine import audit
 from engine.dates import local_date
-from engine.models import Deal, OutboxMessage, Party, User
-from engine.register import consulted_parties, definition
+from engine.models import Deal, OutboxMessage, User
+from engine.register import consulted_parties, definition, names as register_names, party as register_party
 from engine.roles import APPLICANT, TASK_ROLES
 
 ROLES = TASK_ROLES
@@ -55,7 +55,7 @@ def queue(session, now, procedure, event, recipients, *, deal=None, dedupe_key=N
     session.flush()
     head = audit.head(session)
     audit_head = f'{head[0]}:{head[1]}' if head else None
-    names = dict(session.execute(select(Party.code, Party.name)).all())
+    names = register_names(session)
     for recipient in dict.fromkeys(recipients):
         kind, name, address, people = _address(session, deal_definition, procedure, recipient)
         if address is None:
@@ -112,5 +112,5 @@ def _address(session, deal_definition, procedure, recipient):
     if recipient == APPLICANT:
         request = procedure.request
         return 'applicant', request.get('applicant'), request.get('email'), (request.get('representative'),)
-    party = session.scalars(select(Party).where(Party.code == recipient)).one()
+    party = register_party(session, recipient)
     return 'party', party.name, party.email, tuple(party.representatives)

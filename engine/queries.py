@@ -187,9 +187,12 @@ def tasks_of(session, caller):
 
 def receipt(session, seq):
     """The one audit entry of a completed task, by its sequence number; None for any other."""
-    entry = session.scalars(select(AuditEntry).where(AuditEntry.seq == seq,
-                                                     AuditEntry.event == 'task_completed')).first()
-    return audit.as_dict(entry) if entry else None
+    found = session.execute(select(AuditEntry, Procedure).join(Procedure, Procedure.id == AuditEntry.procedure_id)
+                            .where(AuditEntry.seq == seq, AuditEntry.event == 'task_completed')).first()
+    if found is None:
+        return None
+    entry, procedure = found
+    return dict(audit.as_dict(entry), procedure=_procedure(procedure))
 
 
 def answered_task(session, task_id):

@@ -76,8 +76,30 @@ def parties(session):
     return session.scalars(select(Party).order_by(Party.id)).all()
 
 
+def names(session):
+    """{code: name} of every party, read once per session (a party's name never changes; one admitted
+    meanwhile is added by ``remember``)."""
+    if 'party_names' not in session.info:
+        session.info['party_names'] = dict(session.execute(select(Party.code, Party.name)).all())
+    return session.info['party_names']
+
+
+def remember(session, party_):
+    """A party just added in this session: known to ``party`` and ``names`` from now on."""
+    session.info.setdefault('parties', {})[party_.code] = party_
+    if 'party_names' in session.info:
+        session.info['party_names'][party_.code] = party_.name
+
+
 def party(session, code, field='party'):
+    """The party of that code. Kept in the session once read: a command asks for the same party in its
+    rights, its effects and its messages, and the identity map returns the one object anyway."""
+    known = session.info.setdefault('parties', {})
+    if code in known:
+        return known[code]
     found = session.scalars(select(Party).where(Party.code == code)).first()
+    if found is not None:
+        known[code] = found
     if found is None:
         raise NotFound.one('party.not_found', field, party_code=code, known=[p.code for p in parties(session)])
     return found

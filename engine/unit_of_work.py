@@ -45,6 +45,8 @@ class UnitOfWork:
             raise CommandRefused.one('deal.not_loaded', 'deal')
         return deal
 
-    def context(self, actor=NOBODY):
-        """The one context of this command: everything an effect may need."""
-        return Context(self.session, self.deal(), self.now, self.clock, actor, self._renderer)
+    def context(self, actor=NOBODY, deal=None):
+        """The one context of this command: everything an effect may need. ``deal``: the deal row when
+        the command read it already, with what it acts on."""
+        return Context(self.session, deal if deal is not None else self.deal(), self.now, self.clock, actor,
+                       self._renderer)

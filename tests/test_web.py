@@ -537,3 +537,48 @@ def test_the_new_pages_speak_english_too(site, consultation):
     page = b.get('/overzicht?lang=en').get_data(as_text=True)
     assert 'Overview of the procedures' in page and '1–1 of 1' in page and 'days left' in page
     assert 'Accessibility statement' in b.get('/toegankelijkheid').get_data(as_text=True)
+
+
+def _counting(engine):
+    """Data statements sent, and the transactions that wrote, while the block runs (SQLAlchemy events)."""
+    from sqlalchemy import event
+    seen = {'statements': [], 'transactions': []}
+
+    def begin(connection):
+        seen['transactions'].append(False)
+
+    def execute(connection, cursor, statement, parameters, context, executemany):
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in ('BEGIN', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE'):
+            return
+        seen['statements'].append(' '.join(statement.split()))
+        if verb in ('INSERT', 'UPDATE', 'DELETE') and seen['transactions']:
+            seen['transactions'][-1] = True
+    event.listen(engine, 'begin', begin)
+    event.listen(engine, 'before_cursor_execute', execute)
+    seen['stop'] = lambda: (event.remove(engine, 'begin', begin),
+                            event.remove(engine, 'before_cursor_execute', execute))
+    return seen
+
+
+def test_a_consent_confirmed_on_the_web_is_one_write_transaction_of_at_most_12_statements(site, app, consultation):
+    b = browser(site, 'zeist')
+    task = task_id(app, 'zeist')
+    token = b.token(f'/taken/{task}')
+    seen = _counting(app.engine)
+    try:
+        done = b.client.post(f'/taken/{task}/bevestigen', data={'decision': 'consent', 'statement': 'Akkoord.',
+                                                                 'csrf_token': token})
+    finally:
+        seen['stop']()
+    assert done.status_code == 302
+    assert seen['transactions'].count(True) == 1, seen
+    assert len(seen['statements']) <= 12, seen['statements']
+    # The receipt reads its one audit entry, not the log.
+    seen = _counting(app.engine)
+    try:
+        assert b.get(done.headers['Location']).status_code == 200
+    finally:
+        seen['stop']()
+    reads = [s for s in seen['statements'] if 'FROM audit_entries' in s]
+    assert len(reads) == 1 and seen['transactions'].count(True) == 0

@@ -196,7 +196,7 @@ def receipt(seq):
         abort(404)
     if not rights.may_read_receipt(caller(), entry['acting_for']):
         abort(403)
-    return render_template('receipt.html', entry=entry, procedure=city_deal().show(entry['procedure_id']))
+    return render_template('receipt.html', entry=entry, procedure=entry['procedure'])
 
 
 @blueprint.route('/procedures')

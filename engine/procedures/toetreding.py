@@ -124,6 +124,7 @@ def party_admitted(ctx, procedure, data):
                   contribution_text=contribution, status='active', joined_on=date.fromisoformat(data['effective_date']))
     ctx.session.add(party)
     ctx.session.flush()
+    register.remember(ctx.session, party)
     runner.record(ctx, procedure, 'party_admitted', {'code': party.code, 'name': party.name,
                                                      'joined_on': str(party.joined_on)})
     body = (f"Aanvrager: {request['applicant']} ({request['kind']}), vertegenwoordigd door {request['representative']}\n"
