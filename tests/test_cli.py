@@ -193,3 +193,21 @@ def test_the_outbox_in_json_gives_each_message_its_text_and_audit_head(citydeal)
     head = as_json(citydeal('audit', 'verify', '--json'))['head']
     assert listed and all(m['audit_head'].endswith(f':{head}') for m in listed)
     assert all(m['text'].startswith('Geachte ') and 'Gemeente Utrecht' in m['text'] for m in listed)
+
+
+@pytest.mark.rule('Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once')
+def test_geheimhouding_from_the_command_line(citydeal):
+    pid = as_json(citydeal('start', 'wijziging', '--by', 'utrecht', '--title', 'Begroting 2022',
+                           '--text', 'Bedragen per partij.', '--json'))['id']
+    asked = as_json(citydeal('start', 'geheimhouding', '--by', 'zeist', '--procedure', str(pid),
+                             '--grounds', 'Concurrentiegevoelig.', '--json'))
+    assert asked['status'] == 'running'
+    assert as_json(citydeal('show', str(pid), '--json'))['confidential'] is True
+    refused = citydeal('start', 'geheimhouding', '--by', 'zeist', '--procedure', str(pid), expect=2).stderr
+    assert 'error: grounds:' in refused and 'rule: Gegevenswisseling lid 1' in refused
+    dutch = citydeal('start', 'geheimhouding', '--by', 'bzk', '--procedure', str(pid), '--lift', expect=2)
+    assert 'error: lift:' in dutch.stderr
+    lifted = as_json(citydeal('start', 'geheimhouding', '--by', 'zeist', '--procedure', str(pid), '--lift', '--json'))
+    assert lifted['status'] == 'completed'
+    assert as_json(citydeal('show', str(pid), '--json'))['confidential'] is False
+    assert as_json(citydeal('show', str(asked['id']), '--json'))['status'] == 'cancelled'

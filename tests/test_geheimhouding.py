@@ -5,7 +5,7 @@ import pytest
 
 from engine.errors import CommandRefused
 from tests.conftest import complete_task, consent_all, one_task, open_consultation, snapshot, start_amendment, start_procedure
-from tests.web_support import add_accounts, fast_hashing
+from tests.web_support import Browser, add_accounts, fast_hashing
 from web.app import create_app
 
 ASKED = 'Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once'
@@ -98,3 +98,30 @@ def test_a_request_needs_grounds_a_procedure_and_a_statement_that_exists(app, ad
             start_procedure(app, 'geheimhouding', by='zeist', **values)
         assert refused.value.problems[0].field == field, (values, refused.value.problems)
     assert snapshot(app) == before
+
+
+@pytest.mark.rule(ASKED)
+def test_asked_from_the_procedure_page_and_through_the_api(app, adopted, monkeypatch):
+    fast_hashing(monkeypatch)
+    add_accounts(app)
+    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
+    site = create_app(app, {'TESTING': True})
+    b = Browser(site.test_client())
+    assert b.login('zeist').status_code == 302
+    page = b.get(f'/procedures/{adopted}').get_data(as_text=True)
+    assert 'Geheimhouding vragen' in page and f'/procedures/nieuw/geheimhouding?procedure={adopted}' in page
+    form = f'/procedures/nieuw/geheimhouding?procedure={adopted}'
+    refused = b.post(form, {'procedure': str(adopted)}, token_from=form)
+    assert refused.status_code == 422 and 'Geef de gronden' in refused.get_data(as_text=True)
+    done = b.post(form, {'procedure': str(adopted), 'grounds': 'Bedragen.'}, token_from=form)
+    assert done.status_code == 302 and _public(app)['body'] is None
+    _, token = app.create_token('weert@deal.example')
+    answer = site.test_client().post('/api/v1/procedures', json={'type': 'geheimhouding', 'procedure': adopted,
+                                                                 'party': 'tilburg', 'grounds': 'Namen.'},
+                                     headers={'Authorization': f'Bearer {token}'})
+    assert answer.status_code == 201, answer.get_json()
+    _, token = app.create_token('auditor@deal.example')
+    answer = site.test_client().post('/api/v1/procedures', json={'type': 'geheimhouding', 'procedure': adopted,
+                                                                 'grounds': 'x'},
+                                     headers={'Authorization': f'Bearer {token}'})
+    assert answer.status_code == 403
