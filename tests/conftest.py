@@ -224,3 +224,34 @@ def start_procedure(app, type_id, by=None, person=None, **values):
 
 def complete_task(app, task_id, acting_for, values=None, person=None):
     return app.complete(task_id, Caller.operator_as(acting_for, person), dict(values or {}))
+
+
+# --- the web app -------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_site(app, monkeypatch):
+    """The Flask app on the test's database, with an account for every party and role (argon2 at its
+    cheapest). ``make(config, **environment)`` sets the environment first: some settings are read at start."""
+    from tests.web_support import add_accounts, fast_hashing
+    from web.app import create_app
+    fast_hashing(monkeypatch)
+    add_accounts(app)
+    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
+
+    def make(config=None, **environment):
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        return create_app(app, dict({'TESTING': True}, **(config or {})))
+    return make
+
+
+@pytest.fixture
+def site(make_site):
+    return make_site()
+
+
+@pytest.fixture
+def client(site):
+    """A browser of the web app, logged in as nobody."""
+    from tests.web_support import Browser
+    return Browser(site.test_client())

@@ -15,8 +15,7 @@ from engine.models import AuditEntry, Delegation, OpenTask, OutboxMessage, Pendi
 from engine.unit_of_work import Actor
 from tests.conftest import (
     one_task, open_consultation, start_amendment, start_procedure)
-from tests.web_support import PASSWORD, Browser, add_accounts, fast_hashing
-from web.app import create_app
+from tests.web_support import PASSWORD, Browser, fast_hashing
 
 DEPUTY = 'plaatsvervanger@example.org'
 REQUEST = {'applicant': 'Gemeente Eindhoven', 'kind': 'gemeente', 'representative': 'de heer R. Thijs',
@@ -24,22 +23,11 @@ REQUEST = {'applicant': 'Gemeente Eindhoven', 'kind': 'gemeente', 'representativ
 
 
 @pytest.fixture
-def make_site(app, monkeypatch):
-    fast_hashing(monkeypatch)
-    add_accounts(app)
+def make_site(make_site, app):
     app.add_user(DEPUTY, PASSWORD, name='mevrouw J. Jansen')
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
-
-    def make(**env):
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        return create_app(app, {'TESTING': True})
-    return make
+    return lambda **environment: make_site(**environment)
 
 
-@pytest.fixture
-def site(make_site):
-    return make_site()
 
 
 def browser(site, email=None, remote_addr=None):
@@ -207,7 +195,7 @@ def test_the_party_sees_its_delegations_and_revokes_one(site, app, consultation)
     grant(app, party='utrecht')
     zeist = browser(site, 'zeist@deal.example')
     page = zeist.get('/delegeren').get_data(as_text=True)
-    assert 'mevrouw J. Jansen' in page and '2021-06-01' in page and 'loopt' in page and 'komt nog' in page
+    assert 'mevrouw J. Jansen' in page and '1 juni 2021' in page and 'loopt' in page and 'komt nog' in page
     assert page.count('name="revoke"') == 2  # Utrecht's delegation is not Zeist's to see
     deputy = browser(site, DEPUTY)
     task = next(t['id'] for t in app.tasks(party='zeist'))

@@ -7,16 +7,9 @@ from sqlalchemy import text
 
 from engine.errors import CommandRefused
 from tests.conftest import consent_all, open_consultation, start_amendment
-from tests.web_support import Browser, add_accounts, fast_hashing
-from web.app import create_app
+from tests.web_support import Browser
 
 
-@pytest.fixture
-def site(app, monkeypatch):
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'anchor-test')
-    return create_app(app, {'TESTING': True})
 
 
 def test_the_head_is_public_on_the_page_and_in_the_api(app, site):

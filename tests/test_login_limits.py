@@ -7,8 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import OutboxMessage
-from tests.web_support import PASSWORD, Browser, add_accounts, fast_hashing
-from web.app import create_app
+from tests.web_support import PASSWORD, Browser
 
 
 @pytest.fixture
@@ -17,13 +16,9 @@ def delays():
 
 
 @pytest.fixture
-def site(app, monkeypatch, delays):
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
-    monkeypatch.setenv('CITYDEAL_TRUSTED_PROXIES', '1')
-    monkeypatch.setenv('CITYDEAL_BASE_URL', 'https://deal.example')
-    return create_app(app, {'TESTING': True, 'LOGIN_DELAY': delays.append})
+def site(make_site, delays):
+    return make_site({'LOGIN_DELAY': delays.append}, CITYDEAL_TRUSTED_PROXIES='1',
+                     CITYDEAL_BASE_URL='https://deal.example')
 
 
 def attempt(site, email, password, address):

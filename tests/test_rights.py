@@ -4,18 +4,11 @@ import pytest
 
 from engine import procedures as registry
 from engine import rights
-from tests.web_support import Browser, add_accounts, email_of, fast_hashing
-from web.app import create_app
+from tests.web_support import Browser, email_of
 
 ROLES = ('zeist', 'projectleider', 'secretaris', 'auditor', 'admin')
 
 
-@pytest.fixture
-def site(app, monkeypatch):
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
-    return create_app(app, {'TESTING': True})
 
 
 def _web_allows(site, who, type_):

@@ -9,17 +9,12 @@ from sqlalchemy import select
 from engine.errors import CommandRefused
 from engine.models import OneTimeLink, RecoveryCode
 from tests.test_login_limits import mails
-from tests.web_support import PASSWORD, Browser, add_accounts, fast_hashing
-from web.app import create_app
+from tests.web_support import PASSWORD, Browser
 
 
 @pytest.fixture
-def site(app, monkeypatch):
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
-    monkeypatch.setenv('CITYDEAL_BASE_URL', 'https://deal.example/')
-    return create_app(app, {'TESTING': True, 'LOGIN_DELAY': lambda seconds: None})
+def site(make_site):
+    return make_site({'LOGIN_DELAY': lambda seconds: None}, CITYDEAL_BASE_URL='https://deal.example/')
 
 
 def logged_in(site, who):

@@ -5,17 +5,10 @@ import pytest
 
 from tests.conftest import (
     complete_task, open_consultation, snapshot, start_amendment, start_procedure)
-from tests.web_support import Browser, add_accounts, fast_hashing
+from tests.web_support import Browser
 from web.app import create_app
 
 
-@pytest.fixture
-def site(app, monkeypatch, tmp_path):
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
-    flask_app = create_app(app, {'TESTING': True})
-    return flask_app
 
 
 def visible_text(html):
