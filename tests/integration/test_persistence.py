@@ -18,7 +18,7 @@ from tests.conftest import (
     DEAL_FILE, complete_task, consent_all, one_task, open_consultation, snapshot, start_amendment,
     start_procedure)
 
-DATA = Path(__file__).parent / 'data'
+DATA = Path(__file__).parent.parent / 'data'
 
 
 def stored_state(app, pid):

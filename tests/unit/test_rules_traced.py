@@ -7,7 +7,7 @@ from tests.rules import RULES
 
 def named_rules():
     found = set()
-    for path in Path(__file__).parent.glob('test_*.py'):
+    for path in Path(__file__).parent.parent.rglob('test_*.py'):
         for node in ast.walk(ast.parse(path.read_text())):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == 'rule'
                     and node.args and isinstance(node.args[0], ast.Constant)):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from engine.errors import CommandRefused
 from engine.models import OneTimeLink, RecoveryCode
-from tests.test_login_limits import mails
+from tests.web.test_login_limits import mails
 from tests.web_support import PASSWORD, Browser
 
 

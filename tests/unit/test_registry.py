@@ -7,7 +7,7 @@ import pytest
 from engine import procedures as registry
 from engine import rules, texts
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 #: the product's Python (tests, the benchmark's tooling, BPMN, templates and translations aside)
 PRODUCT = [p for folder in ('engine', 'web', 'citydeal', 'notifications') for p in (ROOT / folder).rglob('*.py')
            if 'migrations' not in p.parts]

@@ -298,7 +298,7 @@ def test_a_continuation_is_named_with_dutch_dates(app, clock):
     from datetime import datetime
 
     from engine.dates import AMSTERDAM
-    from tests.test_voortzetting import record
+    from tests.integration.test_voortzetting import record
     clock.set(datetime(2024, 2, 1, 9, 0, tzinfo=AMSTERDAM))
     start_procedure(app, 'voortzetting')
     [task] = messages(app, 'task_opened', 'secretaris')

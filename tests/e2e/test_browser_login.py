@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from engine.models import OutboxMessage
-from tests.test_browser import CHROMIUM, WCAG, _QuietAfterTwoSeconds, chromium, shot  # noqa: F401 (fixture)
+from tests.e2e.test_browser import CHROMIUM, WCAG, _QuietAfterTwoSeconds, chromium, shot  # noqa: F401 (fixture)
 from tests.web_support import PASSWORD, add_accounts, email_of, fast_hashing
 from web.app import create_app
 

@@ -17,7 +17,7 @@ from tests.conftest import (
     DEAL_FILE, START, complete_task, consent_all, open_consultation, start_amendment, start_procedure)
 
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
-DRIVER = Path(__file__).parent / 'crash_driver.py'
+DRIVER = Path(__file__).parent.parent / 'crash_driver.py'
 #: kill points tried per scenario, spread evenly over its statements
 POINTS = 6
 
@@ -149,6 +149,6 @@ def test_a_kill_at_any_point_leaves_the_state_before_or_after(databases, scenari
             assert run(victim, now, 0, dict(command)).returncode == 0
             assert projection(victim) == after
     # One file per scenario and database: the tests run in parallel workers.
-    results = Path(__file__).parent.parent / 'test-artifacts' / 'crashes' / f'{scenario.__name__}-{databases.kind}.json'
+    results = Path(__file__).parent.parent.parent / 'test-artifacts' / 'crashes' / f'{scenario.__name__}-{databases.kind}.json'
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps({'statements': statements, 'kill_points': len(points), 'outcomes': outcomes}))

@@ -135,7 +135,7 @@ def test_every_party_at_once_through_two_web_processes_beside_two_schedulers_for
     try:
         for port in ports:
             wait_until(lambda port=port: accepts_connections(port), f'web process on {port}')
-        workers = [subprocess.Popen([sys.executable, str(Path(__file__).parent / 'api_worker.py'),
+        workers = [subprocess.Popen([sys.executable, str(Path(__file__).parent.parent / 'api_worker.py'),
                                      f'http://127.0.0.1:{ports[i % 2]}', json.dumps(group), str(ROUNDS),
                                      str(next_id)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                    for i, group in enumerate(groups)]

@@ -8,8 +8,6 @@ from tests.conftest import complete_task, consent_all, one_task, open_consultati
 from tests.web_support import Browser, add_accounts, fast_hashing
 from web.app import create_app
 
-ASKED = 'Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once'
-CHECKED = 'Gegevenswisseling 1: kept unless the law, a court ruling or the deal requires disclosure'
 
 
 @pytest.fixture
@@ -29,7 +27,7 @@ def _events(app, pid):
     return [e['event'] for e in app.show(pid)['timeline']]
 
 
-@pytest.mark.rule(ASKED)
+@pytest.mark.rule('Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once')
 def test_texts_are_off_the_public_pages_from_the_request_on(app, adopted, monkeypatch):
     assert _public(app)['body'] is not None
     asked = start_procedure(app, 'geheimhouding', by='zeist', procedure=adopted, grounds='Bedrijfsgevoelige bedragen.')
@@ -48,7 +46,7 @@ def test_texts_are_off_the_public_pages_from_the_request_on(app, adopted, monkey
     assert 'Werklijn 5: warmte' in page and 'Voeg werklijn 5 toe.' not in page
 
 
-@pytest.mark.rule(CHECKED)
+@pytest.mark.rule('Gegevenswisseling 1: kept unless the law, a court ruling or the deal requires disclosure')
 def test_the_projectleider_keeps_it_or_lifts_it_with_a_reason(app, adopted):
     first = start_procedure(app, 'geheimhouding', by='zeist', procedure=adopted, grounds='Bedragen.')['id']
     task = one_task(app, 'geheimhouding_toetsen', role='projectleider')
@@ -72,7 +70,7 @@ def test_the_projectleider_keeps_it_or_lifts_it_with_a_reason(app, adopted):
     assert any(m['subject'].startswith('Geheimhouding opgeheven') for m in app.outbox())
 
 
-@pytest.mark.rule(ASKED)
+@pytest.mark.rule('Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once')
 def test_only_the_requesting_party_lifts_its_own_request(app, adopted):
     asked = start_procedure(app, 'geheimhouding', by='zeist', procedure=adopted, party='tilburg',
                             grounds='Persoonsgegevens.')['id']
@@ -87,7 +85,7 @@ def test_only_the_requesting_party_lifts_its_own_request(app, adopted):
     assert all(s['statement'] for s in _public(app)['statements'])
 
 
-@pytest.mark.rule(ASKED)
+@pytest.mark.rule('Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once')
 def test_a_request_needs_grounds_a_procedure_and_a_statement_that_exists(app, adopted):
     before = snapshot(app)
     cases = [(dict(procedure=adopted), 'grounds'), (dict(procedure=999, grounds='x'), 'procedure'),
@@ -100,7 +98,7 @@ def test_a_request_needs_grounds_a_procedure_and_a_statement_that_exists(app, ad
     assert snapshot(app) == before
 
 
-@pytest.mark.rule(ASKED)
+@pytest.mark.rule('Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once')
 def test_asked_from_the_procedure_page_and_through_the_api(app, adopted, monkeypatch):
     fast_hashing(monkeypatch)
     add_accounts(app)
