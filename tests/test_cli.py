@@ -33,7 +33,7 @@ def as_json(done):
 def test_an_amendment_through_all_seventeen_parties(citydeal):
     assert 'energieke-wijken: unchanged' in citydeal('init').stdout
     parties = as_json(citydeal('parties', '--json'))
-    assert len(parties) == 17 and set(parties[0]) == {'code', 'name', 'kind', 'status'}
+    assert len(parties) == 17 and set(parties[0]) == {'code', 'name', 'kind', 'status', 'joined_on', 'left_on'}
     started = as_json(citydeal('start', 'wijziging', '--by', 'utrecht', '--title', 'Monitor',
                                '--text', 'Voeg een monitor toe.', '--motivation', 'Meetbaar maken.', '--json'))
     assert started == {'id': 1, 'status': 'running'}
