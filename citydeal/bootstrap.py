@@ -239,6 +239,17 @@ class CityDeal:
     def verify_audit(self, anchor=None):
         return self._read(audit.verify, anchor)
 
+    def deal_names(self):
+        """The loaded deal's name, citeertitel and terms, for every page's head; None before a deal is loaded."""
+        try:
+            self._require_schema()
+            with self._reading() as uow:
+                deal = uow.deal()
+                return {'name': deal.name, 'citeertitel': deal.citeertitel,
+                        'terms': register.definition(deal).terms}
+        except CommandRefused:
+            return None
+
     def deal(self):
         """The deal as it stands today: `citydeal deal` and the deal's pages."""
         self._require_schema()
@@ -253,5 +264,5 @@ class CityDeal:
                     'ended_on': deal.ended_on and str(deal.ended_on), 'ended_reason': deal.ended_reason,
                     'phase': [p.number for p in definition.phases if p.start <= today <= p.end],
                     'parties': len(register.consulted_parties(uow.session, today)),
-                    'terms': definition.terms, 'phases': definition.phases,
+                    'terms': definition.terms, 'phases': definition.phases, 'party_kinds': definition.party_kinds,
                     'continuation_start': str(local_date(register.continuation_start_instant(deal)))}

@@ -10,6 +10,7 @@ from pathlib import Path
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from engine import periods
 from engine.dates import AMSTERDAM
 from engine.notices import Rendered
 
@@ -39,7 +40,8 @@ class Renderer:
         self._html = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                                  autoescape=select_autoescape(default=True))
         for env in (self._text, self._html):
-            env.filters.update(datum=dutch_date, euro=euros)
+            env.filters.update(datum=dutch_date, euro=euros, weken=periods.weken, maanden=periods.maanden,
+                               dagen=periods.dagen)
 
     def render(self, event, context):
         template = self._text.get_template(f'{event}.txt')

@@ -9,7 +9,6 @@ from flask_login import current_user, login_required
 
 from engine import procedures as registry
 from engine import rights
-from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, Forbidden, NotFound
 from engine.procedures import fields as start_fields
 from web import diagram
@@ -21,12 +20,14 @@ blueprint = Blueprint('views', __name__)
 
 @blueprint.app_context_processor
 def _header():
+    # The loaded deal's own names head every page: nothing of one deal shows in another's.
+    names = {'loaded_deal': city_deal().deal_names()}
     if not current_user.is_authenticated:
-        return {'task_count': 0, 'today': city_deal().today(), 'startable': ()}
+        return dict(names, task_count=0, today=city_deal().today(), startable=())
     me = caller()
     startable = [t.id for t in registry.all_types()
                  if registry.PUBLIC not in t.started_by and not t.about_procedure and rights.may_start(me, t)]
-    return {'task_count': len(_my_tasks()), 'today': city_deal().today(), 'startable': startable}
+    return dict(names, task_count=len(_my_tasks()), today=city_deal().today(), startable=startable)
 
 
 def _my_tasks():
@@ -232,7 +233,8 @@ def accession():
         except CommandRefused as refused:
             errors = by_field(refused)
         values = dict(values, **{k: 'on' for k in request.form if request.form.get(k) == 'on'})
-    return render_template('accession.html', values=values, errors=errors, done=done, kinds=PARTY_KINDS), \
+    kinds = city_deal().deal()['party_kinds']
+    return render_template('accession.html', values=values, errors=errors, done=done, kinds=kinds), \
         422 if errors else 200
 
 
