@@ -87,6 +87,8 @@ class ProcedureType:
     #: (ctx, procedure, task name) -> when a user task opened now is due, or None; the default is the
     #: procedure's deadline for the tasks in ``due_at_deadline``
     due: Callable | None = None
+    #: (ctx) run when an adopted amendment changed the term's end
+    on_term_changed: Callable | None = None
 
     def due_dt(self, ctx, procedure, task_name):
         if task_name in self.due_at_deadline:
