@@ -245,8 +245,9 @@ class CityDeal:
             self._require_schema()
             with self._reading() as uow:
                 deal = uow.deal()
-                return {'name': deal.name, 'citeertitel': deal.citeertitel,
-                        'terms': register.definition(deal).terms}
+                definition = register.definition(deal)
+                return {'name': deal.name, 'citeertitel': deal.citeertitel, 'terms': definition.terms,
+                        'clause': definition.clause}
         except CommandRefused:
             return None
 

@@ -98,9 +98,17 @@ class DealDefinition:
     parties: tuple
     party_kinds: tuple = PARTY_KINDS
     annual_cycle: AnnualCycle = field(default_factory=AnnualCycle)
+    #: the deal's own names of the clauses the engine cites, by rule key (engine.rules); unnamed ones keep
+    #: the names of engine.rules
+    clauses: dict = field(default_factory=dict, compare=False)
     canonical_json: str = field(default='', compare=False)
     #: the canonical JSON without contact details: what only a procedure may change
     content_json: str = field(default='', compare=False)
+
+    def clause(self, key):
+        """How this deal names the clause of rule ``key``, e.g. ``opzegging_3``."""
+        rule = next(r for r in rules.ALL if r.key == key)
+        return self.clauses.get(key, rule.clause)
 
 
 class PlainDate(fields.Field):
@@ -248,6 +256,8 @@ class DealFileSchema(Schema):
     roles = fields.Nested(RolesSchema, required=True)
     reminders = fields.Nested(RemindersSchema, load_default=lambda: Reminders())
     annual_cycle = fields.Nested(AnnualCycleSchema, load_default=lambda: AnnualCycle())
+    clauses = fields.Dict(keys=fields.String(), values=fields.String(validate=validate.Length(min=1, max=200)),
+                          load_default=dict)
     phases = fields.List(fields.Nested(PhaseSchema), load_default=list)
     parties = fields.List(fields.Nested(PartySchema), required=True)
 
@@ -304,7 +314,8 @@ def parse(raw):
     return DealDefinition(
         **{k: v for k, v in deal.items() if k != 'party_kinds'}, party_kinds=tuple(deal['party_kinds']),
         terms=terms, roles=data['roles'], reminders=data['reminders'], phases=tuple(data['phases']),
-        parties=tuple(data['parties']), annual_cycle=data['annual_cycle'], canonical_json=_canonical(raw),
+        parties=tuple(data['parties']), annual_cycle=data['annual_cycle'], clauses=data['clauses'],
+        canonical_json=_canonical(raw),
         content_json=_canonical(_without_contacts(raw)))
 
 
@@ -394,6 +405,9 @@ def consistency_problems(raw):
     annual = terms.get('annual_cycle_start')
     if annual is not None and month_day(annual) is None:
         problem('deal_file.not_a_day', 'terms.annual_cycle_start', value=annual)
+    for key in _table(raw, 'clauses'):
+        if key not in rules.KEYS:
+            problem('deal_file.unknown_clause', f'clauses.{key}', key=key, known=', '.join(rules.KEYS))
     for task, value in _table(_table(raw, 'annual_cycle'), 'due').items():
         if month_day(value) is None:
             problem('deal_file.not_a_day', f'annual_cycle.due.{task}', value=value)

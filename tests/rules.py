@@ -36,6 +36,7 @@ RULES = (
     'Toetreding: in principle with a new jaarprogramma',
     'Jaarcyclus: every task has a due date',
     'Deal file: one message per problem',
+    'Deal file: nothing of one deal in another',
     'Auditors: full, tamper-evident history',
     'One command = one transaction',
 )
