@@ -218,7 +218,7 @@ def run(args, app):
         sent, unsent = deliver(app, SmtpSettings.from_environment())
         _print(args, {'sent': sent, 'not_sent': unsent}, f'{sent} sent, {unsent} waiting for another try')
     elif args.command == 'outbox':
-        _print(args, [{k: m[k] for k in ('id', 'to', 'subject', 'status', 'attempts', 'last_error')}
+        _print(args, [{k: m[k] for k in ('id', 'to', 'subject', 'text', 'status', 'attempts', 'last_error')}
                       for m in app.outbox(args.status)],
                lambda rows: _table(rows, ['id', 'to', 'status', 'attempts', 'subject', 'last_error']))
     elif args.command == 'requeue':
