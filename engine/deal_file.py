@@ -5,6 +5,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
@@ -130,9 +131,8 @@ class DealSchema(Schema):
     citeertitel = text()
     start = PlainDate(required=True)
     end = PlainDate(required=True)
-    #: Dutch deals run on Dutch time; the engine's legal date arithmetic is in this zone only
-    timezone = fields.String(load_default='Europe/Amsterdam',
-                             validate=validate.OneOf(('Europe/Amsterdam',), error='only Europe/Amsterdam is supported'))
+    #: the zone in which the deal's days begin and end (an IANA name, e.g. Europe/Amsterdam)
+    timezone = fields.String(load_default='Europe/Amsterdam', validate=validate.Length(min=1, max=60))
     party_kinds = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=lambda: list(PARTY_KINDS),
                               validate=validate.Length(min=1, error='at least one kind'))
 
@@ -348,6 +348,14 @@ def answer_window_days(terms):
     return _number(weeks) and _number(weeks) * 7
 
 
+def _known_zone(name):
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return False
+    return True
+
+
 def consistency_problems(raw):
     """What the fields' own checks cannot see: the file's parts against each other. Each problem once,
     with its own code; a part of the wrong type is left to the schema's message."""
@@ -405,6 +413,9 @@ def consistency_problems(raw):
     annual = terms.get('annual_cycle_start')
     if annual is not None and month_day(annual) is None:
         problem('deal_file.not_a_day', 'terms.annual_cycle_start', value=annual)
+    zone_name = deal.get('timezone')
+    if isinstance(zone_name, str) and zone_name and not _known_zone(zone_name):
+        problem('deal_file.unknown_timezone', 'deal.timezone', zone=zone_name)
     for key in _table(raw, 'clauses'):
         if key not in rules.KEYS:
             problem('deal_file.unknown_clause', f'clauses.{key}', key=key, known=', '.join(rules.KEYS))

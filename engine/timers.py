@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from engine import ending, procedure_store, register, reminders, runner
 from engine import procedures as registry
-from engine.dates import AMSTERDAM, shown
+from engine.dates import shown, zone
 from engine.models import Procedure, Reminder
 from engine.roles import SCHEDULER as SCHEDULER_NAME
 from engine.runner import Actor
@@ -136,7 +136,7 @@ def _fire_timers(uow, procedure_id):
     waiting = {e.name for e in workflow.waiting_events()}
     runner.record(ctx, procedure, 'timer_fired', {
         # to the microsecond: how late a timer fires is measured against this
-        'due': procedure.next_timer_dt.astimezone(AMSTERDAM).isoformat(), 'waiting': sorted(waiting)})
+        'due': procedure.next_timer_dt.astimezone(zone()).isoformat(), 'waiting': sorted(waiting)})
     runner.advance(ctx, procedure, workflow)
     return procedure_id
 

@@ -5,13 +5,14 @@ are separated by blank lines, and a paragraph whose lines all read "Label: value
 table in the HTML version.
 """
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from engine import periods
-from engine.dates import AMSTERDAM
+from engine.dates import zone
 from engine.notices import Rendered
 
 TEMPLATES = Path(__file__).parent / 'templates'
@@ -24,7 +25,7 @@ def dutch_date(value):
     if isinstance(value, str):
         value = datetime.fromisoformat(value) if 'T' in value else datetime.fromisoformat(value).date()
     if isinstance(value, datetime):
-        local = value.astimezone(AMSTERDAM)
+        local = value.astimezone(zone())
         return f'{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M}'
     return f'{value.day} {MONTHS[value.month - 1]} {value.year}'
 
@@ -80,7 +81,8 @@ def calendar_file(deal, deadlines, now):
     calendar.add('version', '2.0')
     calendar.add('method', 'PUBLISH')
     calendar.add('x-wr-calname', f'{deal.citeertitel}: termijnen')
-    calendar.add_component(AMSTERDAM_VTIMEZONE)
+    calendar.add_component(AMSTERDAM_VTIMEZONE if deal.timezone == 'Europe/Amsterdam'
+                           else Timezone.from_tzid(deal.timezone))
     for deadline in deadlines:
         calendar.add_component(calendar_event(deal, deadline, now))
     return calendar.to_ical().decode()
@@ -113,7 +115,7 @@ def calendar_event(deal, deadline, now):
     # One UID per deadline of a procedure, so that a calendar updates the entry when it moves.
     event.add('uid', f'{deadline.key}@{deal.slug}.citydeal')
     event.add('summary', deadline.summary)
-    event.add('dtstart', deadline.at.astimezone(AMSTERDAM))
+    event.add('dtstart', deadline.at.astimezone(ZoneInfo(deal.timezone)))
     event.add('dtstamp', now.astimezone(timezone.utc))
     # A later deadline for the same UID must win: minutes since 1970 only grow with it.
     event.add('sequence', int(deadline.at.timestamp() // 60))

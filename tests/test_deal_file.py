@@ -89,7 +89,7 @@ def test_the_stored_definition_reads_back_equal():
 
 def test_ranges_and_zone_are_checked(raw):
     raw['terms']['consultation_weeks'] = 600000
-    raw['deal']['timezone'] = 'America/New_York'
+    raw['deal']['timezone'] = 'Mars/Olympus_Mons'  # issue 11: any real zone is allowed, a made-up one is not
     with pytest.raises(CommandRefused) as refused:
         deal_file.parse(raw)
     assert sorted(p.field for p in refused.value.problems) == ['deal.timezone', 'terms.consultation_weeks']

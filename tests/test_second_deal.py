@@ -118,3 +118,22 @@ def test_no_word_of_energieke_wijken_in_its_messages_or_pages(other, clock, monk
                 body = page.get_data(as_text=True)
                 assert leaks(body) == [], (who, path, leaks(body))
                 assert 'Convenant' in body, (who, path)
+
+
+@pytest.mark.rule('Deal file: nothing of one deal in another')
+def test_the_days_begin_and_end_in_the_deal_files_zone(db_url, clock, tmp_path):
+    london = tmp_path / 'london.toml'
+    london.write_text(OTHER_DEAL.read_text(encoding='utf-8').replace(
+        'timezone = "Europe/Amsterdam"', 'timezone = "Europe/London"'), encoding='utf-8')
+    clock.set(START)
+    app = CityDeal(url=db_url, clock=clock)
+    try:
+        app.init(london)
+        pid = start_procedure(app, 'opzegging', by='hengelo', circumstances='Regionale bundeling.')['id']
+        # the notice takes effect when 13 April begins in London, not in Amsterdam
+        assert app.show(pid)['next_timer'] == '2023-04-13T00:00:00+01:00'
+        assert 'TZID:Europe/London' in app.calendar()
+    finally:
+        app.close()
+        from engine.dates import use_zone
+        use_zone('Europe/Amsterdam')
