@@ -1,13 +1,13 @@
 """The one place that wires database, clock and engine; the CLI, web app, scheduler and tests call it."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from engine import (accession_requests, accounts, appendix_pdf, audit, commands, deal_file, documents, housekeeping,
-                    lease, outbox, queries, register, seal, timers, totp)
+from engine import (accession_requests, accounts, appendix_pdf, audit, commands, deal_file, documents, ending,
+                    housekeeping, lease, outbox, queries, register, seal, timers, totp)
 from engine import procedures as registry
 from engine.dates import local_date
 from engine.queries import calendar_items
@@ -308,7 +308,7 @@ class CityDeal:
 
     # --- reads
     def parties(self):
-        return self._read(queries.parties)
+        return self._read(queries.parties, local_date(self.clock.now()))
 
     def procedures(self):
         return self._read(queries.procedures)
@@ -370,12 +370,31 @@ class CityDeal:
     def verify_appendix_pdf(self, pdf):
         return self._read(appendix_pdf.verify, pdf, self.seal)
 
+    def deal_names(self):
+        """The loaded deal's name, citeertitel and terms, for every page's head; None before a deal is loaded."""
+        try:
+            self._require_schema()
+            with self._reading() as uow:
+                deal = uow.deal()
+                definition = register.definition(deal)
+                return {'name': deal.name, 'citeertitel': deal.citeertitel, 'terms': definition.terms,
+                        'clause': definition.clause}
+        except CommandRefused:
+            return None
+
     def deal(self):
+        """The deal as it stands today: `citydeal deal` and the deal's pages."""
         self._require_schema()
         with self._reading() as uow:
             deal = uow.deal()
             definition = register.definition(deal)
+            today = local_date(uow.now)
             return {'slug': deal.slug, 'name': deal.name, 'citeertitel': deal.citeertitel,
-                    'start': str(deal.start_date), 'end': str(deal.end_date), 'status': deal.status,
-                    'terms': definition.terms, 'phases': definition.phases,
+                    'start': str(deal.start_date), 'end': str(deal.end_date),
+                    'last_day_in_force': str(deal.end_date - timedelta(days=1)),
+                    'status': ending.status(deal, today),
+                    'ended_on': deal.ended_on and str(deal.ended_on), 'ended_reason': deal.ended_reason,
+                    'phase': [p.number for p in definition.phases if p.start <= today <= p.end],
+                    'parties': len(register.consulted_parties(uow.session, today)),
+                    'terms': definition.terms, 'phases': definition.phases, 'party_kinds': definition.party_kinds,
                     'continuation_start': str(local_date(register.continuation_start_instant(deal)))}

@@ -31,6 +31,7 @@ def _parser():
     p = command('init', 'create or upgrade the schema and load the deal; rerun changes nothing', json_=False)
     p.add_argument('--deal', default=str(DEFAULT_DEAL), help='deal file (TOML)')
     command('parties', 'list the parties')
+    command('deal', 'the deal: name, term, status, why it ended, current phase, number of Parties')
 
     start = sub.add_parser('start', help='start a procedure').add_subparsers(dest='procedure_type', required=True)
     for type_ in registry.all_types():
@@ -171,6 +172,18 @@ def _table(rows, columns):
     return '\n'.join(lines)
 
 
+DEAL_FIELDS = ('slug', 'name', 'citeertitel', 'start', 'end', 'last_day_in_force', 'status', 'ended_on',
+               'ended_reason', 'phase', 'parties')
+
+
+def _deal_text(d):
+    lines = [d['name'], f"in force {d['start']} to {d['last_day_in_force']} (ends on {d['end']}); status {d['status']}"]
+    if d['ended_on']:
+        lines.append(f"ended on {d['ended_on']}: {d['ended_reason']}")
+    lines.append(f"phase {', '.join(map(str, d['phase'])) or '-'}; {d['parties']} Parties")
+    return '\n'.join(lines)
+
+
 def _show_text(p):
     lines = [f"Procedure {p['id']} ({p['type']}): {p['title']}",
              f"status {p['status']}, outcome {p['outcome'] or '-'}, started {p['started']}, deadline {p['deadline'] or '-'}",
@@ -195,8 +208,11 @@ def run(args, app):
         print(f"deal {slug}: {what}")
         print(f'seal: {app.ensure_seal()} ({app.seal.path})')
     elif args.command == 'parties':
-        _print(args, [{k: p[k] for k in ('code', 'name', 'kind', 'status')} for p in app.parties()],
-               lambda rows: _table(rows, ['code', 'name', 'kind', 'status']))
+        _print(args, [{k: p[k] for k in ('code', 'name', 'kind', 'status', 'joined_on', 'left_on')}
+                      for p in app.parties()],
+               lambda rows: _table(rows, ['code', 'name', 'kind', 'status', 'joined_on', 'left_on']))
+    elif args.command == 'deal':
+        _print(args, {k: v for k, v in app.deal().items() if k in DEAL_FIELDS}, _deal_text)
     elif args.command == 'start':
         result = _start(args, app)
         _print(args, result, f"procedure {result['id']} started ({result['status']})")

@@ -14,7 +14,8 @@ def start(ctx, type_id, caller, raw):
     type_ = registry.get(type_id)
     register.require_in_force(ctx.deal, ctx.now)
     actor = rights.start_actor(ctx, caller, type_)
-    values = fields.read(type_.start_schema, raw, type_.rule)
+    schema = type_.start_schema_for(ctx.deal) if type_.start_schema_for else type_.start_schema
+    values = fields.read(schema, raw, type_.rule)
     return type_.start(ctx.acting(actor) if actor else ctx, values)
 
 

@@ -1,9 +1,23 @@
-"""Legal date arithmetic in the deal's zone; instants are stored in UTC."""
+"""Legal date arithmetic in the deal's zone; instants are stored in UTC.
+
+The zone is the loaded deal's (``[deal] timezone``): a command that reads the deal sets it
+(``use_zone``); until then, and for a deal that names none, it is Europe/Amsterdam."""
 import calendar
+from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 AMSTERDAM = ZoneInfo('Europe/Amsterdam')
+_ZONE = ContextVar('deal_zone', default=None)
+
+
+def zone():
+    """The zone of the deal now loaded, in which its days begin and end."""
+    return _ZONE.get() or AMSTERDAM
+
+
+def use_zone(name):
+    _ZONE.set(AMSTERDAM if name == 'Europe/Amsterdam' else ZoneInfo(name))
 
 
 def add_months(day, months):
@@ -18,12 +32,12 @@ def add_months(day, months):
 
 
 def local_date(moment):
-    return moment.astimezone(AMSTERDAM).date()
+    return moment.astimezone(zone()).date()
 
 
 def start_of_day(day):
     """The instant a calendar day begins in Amsterdam, in UTC."""
-    return datetime.combine(day, time(0, 0), AMSTERDAM).astimezone(timezone.utc)
+    return datetime.combine(day, time(0, 0), zone()).astimezone(timezone.utc)
 
 
 def end_of_day(day):
@@ -35,7 +49,7 @@ def shown(moment):
     """An instant as people read it: ISO 8601 in Amsterdam time, to the second."""
     if moment is None:
         return None
-    return moment.astimezone(AMSTERDAM).isoformat(timespec='seconds')
+    return moment.astimezone(zone()).isoformat(timespec='seconds')
 
 
 def parse_day(raw, field):

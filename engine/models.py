@@ -39,6 +39,10 @@ class Deal(Base):
     #: ``active`` or ``ended``
     status: Mapped[str] = mapped_column(String(20), nullable=False, default='active')
     ended_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+    #: the first day the deal is no longer in force (the term's end, or the day a withdrawal ended it)
+    ended_on: Mapped[object] = mapped_column(Date, nullable=True)
+    #: why it ended: the term ran out, the deal no longer stands, fewer than two Parties remain
+    ended_reason: Mapped[str] = mapped_column(Text, nullable=True)
     #: the deal file as loaded, so that the engine never needs the file again
     definition_json: Mapped[str] = mapped_column(Text, nullable=False)
 

@@ -102,8 +102,8 @@ def listing(session, status=None):
     if status:
         query = query.where(OutboxMessage.status == status)
     return [{'id': m.id, 'to': m.to_address, 'recipient': m.recipient, 'event': m.event, 'subject': m.subject,
-             'status': m.status, 'attempts': m.attempts, 'last_error': m.last_error,
+             'text': m.body_text, 'status': m.status, 'attempts': m.attempts, 'last_error': m.last_error,
              'created': shown(m.created_dt), 'sent': shown(m.sent_dt),
              'next_attempt': shown(m.next_attempt_dt) if m.status == 'queued' else None,
-             'audit_head': m.audit_head, 'text': m.body_text}
+             'audit_head': m.audit_head}
             for m in session.scalars(query)]

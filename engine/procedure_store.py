@@ -38,7 +38,9 @@ def save(ctx, procedure, workflow, open_before=None):
     session, now, actor = ctx.session, ctx.now, ctx.actor
     procedure.state = workflow_runtime.dump(workflow)
     procedure.state_format = workflow_runtime.STATE_FORMAT
-    procedure.next_timer_dt = workflow_runtime.next_timer(workflow)
+    procedure.next_timer_dt = workflow_runtime.next_timer(workflow) if procedure.status != 'cancelled' else None
+    if procedure.status == 'cancelled':  # cancelled by its own step (the deal ended): no task opens
+        return session.flush()
     if workflow.is_completed() and procedure.status == 'running':
         procedure.status = 'completed'
         procedure.outcome = workflow.data.get('outcome')
@@ -79,7 +81,7 @@ def _sync_open_tasks(ctx, procedure, workflow, open_before):
     for task_id in sorted(opened, key=lambda i: _order(ready[i])):
         task = ready[task_id]
         party_code, role = workflow_runtime.task_owner(task)
-        due = procedure.deadline_dt if task.task_spec.bpmn_id in type_.due_at_deadline else None
+        due = type_.due_dt(ctx, procedure, task.task_spec.bpmn_id)
         row = OpenTask(id=task_id, procedure_id=procedure.id, name=task.task_spec.bpmn_id,
                        label=task.task_spec.bpmn_name, party_code=party_code, role=role, due_dt=due,
                        opened_dt=ctx.now)

@@ -16,8 +16,15 @@ from engine.models import Answer, Appendix, AuditEntry, ContributionOwed, OpenTa
 from engine.procedure_store import get
 
 
-def parties(session):
-    return [{'code': p.code, 'name': p.name, 'kind': p.kind, 'status': p.status,
+def party_status(party, today=None):
+    """A party admitted to join on a later day is ``admitted`` until then, not yet ``active``."""
+    if party.status == 'active' and today is not None and party.joined_on > today:
+        return 'admitted'
+    return party.status
+
+
+def parties(session, today=None):
+    return [{'code': p.code, 'name': p.name, 'kind': p.kind, 'status': party_status(p, today),
              'representatives': p.representatives, 'annual_contribution_eur': p.annual_contribution_eur,
              'contribution': p.contribution_text, 'joined_on': str(p.joined_on),
              'withdrawal_effective_on': p.withdrawal_effective_on and str(p.withdrawal_effective_on),

@@ -123,6 +123,9 @@ def continuation_start_instant(deal):
 
 def require_in_force(deal, now):
     """Nothing starts or moves outside the term, even before `tick` has marked the deal ended."""
+    if deal.status == 'ended' and deal.ended_reason and deal.ended_on and deal.ended_on < deal.end_date:
+        raise CommandRefused.one('deal.ended_early', 'deal', rules.OPZEGGING_2, ended_on=deal.ended_on,
+                                 reason=deal.ended_reason)
     if deal.status == 'ended' or now >= term_end_instant(deal):
         raise CommandRefused.one('deal.ended', 'deal', rules.LOOPTIJD_1, end=deal.end_date)
     if local_date(now) < deal.start_date:

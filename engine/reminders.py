@@ -9,18 +9,17 @@ from datetime import datetime, time, timedelta, timezone
 from sqlalchemy import delete, select
 
 from engine import audit, notices, outbox, runner
-from engine.dates import AMSTERDAM, local_date
+from engine.dates import local_date, zone
 from engine.models import OpenTask, Party, Procedure, Reminder
 
-#: the time of day (Amsterdam) a reminder goes out
-MORNING = time(9, 0)
 
 
 def plan(session, deal_definition, procedure, row):
     settings = deal_definition.reminders
     if row.party_code and row.due_dt:
         for days in settings.before_deadline_days:
-            due = datetime.combine(local_date(row.due_dt) - timedelta(days=days), MORNING, AMSTERDAM)
+            # the hour of the day a reminder goes out is the deal file's ([reminders] hour)
+            due = datetime.combine(local_date(row.due_dt) - timedelta(days=days), time(settings.hour), zone())
             due = due.astimezone(timezone.utc)
             if row.opened_dt < due < row.due_dt:
                 session.add(Reminder(procedure_id=procedure.id, task_id=row.id, kind='before_deadline',

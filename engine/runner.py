@@ -82,5 +82,12 @@ def tell_everyone(ctx, procedure, event, **context):
     return tell(ctx, procedure, event, notices.everyone(ctx.session, ctx.now), **context)
 
 
+def term_changed(ctx):
+    """The term's end changed: every type that keeps dates derived from it recomputes them."""
+    for type_ in registry.all_types():
+        if type_.on_term_changed:
+            type_.on_term_changed(ctx)
+
+
 def term_end_deadline(deal):
     return notices.Deadline('deal-term_end', 'Einde looptijd City Deal', register.term_end_instant(deal))

@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 
-from engine.dates import AMSTERDAM
+from engine.dates import zone
 
 CATALOGUES = Path(__file__).resolve().parent / 'translations'
 LANGUAGES = ('nl', 'en')
@@ -39,7 +39,7 @@ def _shown(value, language):
         return ', '.join(str(_shown(v, language)) for v in value)
     # Dutch reads dates as words; English is what the command line speaks, where dates are typed ISO.
     if isinstance(value, datetime):
-        local = value.astimezone(AMSTERDAM)
+        local = value.astimezone(zone())
         return format_datetime(local, "d MMMM y 'om' HH:mm", locale='nl') if language == 'nl' \
             else local.strftime('%Y-%m-%d %H:%M')
     if isinstance(value, date):

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from engine import notices, procedure_store, register, reminders, runner
+from engine import ending, procedure_store, register, reminders, runner
 from engine import procedures as registry
-from engine.dates import AMSTERDAM, shown
+from engine.dates import shown, zone
 from engine.models import Procedure, Reminder
 from engine.roles import SCHEDULER as SCHEDULER_NAME
 from engine.runner import Actor
@@ -136,7 +136,7 @@ def _fire_timers(uow, procedure_id):
     waiting = {e.name for e in workflow.waiting_events()}
     runner.record(ctx, procedure, 'timer_fired', {
         # to the microsecond: how late a timer fires is measured against this
-        'due': procedure.next_timer_dt.astimezone(AMSTERDAM).isoformat(), 'waiting': sorted(waiting)})
+        'due': procedure.next_timer_dt.astimezone(zone()).isoformat(), 'waiting': sorted(waiting)})
     runner.advance(ctx, procedure, workflow)
     return procedure_id
 
@@ -150,18 +150,8 @@ def _fire_reminder(uow, reminder_id):
 
 def _end_term(uow, _):
     """Inwerkingtreding en looptijd lid 1: without continuation the deal ends; open procedures close."""
-    ctx = uow.context(SCHEDULER)
-    deal = ctx.deal
-    deal.status = 'ended'
-    deal.ended_dt = register.term_end_instant(deal)
-    recipients = notices.everyone(uow.session, uow.now)
-    for procedure in uow.session.scalars(select(Procedure).where(Procedure.status == 'running')):
-        type_ = registry.get(procedure.type)
-        if type_.on_deal_end:
-            type_.on_deal_end(ctx, procedure)
-        procedure_store.cancel(uow.session, procedure, uow.now, SCHEDULER, f'the deal ended on {deal.end_date}')
-    runner.record(ctx, None, 'deal_ended', {'end_date': str(deal.end_date)})
-    notices.queue(uow.session, uow.now, None, 'deal_ended', recipients, deal=deal, end_date=deal.end_date)
+    deal = uow.deal()
+    ending.end_deal(uow.context(SCHEDULER), ending.TERM_ENDED, deal.end_date)
     return None
 
 

@@ -2,7 +2,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit
+from engine import audit, dates, register, rules
 from engine.errors import CommandRefused, Conflict
 from engine.models import Deal
 from engine.runner import Actor, Context
@@ -43,6 +43,10 @@ class UnitOfWork:
         deal = self.session.scalars(select(Deal)).first()
         if deal is None:
             raise CommandRefused.one('deal.not_loaded', 'deal')
+        # A refusal from here on cites the clause as this deal names it.
+        definition = register.definition(deal)
+        rules.cite_from(definition.clauses)
+        dates.use_zone(definition.timezone)
         return deal
 
     def context(self, actor=NOBODY, deal=None):

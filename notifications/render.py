@@ -11,14 +11,15 @@ motivation) is shown only through ``quote``: "> " lines in text, a blockquote in
 import os
 import re
 from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from markupsafe import Markup, escape
 
+from engine import periods
 from engine.dates import AMSTERDAM
 from engine.errors import CommandRefused
 from engine.notices import Rendered
@@ -180,7 +181,7 @@ class Renderer:
         for env in (self._text, self._html):
             env.globals.update(QUOTE_LIMIT=QUOTE_LIMIT)
             env.filters.update(datum=_datum, dag=_dag, termijn=_termijn, euro=euros, namen=_namen, zin=sentence_start,
-                               one_line=one_line)
+                               one_line=one_line, weken=periods.weken, maanden=periods.maanden, dagen=periods.dagen)
 
     @classmethod
     def from_environment(cls, environ=os.environ):
@@ -244,7 +245,8 @@ def calendar_file(deal, deadlines, now):
     calendar.add('version', '2.0')
     calendar.add('method', 'PUBLISH')
     calendar.add('x-wr-calname', f'{deal.citeertitel}: termijnen')
-    calendar.add_component(AMSTERDAM_VTIMEZONE)
+    calendar.add_component(AMSTERDAM_VTIMEZONE if deal.timezone == 'Europe/Amsterdam'
+                           else Timezone.from_tzid(deal.timezone))
     for deadline in deadlines:
         calendar.add_component(calendar_event(deal, deadline, now))
     return calendar.to_ical().decode()
@@ -275,7 +277,7 @@ def calendar_event(deal, deadline, now):
     # One UID per deadline of a procedure, so that a calendar updates the entry when it moves.
     event.add('uid', f'{deadline.key}@{deal.slug}.citydeal')
     event.add('summary', deadline.summary)
-    event.add('dtstart', deadline.at.astimezone(AMSTERDAM))
+    event.add('dtstart', deadline.at.astimezone(ZoneInfo(deal.timezone)))
     event.add('dtstamp', now.astimezone(timezone.utc))
     # A later deadline for the same UID must win: minutes since 1970 only grow with it.
     event.add('sequence', int(deadline.at.timestamp() // 60))

@@ -10,8 +10,10 @@ from engine.procedures import PARTY
 class Partij(Schema):
     code = fields.String(required=True)
     name = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(PARTY_KINDS))
-    status = fields.String(required=True, validate=validate.OneOf(('active', 'withdrawing', 'withdrawn')))
+    #: one of the deal file's ``[deal] party_kinds`` (by default these)
+    kind = fields.String(required=True, metadata={'examples': list(PARTY_KINDS)})
+    #: ``admitted``: accepted, joining on ``joined_on``
+    status = fields.String(required=True, validate=validate.OneOf(('admitted', 'active', 'withdrawing', 'withdrawn')))
     joined_on = fields.String(required=True)
     left_on = fields.String(allow_none=True)
     withdrawal_effective_on = fields.String(allow_none=True)

@@ -10,7 +10,6 @@ from flask_login import current_user, login_required
 from engine import procedures as registry
 from engine import rights
 from engine.audit import parse_anchor
-from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, Forbidden, NotFound
 from engine.procedures import fields as start_fields
 from web import audit_csv, diagram, listing
@@ -26,13 +25,15 @@ OVERVIEW_ROLES = ('projectleider', 'secretaris', 'auditor')
 
 @blueprint.app_context_processor
 def _header():
+    # The loaded deal's own names head every page: nothing of one deal shows in another's.
+    names = {'loaded_deal': city_deal().deal_names()}
     if not current_user.is_authenticated:
-        return {'task_count': 0, 'today': city_deal().today(), 'startable': (), 'overview_roles': OVERVIEW_ROLES}
+        return dict(names, task_count=0, today=city_deal().today(), startable=(), overview_roles=OVERVIEW_ROLES)
     me = caller()
     startable = [t.id for t in registry.all_types()
                  if registry.PUBLIC not in t.started_by and not t.about_procedure and rights.may_start(me, t)]
-    return {'task_count': _task_count(), 'today': city_deal().today(), 'startable': startable,
-            'overview_roles': OVERVIEW_ROLES}
+    return dict(names, task_count=_task_count(), today=city_deal().today(), startable=startable,
+                overview_roles=OVERVIEW_ROLES)
 
 
 def _task_count():
@@ -305,7 +306,8 @@ def accession():
             errors = by_field(refused)
         values = dict(values, **{k: 'on' for k in request.form if request.form.get(k) == 'on'})
     sent = format_datetime(sent, 'd MMMM y, HH.mm') if sent else None
-    return render_template('accession.html', values=values, errors=errors, sent=sent, kinds=PARTY_KINDS), \
+    kinds = city_deal().deal()['party_kinds']
+    return render_template('accession.html', values=values, errors=errors, sent=sent, kinds=kinds), \
         422 if errors else 200
 
 

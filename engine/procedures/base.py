@@ -82,3 +82,15 @@ class ProcedureType:
     request_kind: str = ''
     #: one line for the command line's help
     help: str = ''
+    #: (deal) -> the start schema as the loaded deal shapes it (choices from the deal file); else start_schema
+    start_schema_for: Callable | None = None
+    #: (ctx, procedure, task name) -> when a user task opened now is due, or None; the default is the
+    #: procedure's deadline for the tasks in ``due_at_deadline``
+    due: Callable | None = None
+    #: (ctx) run when an adopted amendment changed the term's end
+    on_term_changed: Callable | None = None
+
+    def due_dt(self, ctx, procedure, task_name):
+        if task_name in self.due_at_deadline:
+            return procedure.deadline_dt
+        return self.due(ctx, procedure, task_name) if self.due else None

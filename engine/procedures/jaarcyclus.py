@@ -2,16 +2,16 @@
 the term, and the coalitieoverleg adopts werkplan, communicatieplan and begroting; the stuurgroep
 decides on next steps (Deel 4, Monitoring en evaluatie; Governance). It starts by itself each year."""
 import calendar
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from engine import register, rules, runner
-from engine.dates import start_of_day
+from engine import register, reminders, rules, runner
+from engine.dates import end_of_day, local_date, start_of_day
 from engine.errors import CommandRefused
-from engine.models import Procedure
+from engine.models import OpenTask, Procedure
 from engine.procedures import fields as f
-from engine.procedures.base import AutoStart, ProcedureType, TaskForm
+from engine.procedures.base import AutoStart, ProcedureType, TaskForm, plain
 from engine.roles import PROJECTLEIDER
 
 PLANS = ('werkplan', 'communicatieplan', 'begroting')
@@ -29,10 +29,63 @@ def start(ctx, values):
     existing = existing_cycle(ctx.session, year)
     if existing:
         raise CommandRefused.one('jaarcyclus.exists', 'year', rules.GOVERNANCE, year=year, procedure=existing.id)
-    midpoint = ctx.deal.start_date + (ctx.deal.end_date - ctx.deal.start_date) / 2
+    midpoint = midpoint_of(ctx.deal)
     request = {'year': year, 'midterm': midpoint.year == year}
     data = {'year': year, 'is_midterm_year': midpoint.year == year}
     return runner.launch(ctx, TYPE, request, data, subject_key=f'year:{year}')
+
+
+def midpoint_of(deal):
+    """Monitoring en evaluatie: "Halverwege de looptijd": the day halfway the term, as it stands now."""
+    return deal.start_date + (deal.end_date - deal.start_date) / 2
+
+
+MIDTERM_TASK = 'midterm_opleveren'
+PLANS_TASK = 'plannen_opstellen'
+
+
+def due_day(deal, year, task_name):
+    """The day a task of the ``year``'s cycle is due, from the deal file's ``[annual_cycle]``; never after the
+    last day in force. None for a task the file gives no day."""
+    definition = register.definition(deal)
+    cycle = definition.annual_cycle
+    phase = next((p for p in definition.phases if p.number == cycle.first_plans_phase), None)
+    if task_name == MIDTERM_TASK:
+        day = midpoint_of(deal)
+    elif task_name in cycle.due or task_name == PLANS_TASK and phase is not None:
+        day = None
+        if task_name in cycle.due:
+            month, day_ = cycle.due[task_name]
+            day = date(year, month, min(day_, calendar.monthrange(year, month)[1]))
+        if year == deal.start_date.year and phase is not None:
+            # Deel 4, Fase 1: "tot augustus 2021 opstellen werkplan": the first year's plans are due at the
+            # end of that phase, and nothing of the first cycle is due before it
+            day = phase.end if task_name == PLANS_TASK or day is None else max(day, phase.end)
+    else:
+        return None
+    return min(day, deal.end_date - timedelta(days=1))
+
+
+def due(ctx, procedure, task_name):
+    day = due_day(ctx.deal, procedure.request['year'], task_name)
+    return end_of_day(day) if day else None
+
+
+def term_changed(ctx):
+    """The term changed (an adopted amendment of the end date): the midpoint moved, and so may every due
+    day clamped to the end. Open tasks of running cycles get their new due dates and reminders."""
+    cycles = ctx.session.scalars(select(Procedure).where(Procedure.type == TYPE.id, Procedure.status == 'running'))
+    definition = register.definition(ctx.deal)
+    for procedure in cycles:
+        for row in ctx.session.scalars(select(OpenTask).where(OpenTask.procedure_id == procedure.id)):
+            new_due = due(ctx, procedure, row.name)
+            if new_due != row.due_dt:
+                runner.record(ctx, procedure, 'task_due_changed', {'task_id': row.id, 'task': row.name,
+                                                                   'due': new_due and new_due.isoformat()})
+                row.due_dt = new_due
+                reminders.drop(ctx.session, [row.id])
+                ctx.session.flush()
+                reminders.plan(ctx.session, definition, procedure, row)
 
 
 def existing_cycle(session, year):
@@ -73,6 +126,15 @@ class MidtermForm(f.CodedSchema):
     report = f.Text(required=True)
 
 
+def _midterm(ctx, procedure, task, values):
+    """Not filed before the year the midpoint falls in (a cycle started early offers it already)."""
+    midpoint = midpoint_of(ctx.deal)
+    if local_date(ctx.now).year < midpoint.year:
+        raise CommandRefused.one('jaarcyclus.midterm_not_yet', 'report', rules.MONITORING, year=midpoint.year,
+                                 midpoint=midpoint)
+    return plain(ctx, procedure, task, values)
+
+
 class PlansForm(f.CodedSchema):
     werkplan_concept = f.Text(required=True)
     communicatieplan_concept = f.Text(required=True)
@@ -106,7 +168,7 @@ TYPE = ProcedureType(
     started_by=frozenset({PROJECTLEIDER.name}),
     start=start,
     forms={'evaluatie_opleveren': TaskForm(EvaluationForm, rules.MONITORING),
-           'midterm_opleveren': TaskForm(MidtermForm, rules.MONITORING),
+           'midterm_opleveren': TaskForm(MidtermForm, rules.MONITORING, _midterm),
            'plannen_opstellen': TaskForm(PlansForm, rules.GOVERNANCE),
            'coalitieoverleg_besluit': TaskForm(CoalitionDecisionForm, rules.GOVERNANCE),
            'stuurgroep_besluit': TaskForm(SteeringDecisionForm, rules.GOVERNANCE)},
@@ -117,4 +179,6 @@ TYPE = ProcedureType(
                            summary=lambda year: f'Start jaarcyclus {year}'),),
     messages=('annual_cycle_adopted', 'task_opened', 'overdue'),
     help='start the annual cycle for a year',
+    due=due,
+    on_term_changed=term_changed,
 )

@@ -3,7 +3,7 @@ after the notice period; the deal stands for the others; the year's contribution
 (Opzegging lid 1-3)."""
 from datetime import date
 
-from engine import accounts, notices, register, rules, runner
+from engine import accounts, ending, notices, register, rules, runner
 from engine.dates import add_months, local_date, start_of_day
 from engine.errors import CommandRefused
 from engine.models import ContributionOwed
@@ -52,8 +52,17 @@ def notice_received(ctx, procedure, data):
 
 
 def notice_acknowledged(ctx, procedure, data):
-    runner.record(ctx, procedure, 'notice_acknowledged', {'deal_stands': data.get('deal_stands'),
-                                                          'note': data.get('note', '')})
+    stands = data.get('deal_stands')
+    runner.record(ctx, procedure, 'notice_acknowledged', {'deal_stands': stands, 'note': data.get('note', ''),
+                                                          **({'reason': data['reason']} if not stands else {})})
+    if stands is False:
+        # Opzegging lid 2: the content and purport of the deal oppose its standing without this party;
+        # it ends for all when the withdrawal takes effect (at once, if it already has).
+        procedure.request = dict(procedure.request, deal_does_not_stand=data['reason'])
+        party = _withdrawing_party(ctx, procedure)
+        if party.status == 'withdrawn':
+            ending.end_deal(ctx, ending.DEAL_DOES_NOT_STAND, local_date(ctx.now), by_withdrawal=procedure,
+                            note=data['reason'])
 
 
 def party_withdrawn(ctx, procedure, data):
@@ -61,6 +70,11 @@ def party_withdrawn(ctx, procedure, data):
     withdraw(ctx, procedure, party, party.withdrawal_effective_on)
     # No longer a party, so no longer asked: its open consent requests lapse.
     consent_round.lapse_for_party(ctx, party.code)
+    if procedure.request.get('deal_does_not_stand'):
+        ending.end_deal(ctx, ending.DEAL_DOES_NOT_STAND, party.left_on, by_withdrawal=procedure,
+                        note=procedure.request['deal_does_not_stand'])
+    elif len(ending.remaining_parties(ctx.session)) < ending.MINIMUM_PARTIES:
+        ending.end_deal(ctx, ending.TOO_FEW_PARTIES, party.left_on, by_withdrawal=procedure)
 
 
 def withdraw(ctx, procedure, party, left_on):
@@ -83,12 +97,22 @@ def withdraw(ctx, procedure, party, left_on):
 def at_deal_end(ctx, procedure):
     """The notice had not yet taken effect, but the party leaves with the deal and still owes the
     contribution for the year of its notice."""
-    withdraw(ctx, procedure, _withdrawing_party(ctx, procedure), ctx.deal.end_date)
+    party = _withdrawing_party(ctx, procedure)
+    if party.status != 'withdrawn':
+        withdraw(ctx, procedure, party, ctx.deal.ended_on or ctx.deal.end_date)
 
 
 class AcknowledgeForm(f.CodedSchema):
     deal_stands = f.YesNo(required=True)
     note = f.Text(required=False)
+    #: why the deal does not stand without the party (required then): it ends when the notice takes effect
+    reason = f.Text(required=False)
+
+    @f.validates_schema(skip_on_field_errors=False)
+    def not_standing_needs_reason(self, data, **kwargs):
+        if data.get('deal_stands') is False and not data.get('reason'):
+            raise f.ValidationError({'reason': [f.Coded('opzegging.deal_ends_reason_required',
+                                                        rule=rules.OPZEGGING_2)]})
 
 
 TYPE = ProcedureType(

@@ -1,8 +1,10 @@
 """Toetreding: another organisation asks in writing to join, with its concrete contribution; it
 becomes a Party once all Partijen consent (Toetreding nieuwe Partijen lid 1-4; Deel 2, Aansluiten
 nieuwe deelnemers: it endorses the goals)."""
+import calendar
 import re
 from datetime import date
+from functools import lru_cache
 
 from marshmallow import validate
 from sqlalchemy import select
@@ -19,24 +21,52 @@ from engine.roles import APPLICANT
 CRITERIA_TASK = 'criteria_toetsen'
 
 
+PLEDGE_PER = ('year', 'once')
+
+
 class Start(f.CodedSchema):
     applicant = f.Line(required=True)
+    #: the kinds of the deal file's ``[deal] party_kinds`` (``start_schema_for``); these are the default
     kind = f.Choice(PARTY_KINDS, required=True)
     representative = f.Line(required=True)
     contribution = f.Text(required=True)
+    #: a financial pledge beside the contribution's text: euros, per year or once
+    pledge_eur = f.Number(load_default=None, required=False)
+    pledge_per = f.Choice(PLEDGE_PER, load_default=None, required=False)
     endorses_goals = f.YesNo(load_default=False)
     email = f.Line(load_default=None, required=False)
     confidential = f.YesNo(load_default=False)
 
-    @f.validates_schema(skip_on_field_errors=False)
-    def goals_endorsed_and_address(self, data, **kwargs):
+    @f.validates_schema(skip_on_field_errors=False, pass_original=True)
+    def goals_endorsed(self, data, original, **kwargs):
         errors = {}
         if data.get('endorses_goals') is not True:
             errors['endorses_goals'] = [f.Coded('toetreding.goals_not_endorsed', rule=rules.AANSLUITEN)]
         if data.get('email') and not _valid_email(data['email']):
             errors['email'] = [f.Coded('field.not_an_email')]
+        amount, per = data.get('pledge_eur'), data.get('pledge_per')
+        given = original if isinstance(original, dict) else {}
+        # a value given but refused by its own field has its message already
+        amount = amount if amount is not None else given.get('pledge_eur') or None
+        per = per if per is not None else given.get('pledge_per') or None
+        if isinstance(amount, int) and amount < 1:
+            errors['pledge_eur'] = [f.Coded('toetreding.pledge_not_positive', rule=rules.TOETREDING_2)]
+        if (amount is None) != (per is None) and 'pledge_eur' not in errors:
+            missing = 'pledge_per' if per is None else 'pledge_eur'
+            errors[missing] = [f.Coded('toetreding.pledge_incomplete', rule=rules.TOETREDING_2)]
         if errors:
             raise f.ValidationError(errors)
+
+
+@lru_cache(maxsize=8)
+def _start_schema_with(kinds):
+    return type('Start', (Start,), {'kind': f.Choice(kinds, required=True)})
+
+
+def start_schema_for(deal):
+    """The start schema with the kinds of party the loaded deal admits (Deel 2: "Toetreding beperkt zich
+    niet tot (grote) steden"): a kind the deal file does not list is refused, naming the ones it does."""
+    return _start_schema_with(register.definition(deal).party_kinds)
 
 
 def start(ctx, values):
@@ -53,7 +83,8 @@ def start(ctx, values):
     if problems:
         raise CommandRefused(problems)
     request = {'applicant': applicant, 'kind': values['kind'], 'representative': values['representative'],
-               'contribution': values['contribution'], 'endorses_goals': True, 'email': email,
+               'contribution': values['contribution'], 'pledge_eur': values['pledge_eur'],
+               'pledge_per': values['pledge_per'], 'endorses_goals': True, 'email': email,
                'confidential': values['confidential']}
     # The organisation is not a party yet: its representative acts for it as the applicant.
     ctx = ctx.acting(runner.Actor(values['representative'], APPLICANT))
@@ -90,7 +121,24 @@ class CriteriaForm(f.CodedSchema):
 
 class NewPartyForm(f.CodedSchema):
     code = f.Line(required=True, max_length=40)
-    effective_date = f.Day(required=True)
+    #: default: the next start of the yearly cycle ("in principe met de vaststelling van een nieuw jaarprogramma")
+    effective_date = f.Day(load_default=None, required=False)
+    #: why another day than the default; required then
+    effective_date_reason = f.Text(required=False)
+
+
+def default_effective_date(deal, today):
+    """Deel 2, Aansluiten nieuwe deelnemers: "In principe vindt toetreding plaats met de vaststelling
+    van een nieuw jaarprogramma": the next start of the yearly cycle, from today on, inside the term;
+    today where the deal sets no cycle start or none comes before the end."""
+    month_day = register.definition(deal).terms.annual_cycle_start
+    if month_day:
+        month, day = month_day
+        for year in (today.year, today.year + 1):
+            first = date(year, month, min(day, calendar.monthrange(year, month)[1]))
+            if today <= first < deal.end_date:
+                return first
+    return today
 
 
 def _criteria(ctx, procedure, task, values):
@@ -98,14 +146,25 @@ def _criteria(ctx, procedure, task, values):
 
 
 def _new_party(ctx, procedure, task, values):
+    problems = []
     if not re.fullmatch(CODE_PATTERN, values['code']):
-        raise CommandRefused.one('toetreding.code_format', 'code', rules.TOETREDING_3)
-    if ctx.session.scalars(select(Party).where(Party.code == values['code'])).first():
-        raise CommandRefused.one('toetreding.code_taken', 'code', rules.TOETREDING_3, party_code=values['code'])
-    if values['effective_date'] < local_date(ctx.now) or values['effective_date'] >= ctx.deal.end_date:
-        raise CommandRefused.one('toetreding.effective_date_out_of_range', 'effective_date', rules.TOETREDING_1,
-                                 day=values['effective_date'], end=ctx.deal.end_date)
-    return {'new_party_code': values['code'], 'effective_date': values['effective_date'].isoformat()}
+        problems.append(Problem('toetreding.code_format', 'code', {}, rules.TOETREDING_3))
+    elif ctx.session.scalars(select(Party).where(Party.code == values['code'])).first():
+        problems.append(Problem('toetreding.code_taken', 'code', {'party_code': values['code']}, rules.TOETREDING_3))
+    today = local_date(ctx.now)
+    default = default_effective_date(ctx.deal, today)
+    effective = values['effective_date'] or default
+    reason = values.get('effective_date_reason') or ''
+    if effective < today or effective >= ctx.deal.end_date:
+        problems.append(Problem('toetreding.effective_date_out_of_range', 'effective_date',
+                                {'day': effective, 'end': ctx.deal.end_date}, rules.TOETREDING_1))
+    elif effective != default and not reason:
+        problems.append(Problem('toetreding.effective_date_reason_required', 'effective_date_reason',
+                                {'day': effective, 'default': default}, rules.AANSLUITEN))
+    if problems:
+        raise CommandRefused(problems)
+    return {'new_party_code': values['code'], 'effective_date': effective.isoformat(),
+            'effective_date_reason': reason if effective != default else ''}
 
 
 def accession_returned(ctx, procedure, data):
@@ -119,21 +178,34 @@ def party_admitted(ctx, procedure, data):
     request = procedure.request
     # A contribution the applicant marked confidential stays in the appendix, which public pages hide.
     contribution = 'Vertrouwelijk (zie de bijlage)' if request.get('confidential') else request['contribution']
+    # A yearly pledge is owed like a founding party's contribution when the party withdraws (Opzegging lid 3).
+    yearly = request.get('pledge_eur') if request.get('pledge_per') == 'year' else None
     party = Party(deal_id=ctx.deal.id, code=data['new_party_code'], name=request['applicant'], kind=request['kind'],
-                  email=request.get('email'), representatives=[request['representative']], annual_contribution_eur=None,
-                  contribution_text=contribution, status='active', joined_on=date.fromisoformat(data['effective_date']))
+                  email=request.get('email'), representatives=[request['representative']],
+                  annual_contribution_eur=yearly, contribution_text=contribution, status='active',
+                  joined_on=date.fromisoformat(data['effective_date']))
     ctx.session.add(party)
     ctx.session.flush()
     register.remember(ctx.session, party)
-    runner.record(ctx, procedure, 'party_admitted', {'code': party.code, 'name': party.name,
-                                                     'joined_on': str(party.joined_on)})
+    runner.record(ctx, procedure, 'party_admitted', {
+        'code': party.code, 'name': party.name, 'joined_on': str(party.joined_on),
+        'pledge': {'amount_eur': request.get('pledge_eur'), 'per': request.get('pledge_per')},
+        'effective_date_reason': data.get('effective_date_reason', '')})
     body = (f"Aanvrager: {request['applicant']} ({request['kind']}), vertegenwoordigd door {request['representative']}\n"
             f"Concrete bijdrage: {request['contribution']}\n"
-            f"Onderschrijft de doelstellingen van de City Deal: ja\nIngangsdatum: {party.joined_on}")
+            + (f"Financiële toezegging: {pledge_text(request)}\n" if request.get('pledge_eur') else '')
+            + f"Onderschrijft de doelstellingen van de City Deal: ja\nIngangsdatum: {party.joined_on}"
+            + (f"\nReden van deze ingangsdatum: {data['effective_date_reason']}"
+               if data.get('effective_date_reason') else ''))
     appendix = consent_round.attach_appendix(ctx, procedure, f"Toetreding: {request['applicant']}", body)
     runner.tell(ctx, procedure, 'party_admitted', notices.everyone(ctx.session, ctx.now) + [party.code],
                 party_name=party.name, joined_on=party.joined_on, contribution=request['contribution'],
                 appendix_number=appendix.number)
+
+
+def pledge_text(request):
+    amount = f"EUR {request['pledge_eur']:,}".replace(',', '.')
+    return f"{amount} {'per jaar' if request['pledge_per'] == 'year' else 'eenmalig'}"
 
 
 def accession_refused(ctx, procedure, data):
@@ -144,7 +216,8 @@ def summary(procedure):
     request = procedure.request
     return (f"Aanvrager: {request['applicant']} ({request['kind']})\n"
             f"Vertegenwoordigd door: {request['representative']}\n"
-            f"Concrete bijdrage: {request['contribution']}")
+            f"Concrete bijdrage: {request['contribution']}"
+            + (f"\nFinanciële toezegging: {pledge_text(request)}" if request.get('pledge_eur') else ''))
 
 
 TYPE = ProcedureType(
@@ -167,4 +240,5 @@ TYPE = ProcedureType(
     default_statements={'consent': 'Stemt in met de toetreding.', 'objection': 'Maakt bezwaar.'},
     request_kind='verzoek tot toetreding',
     help='apply to join',
+    start_schema_for=start_schema_for,
 )

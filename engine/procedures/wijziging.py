@@ -59,6 +59,7 @@ def amendment_adopted(ctx, procedure, data):
         ctx.deal.end_date = date.fromisoformat(request['new_end_date'])
         runner.record(ctx, procedure, 'term_changed', {'old_end': str(old), 'new_end': str(ctx.deal.end_date),
                                                        'appendix': appendix.number})
+        runner.term_changed(ctx)
         deadlines = [runner.term_end_deadline(ctx.deal)]
     runner.tell_everyone(ctx, procedure, 'amendment_adopted', appendix_number=appendix.number,
                          new_end_date=request.get('new_end_date'), deadlines=deadlines)

@@ -33,7 +33,7 @@ def as_json(done):
 def test_an_amendment_through_all_seventeen_parties(citydeal):
     assert 'energieke-wijken: unchanged' in citydeal('init').stdout
     parties = as_json(citydeal('parties', '--json'))
-    assert len(parties) == 17 and set(parties[0]) == {'code', 'name', 'kind', 'status'}
+    assert len(parties) == 17 and set(parties[0]) == {'code', 'name', 'kind', 'status', 'joined_on', 'left_on'}
     started = as_json(citydeal('start', 'wijziging', '--by', 'utrecht', '--title', 'Monitor',
                                '--text', 'Voeg een monitor toe.', '--motivation', 'Meetbaar maken.', '--json'))
     assert started == {'id': 1, 'status': 'running'}
@@ -122,7 +122,9 @@ def test_an_accession_through_the_cli(citydeal):
     for task in as_json(citydeal('tasks', '--json')):
         citydeal('complete', task['id'], '--as', task['party'], '--decision', 'consent')
     done = citydeal('complete', first(citydeal, 'partij_vastleggen', '--role', 'projectleider'), '--as', 'projectleider',
-                    '--set', 'code=eindhoven', '--set', 'effective_date=2021-07-01')
+                    '--set', 'code=eindhoven', '--set', 'effective_date=2021-07-01',
+                    # issue 11: a day other than the next yearly programme's start needs a reason
+                    '--set', 'effective_date_reason=Start van Fase 2.')
     assert 'completed (admitted)' in done.stdout
     assert 'eindhoven' in [p['code'] for p in as_json(citydeal('parties', '--json'))]
 
@@ -211,3 +213,32 @@ def test_geheimhouding_from_the_command_line(citydeal):
     assert lifted['status'] == 'completed'
     assert as_json(citydeal('show', str(pid), '--json'))['confidential'] is False
     assert as_json(citydeal('show', str(asked['id']), '--json'))['status'] == 'cancelled'
+
+
+@pytest.mark.rule('Deal: after its end nothing starts or moves')
+@pytest.mark.rule('Toetreding: a financial pledge is owed like a founding contribution')
+def test_the_deal_command_pledge_flags_and_the_outbox_text(citydeal):
+    deal = as_json(citydeal('deal', '--json'))
+    assert deal == dict(deal, status='running', end='2024-04-01', last_day_in_force='2024-03-31', ended_on=None,
+                        phase=[1], parties=17)
+    started = as_json(citydeal('start', 'toetreding', '--applicant', 'Waterschap Aa en Maas', '--kind', 'waterschap',
+                               '--representative', 'de heer D. Jansen', '--contribution', 'Kennis van waterberging',
+                               '--pledge-eur', '15000', '--pledge-per', 'year', '--endorses-goals', '--json'))
+    shown = as_json(citydeal('show', str(started['id']), '--json'))
+    assert (shown['request']['pledge_eur'], shown['request']['pledge_per']) == (15000, 'year')
+    refused = citydeal('start', 'toetreding', '--applicant', 'X', '--kind', 'waterschap', '--representative', 'Y',
+                       '--contribution', 'Z', '--pledge-eur', '100', '--endorses-goals', expect=2)
+    assert 'pledge_per' in refused.stderr
+    messages = as_json(citydeal('outbox', '--json'))
+    assert messages and all(isinstance(m['text'], str) and m['text'] for m in messages)
+    citydeal('start', 'opzegging', '--by', 'zayaz', '--circumstances', 'Fusie.', now='2021-11-30T15:00:00+01:00')
+    [task] = [t for t in as_json(citydeal('tasks', '--role', 'projectleider', '--json', now='2021-11-30T15:00:00+01:00'))
+              if t['name'] == 'opzegging_bevestigen']
+    citydeal('complete', task['id'], '--as', 'projectleider', '--set', 'deal_stands=false',
+             '--set', 'reason=Zonder Zayaz geen deal.', now='2021-11-30T15:00:00+01:00')
+    citydeal('tick', now='2022-03-01T10:00:00+01:00')
+    deal = as_json(citydeal('deal', '--json', now='2022-03-01T10:00:00+01:00'))
+    assert (deal['status'], deal['ended_on'], deal['ended_reason']) == ('ended', '2022-02-28', 'deal_does_not_stand')
+    refused = citydeal('start', 'opzegging', '--by', 'tiwos', '--circumstances', 'x', now='2022-03-01T10:00:00+01:00',
+                       expect=2)
+    assert '2022-02-28' in refused.stderr

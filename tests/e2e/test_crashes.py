@@ -93,7 +93,9 @@ def scenario_admission(app, clock):
     consent_all(app, pid)
     task = next(t['id'] for t in app.tasks(role='projectleider') if t['name'] == 'partij_vastleggen')
     return clock.now(), {'op': 'complete', 'task': task, 'as': 'projectleider',
-                         'values': {'code': 'eindhoven', 'effective_date': '2021-07-01'}}
+                         'values': {'code': 'eindhoven', 'effective_date': '2021-07-01',
+                                    # issue 11: a day other than the next yearly programme's start needs a reason
+                                    'effective_date_reason': 'Start van Fase 2.'}}
 
 
 def scenario_annual_cycle(app, clock):

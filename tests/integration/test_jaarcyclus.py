@@ -1,8 +1,12 @@
 """Jaarcyclus: every year an evaluation, and a werkplan, communicatieplan and begroting adopted."""
+from datetime import datetime
+
 import pytest
 
+from engine.dates import AMSTERDAM
+
 from engine.errors import CommandRefused
-from tests.conftest import complete_task, start_procedure
+from tests.conftest import complete_task, consent_all, open_consultation, start_amendment, start_procedure
 
 EVALUATION = {'initiatives_projects': 'Twaalf proeftuinen lopen.', 'goals_deel1': 'Koppelkansen zichtbaar.'}
 PLANS = {'werkplan_concept': 'Werkplan 2022', 'communicatieplan_concept': 'Communicatieplan 2022',
@@ -55,3 +59,44 @@ def test_one_cycle_per_year_inside_the_term(app):
         start_procedure(app, 'jaarcyclus', year=2030)
     with pytest.raises(CommandRefused, match='not a whole number'):
         start_procedure(app, 'jaarcyclus', year='volgend jaar')
+
+
+@pytest.mark.rule('Jaarcyclus: every task has a due date')
+def test_every_task_of_the_cycle_has_a_due_date_and_the_first_werkplan_is_due_at_the_end_of_fase_1(app):
+    start_procedure(app, 'jaarcyclus', year=2021)
+    due = {t['name']: t['due'] for t in app.tasks(role='projectleider')}
+    # nothing of the first cycle is due before the end of Fase 1
+    assert due == {'evaluatie_opleveren': '2021-07-31T23:59:59+02:00',
+                   'plannen_opstellen': '2021-07-31T23:59:59+02:00'}
+    do(app, 'projectleider', 'evaluatie_opleveren', EVALUATION)
+    do(app, 'projectleider', 'plannen_opstellen', PLANS)
+    [decision] = app.tasks(role='secretaris')
+    assert decision['due'] == '2021-09-30T23:59:59+02:00'
+
+
+@pytest.mark.rule('Jaarcyclus: every task has a due date')
+def test_a_late_task_of_the_cycle_is_reminded_at_its_due_date(app, clock):
+    start_procedure(app, 'jaarcyclus', year=2021)
+    do(app, 'projectleider', 'evaluatie_opleveren', EVALUATION)
+    clock.set(datetime(2021, 8, 1, 9, 0, tzinfo=AMSTERDAM))
+    app.tick()
+    overdue = [m for m in app.outbox() if m['event'] == 'overdue' and m['recipient'] == 'projectleider']
+    assert any('31 juli 2021' in m['text'] for m in overdue)
+
+
+@pytest.mark.rule('Jaarcyclus: midterm report halfway through the term')
+def test_the_midterm_report_is_due_at_the_midpoint_recomputed_when_the_term_changes(app, clock):
+    clock.set(datetime(2021, 12, 1, 10, 0, tzinfo=AMSTERDAM))
+    start_procedure(app, 'jaarcyclus', year=2022)  # started early, as the projectleider may
+    do(app, 'projectleider', 'evaluatie_opleveren', EVALUATION)
+    [midterm] = [t for t in app.tasks(role='projectleider') if t['name'] == 'midterm_opleveren']
+    assert midterm['due'] == '2022-09-17T23:59:59+02:00'
+    with pytest.raises(CommandRefused) as refused:
+        do(app, 'projectleider', 'midterm_opleveren', {'report': 'Eerste inzichten.'})
+    assert [p.code for p in refused.value.problems] == ['jaarcyclus.midterm_not_yet']
+    clock.set(datetime(2022, 1, 3, 10, 0, tzinfo=AMSTERDAM))
+    pid = start_amendment(app, new_end_date='2025-04-01')
+    open_consultation(app, pid)
+    consent_all(app, pid)
+    [midterm] = [t for t in app.tasks(role='projectleider') if t['name'] == 'midterm_opleveren']
+    assert midterm['due'] == '2023-03-18T23:59:59+01:00'

@@ -50,9 +50,14 @@ def test_projectleider_records_whether_the_deal_stands(app):
     task = one_task(app, role='projectleider', name='opzegging_bevestigen')
     with pytest.raises(CommandRefused, match='deal_stands'):
         complete_task(app, task['id'], 'projectleider', {})
-    complete_task(app, task['id'], 'projectleider', {'deal_stands': 'false', 'note': 'Werklijn 3 vervalt.'})
+    # issue 11: a deal that does not stand ends for all, so the reason is required then
+    with pytest.raises(CommandRefused, match='reason'):
+        complete_task(app, task['id'], 'projectleider', {'deal_stands': 'false', 'note': 'Werklijn 3 vervalt.'})
+    complete_task(app, task['id'], 'projectleider', {'deal_stands': 'false', 'note': 'Werklijn 3 vervalt.',
+                                                     'reason': 'Zonder de corporatie valt werklijn 3 weg.'})
     entry = next(e for e in app.show(pid)['timeline'] if e['event'] == 'notice_acknowledged')
-    assert entry['data'] == {'deal_stands': False, 'note': 'Werklijn 3 vervalt.'}
+    assert entry['data'] == {'deal_stands': False, 'note': 'Werklijn 3 vervalt.',
+                             'reason': 'Zonder de corporatie valt werklijn 3 weg.'}
 
 
 @pytest.mark.rule('Opzegging 2: the notice must state the changed circumstances')

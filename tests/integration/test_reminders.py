@@ -70,9 +70,10 @@ def test_a_fired_reminders_id_is_never_given_to_another(app, clock, consultation
     used = max(reminder_ids(app))
     clock.set(at(2021, 5, 24, 9, 0, 1))
     app.tick()
-    assert reminder_ids(app) == []
+    # issue 11: the yearly cycle's tasks have due dates now, and their reminders at them are still to come
+    waiting = set(reminder_ids(app))
     open_consultation(app, start_amendment(app))
-    assert min(reminder_ids(app)) > used
+    assert min(set(reminder_ids(app)) - waiting) > used
 
 
 def test_no_reminder_after_the_deadline_even_when_the_scheduler_was_down(app, clock, consultation):

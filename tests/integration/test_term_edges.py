@@ -96,7 +96,9 @@ def test_an_applicant_applies_once_and_joins_on_its_date(app):
     open_consultation(app, pid)
     consent_all(app, pid)
     task = one_task(app, role='projectleider', name='partij_vastleggen')
-    complete_task(app, task['id'], 'projectleider', {'code': 'eindhoven', 'effective_date': '2022-01-01'})
+    # issue 11: a day other than the next yearly programme's start (2022-01-15) needs a reason
+    complete_task(app, task['id'], 'projectleider', {'code': 'eindhoven', 'effective_date': '2022-01-01',
+                                                     'effective_date_reason': 'Begin van het kalenderjaar.'})
     for start in (lambda: start_amendment(app, by='eindhoven'),
                   lambda: start_procedure(app, 'opzegging', by='eindhoven', circumstances='x')):
         with pytest.raises(CommandRefused, match='becomes a party on 2022-01-01'):

@@ -21,17 +21,22 @@ def check_criteria(app, complete=True, reason=''):
 @pytest.mark.rule('Toetreding 1: with the consent of all Partijen')
 @pytest.mark.rule('Toetreding 4: status of Partij')
 @pytest.mark.rule('Toetreding 5: request and statements as appendices')
-def test_all_consent_admits_the_applicant_as_a_party(app):
+def test_all_consent_admits_the_applicant_as_a_party(app, clock):
     pid = apply_(app)
     check_criteria(app)
     assert len([t for t in app.tasks() if t['party']]) == 17
     consent_all(app, pid)
     task = one_task(app, role='projectleider')
     assert task['name'] == 'partij_vastleggen'
-    result = complete_task(app, task['id'], 'projectleider', {'code': 'eindhoven', 'effective_date': '2021-07-01'})
+    # issue 11: a day other than the next yearly programme's start needs a reason
+    result = complete_task(app, task['id'], 'projectleider', {'code': 'eindhoven', 'effective_date': '2021-07-01',
+                                                              'effective_date_reason': 'Start van Fase 2.'})
     assert result['outcome'] == 'admitted'
     eindhoven = next(p for p in app.parties() if p['code'] == 'eindhoven')
-    assert (eindhoven['status'], eindhoven['joined_on'], eindhoven['kind']) == ('active', '2021-07-01', 'gemeente')
+    # issue 11: admitted, but not yet active before the day it joins
+    assert (eindhoven['status'], eindhoven['joined_on'], eindhoven['kind']) == ('admitted', '2021-07-01', 'gemeente')
+    clock.set(clock.now().replace(month=7, day=1))
+    assert next(p for p in app.parties() if p['code'] == 'eindhoven')['status'] == 'active'
     [appendix] = app.appendices()
     assert 'Concrete bijdrage: EUR 10.000 per jaar' in appendix['body']
     assert len(appendix['statements']) == 17

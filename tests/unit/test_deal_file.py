@@ -89,7 +89,7 @@ def test_the_stored_definition_reads_back_equal():
 
 def test_ranges_and_zone_are_checked(raw):
     raw['terms']['consultation_weeks'] = 600000
-    raw['deal']['timezone'] = 'America/New_York'
+    raw['deal']['timezone'] = 'Mars/Olympus_Mons'  # issue 11: any real zone is allowed, a made-up one is not
     with pytest.raises(CommandRefused) as refused:
         deal_file.parse(raw)
     assert sorted(p.field for p in refused.value.problems) == ['deal.timezone', 'terms.consultation_weeks']
@@ -101,3 +101,46 @@ def test_unreadable_files_are_refused(tmp_path):
     for path in (tmp_path, latin1):
         with pytest.raises(CommandRefused, match='cannot read'):
             deal_file.load(path)
+
+
+@pytest.mark.rule('Deal file: one message per problem')
+def test_a_stricter_deal_file_gets_one_coded_message_per_problem(raw):
+    raw['parties'][1]['name'] = raw['parties'][0]['name']
+    raw['parties'][5]['kind'] = 'stad'
+    raw['deal']['end'] = date(2022, 3, 1)
+    raw['phases'] = [dict(raw['phases'][0]), dict(raw['phases'][1], number=1, end=date(2021, 12, 31)),
+                     dict(raw['phases'][2], start=date(2021, 6, 1), end=date(2022, 6, 30))]
+    raw['terms']['notice_months'] = 0
+    raw['reminders']['before_deadline_days'] = [42, 2]
+    raw['terms']['continuation_months_before_end'] = 24
+    raw['terms']['annual_cycle_start'] = '02-30'
+    with pytest.raises(CommandRefused) as refused:
+        deal_file.parse(raw)
+    found = sorted((p.field, p.code) for p in refused.value.problems)
+    assert found == [
+        ('parties[1].name', 'deal_file.duplicate_party_name'),
+        ('parties[5].kind', 'deal_file.unknown_party_kind'),
+        ('phases[1].number', 'deal_file.duplicate_phase'),
+        ('phases[2]', 'deal_file.phase_outside_term'),
+        ('reminders.before_deadline_days[0]', 'deal_file.reminder_not_shorter'),
+        ('terms.annual_cycle_start', 'deal_file.not_a_day'),
+        ('terms.continuation_months_before_end', 'deal_file.continuation_not_shorter'),
+        ('terms.notice_months', 'deal_file.zero_period'),
+    ]
+    assert all(p.rule and p.message() for p in refused.value.problems)
+
+
+@pytest.mark.rule('Deal file: one message per problem')
+def test_one_party_is_no_deal(raw):
+    raw['parties'] = raw['parties'][:1]
+    with pytest.raises(CommandRefused) as refused:
+        deal_file.parse(raw)
+    assert [(p.field, p.code) for p in refused.value.problems] == [('parties', 'deal_file.too_few_parties')]
+
+
+def test_phases_may_overlap_and_the_kinds_come_from_the_file(raw):
+    deal = deal_file.parse(raw)
+    assert deal.phases[0].end > deal.phases[1].start
+    assert {'provincie', 'waterschap', 'bedrijf', 'maatschappelijke organisatie'} <= set(deal.party_kinds)
+    raw['deal']['party_kinds'] = ['gemeente', 'rijk', 'woningcorporatie', 'kennisinstelling']
+    assert deal_file.parse(raw).party_kinds == ('gemeente', 'rijk', 'woningcorporatie', 'kennisinstelling')
