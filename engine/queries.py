@@ -312,7 +312,7 @@ def procedure_page(session, now, offset=0, limit=50, order='deadline', **filters
     rows = []
     for p in page:
         n, objections = answered.get(p.id, (0, 0))
-        asked_waiting = [code for code in waiting.get(p.id, []) if code not in ('projectleider', 'secretaris')]
+        asked_waiting = [code for code in waiting.get(p.id, []) if code not in TASK_ROLES]
         rows.append(dict(_procedure_brief(p), answered=n,
                          objections=int(objections or 0), asked=n + len(asked_waiting),
                          waiting_for=waiting.get(p.id, []), late_tasks=late.get(p.id, 0),

@@ -8,7 +8,7 @@ from flask_babel import format_datetime, gettext as _
 from flask_login import current_user, login_required
 
 from engine import procedures as registry
-from engine import rights
+from engine import rights, roles
 from engine.audit import parse_anchor
 from engine.errors import CommandRefused, Forbidden, NotFound
 from engine.procedures import fields as start_fields
@@ -20,7 +20,7 @@ from web.listing import PROCEDURE_TYPES, Page
 
 blueprint = Blueprint('views', __name__)
 #: who sees the overview of every running procedure
-OVERVIEW_ROLES = ('projectleider', 'secretaris', 'auditor')
+OVERVIEW_ROLES = tuple(role.name for role in roles.ALL if role.informed or role.audits)
 
 
 @blueprint.app_context_processor

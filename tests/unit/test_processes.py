@@ -79,3 +79,15 @@ def test_consent_round_references_resolve_so_a_modeller_keeps_them(process_id):
     loop = process.find('bpmn:userTask/bpmn:multiInstanceLoopCharacteristics', NS)
     refs = {loop.find(f'bpmn:{ref}', NS).text for ref in ('loopDataInputRef', 'loopDataOutputRef')}
     assert refs == {'consulted', 'answers'} <= declared
+
+
+def test_an_effect_receives_the_tasks_data_and_not_the_scripts_builtins():
+    from datetime import datetime, timezone
+
+    from engine.clock import FakeClock
+    clock = FakeClock(datetime(2021, 4, 12, 8, 0, tzinfo=timezone.utc))
+    workflow = workflow_runtime.new_workflow(registry.get('opzegging').id, clock,
+                                             {'party': 'tiwos', 'effective_at': '2021-07-12T00:00:00+02:00'})
+    [(name, data)] = workflow_runtime.advance(workflow)
+    assert name == 'notice_received' and data['party'] == 'tiwos'
+    assert not any(key.startswith('__') or callable(value) for key, value in data.items()), sorted(data)
