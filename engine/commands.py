@@ -16,6 +16,7 @@ def start(ctx, type_id, caller, raw):
     type_ = registry.get(type_id)
     register.require_in_force(ctx.deal, ctx.now)
     actor = rights.start_actor(ctx, caller, type_)
+    rights.check_received(caller, raw)
     values = fields.read(type_.start_schema, raw, type_.rule)
     return type_.start(ctx.acting(actor) if actor else ctx, values)
 

@@ -30,4 +30,9 @@ RULES = (
     'Continuation: without continuation the deal ends',
     'Auditors: full, tamper-evident history',
     'One command = one transaction',
+    'Received: every period counts from the day the written request or notice was received',
+    'Received: projectleider and secretaris register a paper document for a party, with its received date',
+    'Wijziging 2: the consultation opens within 6 weeks; a late opening is recorded as late',
+    'Wijziging 2: the answer window starts when the consultation opens and lasts consent_period_weeks',
+    'Wijziging 2: no answer window shorter than minimum_consent_days',
 )

@@ -185,3 +185,14 @@ def test_the_calendar_of_upcoming_deadlines(citydeal):
     assert events['Einde looptijd City Deal'] == '2024-04-01T00:00:00+02:00'
     assert events['Uiterlijke start overleg over voortzetting'] == '2024-02-01T00:00:00+01:00'
     assert 'error: party:' in citydeal('calendar', '--party', 'nobody', expect=2).stderr
+
+
+@pytest.mark.rule('Received: every period counts from the day the written request or notice was received')
+def test_received_on_the_command_line(citydeal):
+    started = as_json(citydeal('start', 'opzegging', '--by', 'zayaz', '--circumstances', 'Per brief: fusie.',
+                               '--received', '2021-04-01', '--json'))
+    shown = as_json(citydeal('show', str(started['id']), '--json'))
+    assert (shown['request']['received'], shown['request']['effective_date']) == ('2021-04-01', '2021-07-01')
+    refused = citydeal('start', 'wijziging', '--by', 'bzk', '--title', 'x', '--text', 'y', '--received', '2021-04-13',
+                       expect=2)
+    assert refused.stderr.count('error: received:') == 1

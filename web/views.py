@@ -12,6 +12,7 @@ from engine import rights
 from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, Forbidden, NotFound
 from engine.procedures import fields as start_fields
+from engine.procedures.paper import REGISTRARS, on_paper
 from web import diagram
 from web.auth import caller, city_deal, require, tasks_for
 from web.labels import by_field, problem_text
@@ -213,7 +214,9 @@ def start(kind):
             values['by'] = request.form.get('by', '')
         else:
             return redirect(url_for('views.procedure', procedure_id=result['id']))
-    return render_template(f'start_{kind}.html', values=values, errors=errors, type_id=type_.id), \
+    registering = current_user.role in REGISTRARS and registry.PARTY in type_.started_by and on_paper(type_)
+    return render_template(f'start_{kind}.html', values=values, errors=errors, type_id=type_.id,
+                           registering=registering, parties=city_deal().parties() if registering else ()), \
         422 if errors else 200
 
 

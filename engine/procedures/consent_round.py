@@ -7,6 +7,16 @@ boundary timer ``termijn_verstreken``, the task ``verlengen_of_afsluiten`` and t
 into and out of a call activity by name, and the round's data (who is asked, the answers before an
 extension, the deadline) would then live in two scopes that must be kept in line by hand. The same
 shape in two files, and this one module for everything around it, keeps each model readable alone.
+
+Two periods, as Wijzigingen lid 2 reads: "Partijen treden in overleg binnen 6 weken nadat een Partij het
+verzoek ... kenbaar heeft gemaakt" is the deadline for *opening* the consultation (``consultation_weeks``
+from the day the request was received, engine.procedures.paper); the projectleider's opening task
+(``consultatie_openen``; toetreding's ``criteria_toetsen``) is due then, reminded, and escalated to the
+secretaris when late. A late opening is allowed and recorded as late (``consultation_opened`` with
+``late``), never turned into "no party asked". The answer window starts when the consultation opens
+and lasts ``consent_period_weeks``: the opening form's ``to_workflow`` sets the timer's variable
+``consultation_deadline``; a window that the end of the term would cut below ``minimum_consent_days``
+is refused, naming the end date.
 """
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -26,31 +36,52 @@ OPEN_TASK = 'consultatie_openen'
 EXTEND_TASK = 'verlengen_of_afsluiten'
 #: the messages every consent round sends
 MESSAGES = ('request_registered', 'consultation_opened', 'task_opened', 'objection_received', 'escalation',
-            'reminder', 'overdue')
+            'reminder', 'overdue', 'opening_late')
 #: what a lapsed consent request records: the party left before it answered
 LAPSED = 'lapsed'
 
 
-def consultation_deadline(deal, now):
-    """Wijzigingen lid 2: within 6 weeks of the request reaching projectleider and secretaris.
+def consultation_deadline(deal, received):
+    """Wijzigingen lid 2: the consultation opens within 6 weeks of the request reaching projectleider
+    and secretaris (the day ``received``), through the whole last day.
 
-    A consultation never outlasts the deal: near the end it closes the day before the end date.
+    It never lies beyond the deal: near the end it is the day before the end date.
     """
     weeks = register.definition(deal).terms.consultation_weeks
-    return min(end_of_day(local_date(now) + timedelta(weeks=weeks)),
+    return min(end_of_day(received + timedelta(weeks=weeks)),
                register.term_end_instant(deal) - timedelta(seconds=1))
 
 
-def launch(ctx, type_, request, requester=None, statement=None):
-    """Start a round: every Party but the requester is asked; the written request is the requester's
-    own consent (``statement`` says what it asked)."""
-    deadline = consultation_deadline(ctx.deal, ctx.now)
+def answer_window(ctx, procedure, rule):
+    """The consultation opens now: the Parties have ``consent_period_weeks`` to answer, to the end of
+    that day, but never beyond the deal. Shorter than ``minimum_consent_days`` is refused (the end date
+    named). Records the opening, and whether it was late. Returns the timer's data."""
+    terms = register.definition(ctx.deal).terms
+    deadline = min(end_of_day(local_date(ctx.now) + timedelta(weeks=terms.consent_period_weeks)),
+                   register.term_end_instant(ctx.deal) - timedelta(seconds=1))
+    if deadline - ctx.now < timedelta(days=terms.minimum_consent_days):
+        raise CommandRefused.one('consultation.window_too_short', 'task', rule, end=ctx.deal.end_date,
+                                 days=terms.minimum_consent_days)
+    opening_deadline = procedure.deadline_dt
+    late = opening_deadline is not None and ctx.now > opening_deadline
+    runner.record(ctx, procedure, 'consultation_opened', {
+        'opening_deadline': shown(opening_deadline), 'late': late, 'answer_deadline': shown(deadline),
+        'days_late': (local_date(ctx.now) - local_date(opening_deadline)).days if late else 0})
+    procedure.deadline_dt = deadline
+    return {'consultation_deadline': deadline.isoformat()}
+
+
+def launch(ctx, type_, request, requester=None, statement=None, received=None):
+    """Start a round: every Party but the requester will be asked once the consultation opens; the
+    written request is the requester's own consent (``statement`` says what it asked). The procedure's
+    deadline is first the deadline for opening the consultation, counted from ``received``."""
+    deadline = consultation_deadline(ctx.deal, received or local_date(ctx.now))
     others = register.consulted_parties(ctx.session, local_date(ctx.now),
                                         excluding=requester.code if requester else None)
     codes = [p.code for p in others]
     answers_before = [{'party': requester.code, 'decision': 'consent'}] if requester else []
     data = {'consulted': codes, 'consulted_all': codes, 'answers_before': answers_before,
-            'consultation_deadline': deadline.isoformat(), 'requester': requester.code if requester else None}
+            'opening_deadline': deadline.isoformat(), 'requester': requester.code if requester else None}
 
     def record_requester_consent(procedure):
         ctx.session.add(Answer(procedure_id=procedure.id, party_code=requester.code, decision='consent',
@@ -135,7 +166,11 @@ def _extend_or_close(ctx, procedure, task, values):
 
 CONSENT = TaskForm(ConsentForm, rules.WIJZIGINGEN_1, _consent, record=_record_answer)
 EXTEND = TaskForm(ExtendOrCloseForm, rules.WIJZIGINGEN_2, _extend_or_close)
-OPEN = TaskForm(OpenForm, rules.WIJZIGINGEN_2, plain)
+def _open(ctx, procedure, task, values):
+    return dict(plain(ctx, procedure, task, values), **answer_window(ctx, procedure, rules.WIJZIGINGEN_2))
+
+
+OPEN = TaskForm(OpenForm, rules.WIJZIGINGEN_2, _open)
 
 
 # --- the effects both models ask for
@@ -143,7 +178,8 @@ OPEN = TaskForm(OpenForm, rules.WIJZIGINGEN_2, plain)
 def request_registered(ctx, procedure, data):
     request = procedure.request
     runner.record(ctx, procedure, 'request_registered', {'reaches': list(notices.ROLES),
-                                                         'consultation_deadline': shown(procedure.deadline_dt)})
+                                                         'received': request.get('received'),
+                                                         'opening_deadline': shown(procedure.deadline_dt)})
     requester = request.get('requester')
     submitted_by = request.get('applicant') or (register.party(ctx.session, requester).name if requester else None) \
         or 'de Partijen gezamenlijk'

@@ -12,7 +12,7 @@ from engine.dates import local_date
 from engine.deal_file import CODE_PATTERN, PARTY_KINDS
 from engine.errors import CommandRefused, Problem
 from engine.models import Party, Procedure
-from engine.procedures import consent_round, fields as f
+from engine.procedures import consent_round, fields as f, paper
 from engine.procedures.base import PUBLIC, ProcedureType, TaskForm
 from engine.roles import APPLICANT
 
@@ -27,6 +27,7 @@ class Start(f.CodedSchema):
     endorses_goals = f.YesNo(load_default=False)
     email = f.Line(load_default=None, required=False)
     confidential = f.YesNo(load_default=False)
+    received = paper.received_field()
 
     @f.validates_schema(skip_on_field_errors=False)
     def goals_endorsed(self, data, **kwargs):
@@ -37,6 +38,7 @@ class Start(f.CodedSchema):
 
 def start(ctx, values):
     applicant, email = values['applicant'], values['email'] or None
+    received = paper.received_day(ctx, values, rules.TOETREDING_2)
     problems = []
     if email is not None and not _valid_email(email):
         problems.append(Problem('field.not_an_email', 'email', {}, rules.TOETREDING_2))
@@ -52,10 +54,10 @@ def start(ctx, values):
         raise CommandRefused(problems)
     request = {'applicant': applicant, 'kind': values['kind'], 'representative': values['representative'],
                'contribution': values['contribution'], 'endorses_goals': True, 'email': email,
-               'confidential': values['confidential']}
+               'confidential': values['confidential'], **paper.entry(ctx, received)}
     # The organisation is not a party yet: its representative acts for it as the applicant.
     ctx = ctx.acting(runner.Actor(values['representative'], APPLICANT))
-    return consent_round.launch(ctx, TYPE, request)
+    return consent_round.launch(ctx, TYPE, request, received=received)
 
 
 def _valid_email(address):
@@ -92,7 +94,11 @@ class NewPartyForm(f.CodedSchema):
 
 
 def _criteria(ctx, procedure, task, values):
-    return {'criteria_met': values['complete'], 'criteria_reason': values['reason']}
+    data = {'criteria_met': values['complete'], 'criteria_reason': values['reason']}
+    if values['complete']:
+        # A complete request opens the consultation: the answer window starts now (consent_round).
+        data.update(consent_round.answer_window(ctx, procedure, rules.TOETREDING_2))
+    return data
 
 
 def _new_party(ctx, procedure, task, values):

@@ -5,7 +5,7 @@ from datetime import date
 from engine import register, rules, runner
 from engine.dates import add_months, local_date
 from engine.errors import CommandRefused
-from engine.procedures import consent_round, fields as f
+from engine.procedures import consent_round, fields as f, paper
 from engine.procedures.base import PARTY, ProcedureType
 
 #: an amended end date lies at most this far beyond the current one
@@ -18,10 +18,12 @@ class Start(f.CodedSchema):
     motivation = f.Text(required=False)
     new_end_date = f.Day(load_default=None)
     confidential = f.YesNo(load_default=False)
+    received = paper.received_field()
 
 
 def start(ctx, values):
     requester = register.party(ctx.session, ctx.actor.acting_for, 'by')
+    received = paper.received_day(ctx, values, rules.WIJZIGINGEN_2)
     new_end_date = values['new_end_date']
     if new_end_date is not None and (new_end_date <= local_date(ctx.now) or new_end_date == ctx.deal.end_date
                                      or new_end_date > add_months(ctx.deal.end_date, 12 * MAX_EXTENSION_YEARS)):
@@ -30,10 +32,10 @@ def start(ctx, values):
     request = {'requester': requester.code, 'title': values['title'], 'text': values['text'],
                'motivation': values['motivation'] or None,
                'new_end_date': new_end_date.isoformat() if new_end_date else None,
-               'confidential': values['confidential']}
+               'confidential': values['confidential'], **paper.entry(ctx, received)}
     statement = f"Verzoek tot wijziging: {request['title']}." + (
         f" {request['motivation']}" if request['motivation'] else '')
-    return consent_round.launch(ctx, TYPE, request, requester, statement)
+    return consent_round.launch(ctx, TYPE, request, requester, statement, received)
 
 
 def start_end_date_amendment(ctx, origin, new_end_date):
