@@ -35,4 +35,5 @@ RULES = (
     'Wijziging 2: the consultation opens within 6 weeks; a late opening is recorded as late',
     'Wijziging 2: the answer window starts when the consultation opens and lasts consent_period_weeks',
     'Wijziging 2: no answer window shorter than minimum_consent_days',
+    'Consent round: consent of every Party at the moment the round closes',
 )

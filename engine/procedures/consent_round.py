@@ -17,6 +17,21 @@ secretaris when late. A late opening is allowed and recorded as late (``consulta
 and lasts ``consent_period_weeks``: the opening form's ``to_workflow`` sets the timer's variable
 ``consultation_deadline``; a window that the end of the term would cut below ``minimum_consent_days``
 is refused, naming the end date.
+
+Who must consent is decided when the round closes, by the application, not by the model's list of
+who was asked (issue 11, point 3). The multi-instance task cannot take a new instance while it runs,
+so the engine decides at the moment the last open consent request is answered (or lapses): its
+``answer`` item carries the round's ``verdict``, computed from the Answer rows (the record, including
+revised answers) against the Parties of that moment (active or in their notice period, joined):
+
+- ``adopted``: every current Party consented; an answer of a party that has left no longer counts;
+- ``ask``: a current Party was never asked (admitted during the round): the model loops
+  (``partijen_navragen``) and asks those parties, with at least ``minimum_consent_days`` to answer
+  (the deadline moves out if needed, and everyone is told);
+- ``not_adopted``: a current Party objects.
+
+The gateway ``alle_ingestemd`` reads that verdict (falling back on the answers for a round started
+before it existed).
 """
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -36,7 +51,7 @@ OPEN_TASK = 'consultatie_openen'
 EXTEND_TASK = 'verlengen_of_afsluiten'
 #: the messages every consent round sends
 MESSAGES = ('request_registered', 'consultation_opened', 'task_opened', 'objection_received', 'escalation',
-            'reminder', 'overdue', 'opening_late')
+            'reminder', 'overdue', 'opening_late', 'parties_asked')
 #: what a lapsed consent request records: the party left before it answered
 LAPSED = 'lapsed'
 
@@ -130,7 +145,39 @@ class OpenForm(f.CodedSchema):
 
 
 def _consent(ctx, procedure, task, values):
-    return {'answer': {'party': task.data['party'], 'decision': values['decision']}}
+    answer = {'party': task.data['party'], 'decision': values['decision']}
+    if _last_open_request(task):
+        answer.update(verdict(ctx, procedure, {task.data['party']: values['decision']}))
+    return {'answer': answer}
+
+
+def _last_open_request(task):
+    """True when ``task`` is the only consent request of the round still open: answering it closes the round."""
+    return [t.id for t in workflow_runtime.ready_tasks(task.workflow)
+            if t.task_spec.bpmn_id == CONSENT_TASK] == [task.id]
+
+
+def current_parties(ctx):
+    """The Parties of this moment: active or in their notice period, and joined."""
+    return [p.code for p in register.consulted_parties(ctx.session, local_date(ctx.now))]
+
+
+def verdict(ctx, procedure, pending=None):
+    """What the round comes to if it closes now (see the module's docstring). ``pending``: answers given
+    in this command and not yet in the record, by party."""
+    decisions = {a.party_code: a.decision for a in ctx.session.scalars(
+        select(Answer).where(Answer.procedure_id == procedure.id))}
+    decisions.update(pending or {})
+    parties = current_parties(ctx)
+    if any(decisions.get(code) == 'objection' for code in parties):
+        return {'verdict': 'not_adopted'}
+    missing = [code for code in parties if decisions.get(code) not in ('consent', 'objection')]
+    if missing:
+        minimum = register.definition(ctx.deal).terms.minimum_consent_days
+        deadline = min(max(procedure.deadline_dt, end_of_day(local_date(ctx.now) + timedelta(days=minimum))),
+                       register.term_end_instant(ctx.deal) - timedelta(seconds=1))
+        return {'verdict': 'ask', 'ask': missing, 'deadline': deadline.isoformat()}
+    return {'verdict': 'adopted'}
 
 
 def _record_answer(ctx, procedure, row, values):
@@ -206,8 +253,20 @@ def deadline_escalated(ctx, procedure, data):
                 dedupe_key=f'escalation:{procedure.id}:{procedure.deadline_dt.isoformat()}')
 
 
+def parties_asked(ctx, procedure, data):
+    """Parties admitted during the round are asked now; the deadline moved out if they needed more time."""
+    old = procedure.deadline_dt
+    procedure.deadline_dt = datetime.fromisoformat(data['consultation_deadline'])
+    runner.record(ctx, procedure, 'parties_asked', {'parties': data.get('consulted', []),
+                                                    'old_deadline': shown(old),
+                                                    'new_deadline': shown(procedure.deadline_dt)})
+    names = [register.party(ctx.session, code).name for code in data.get('consulted', [])]
+    runner.tell_everyone(ctx, procedure, 'parties_asked', parties=names, moved=procedure.deadline_dt != old,
+                         deadlines=[deadline_entry(procedure)])
+
+
 EFFECTS = {'request_registered': request_registered, 'consultation_extended': consultation_extended,
-           'deadline_escalated': deadline_escalated}
+           'deadline_escalated': deadline_escalated, 'parties_asked': parties_asked}
 
 
 def without_consent(ctx, procedure, event, **context):
@@ -223,9 +282,11 @@ def without_consent(ctx, procedure, event, **context):
 
 
 def _statements(ctx, procedure):
-    """In the order the parties signed the deal, like a signature page."""
+    """In the order the parties signed the deal, like a signature page: the statements of the Parties at
+    adoption (the answer of a party that has left no longer counts, and is not attached)."""
     answers = ctx.session.execute(select(Answer, Party.name).join(Party, Party.code == Answer.party_code)
-                                  .where(Answer.procedure_id == procedure.id).order_by(Party.id)).all()
+                                  .where(Answer.procedure_id == procedure.id,
+                                         Party.status.in_(register.CONSULTED_STATUSES)).order_by(Party.id)).all()
     return [{'party': a.party_code, 'party_name': name, 'representative': a.person,
              'date': local_date(a.answered_dt).isoformat(), 'decision': a.decision, 'statement': a.statement}
             for a, name in answers]
@@ -254,6 +315,8 @@ def lapse_for_party(ctx, party_code):
         task = workflow.get_task_from_id(UUID(row.id))
         if workflow_runtime.is_ready(task):
             task.data['answer'] = {'party': party_code, 'decision': LAPSED}
+            if _last_open_request(task):
+                task.data['answer'].update(verdict(ctx, procedure))
             task.run()
             runner.record(ctx, procedure, 'consent_request_lapsed', {'party': party_code,
                                                                      'reason': 'the party withdrew'})
