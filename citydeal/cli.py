@@ -48,6 +48,8 @@ def _parser():
     p.add_argument('--as', dest='acting_for', required=True, help='party code or role')
     p.add_argument('--decision', choices=('consent', 'objection'))
     p.add_argument('--statement')
+    p.add_argument('--revise', action='store_true',
+                   help='replace your answer to a consent request while its round is open')
     p.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='a form field')
     p.add_argument('--person', help='who acts (default: the first representative, or the role)')
     command('appendices', 'the appendices (bijlagen)')
@@ -191,7 +193,8 @@ def run(args, app):
                 for t in app.tasks(party=args.party, role=args.role)]
         _print(args, rows, lambda r: _table(r, ['id', 'procedure_id', 'procedure_type', 'name', 'party', 'role', 'due']))
     elif args.command == 'complete':
-        result = app.complete(args.task, Caller.operator_as(args.acting_for, args.person), _form_values(args))
+        act = app.revise if args.revise else app.complete
+        result = act(args.task, Caller.operator_as(args.acting_for, args.person), _form_values(args))
         _print(args, result, f"done; procedure {result['procedure_id']} is {result['status']}"
                + (f" ({result['outcome']})" if result['outcome'] else ''))
     elif args.command == 'appendices':

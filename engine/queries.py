@@ -58,6 +58,16 @@ def _answer(a):
             'at': shown(a.answered_dt)}
 
 
+def answer_for_task(session, task_id):
+    found = session.execute(select(Answer, Procedure.type).join(Procedure, Procedure.id == Answer.procedure_id)
+                            .where(Answer.task_id == str(task_id))).first()
+    if found is None:
+        return None
+    answer, type_ = found
+    return {'procedure_id': answer.procedure_id, 'procedure_type': type_, 'party': answer.party_code,
+            'decision': answer.decision, 'statement': answer.statement}
+
+
 def show(session, procedure_id):
     p = get(session, procedure_id)
     answers = session.scalars(select(Answer).where(Answer.procedure_id == p.id).order_by(Answer.id)).all()

@@ -36,4 +36,5 @@ RULES = (
     'Wijziging 2: the answer window starts when the consultation opens and lasts consent_period_weeks',
     'Wijziging 2: no answer window shorter than minimum_consent_days',
     'Consent round: consent of every Party at the moment the round closes',
+    'Consent round: an answer can be revised while the round is open',
 )

@@ -123,3 +123,18 @@ def test_tokens_are_personal_and_revocable(api, app):
     assert api('GET', '/api/v1/partijen', headers=headers).status_code == 401
     assert api('GET', '/api/v1/partijen', headers={'Authorization': 'Bearer cdt_forged'}).status_code == 401
     assert all(t['revoked'] for t in app.tokens('zeist@deal.example') if t['id'] == token_id)
+
+
+@pytest.mark.rule('Consent round: an answer can be revised while the round is open')
+def test_put_beslissing_revises_the_answer_while_the_round_is_open(api, app):
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    task = next(t['id'] for t in app.tasks(party='zeist'))
+    assert api('POST', f'/api/v1/taken/{task}/beslissing', 'zeist', json={'decision': 'consent'}).status_code == 201
+    again = api('POST', f'/api/v1/taken/{task}/beslissing', 'zeist', json={'decision': 'consent'})
+    assert again.status_code in (400, 409) and 'revise' in again.get_data(as_text=True)
+    assert api('PUT', f'/api/v1/taken/{task}/beslissing', 'tilburg', json={'decision': 'consent'}).status_code == 403
+    revised = api('PUT', f'/api/v1/taken/{task}/beslissing', 'zeist',
+                  json={'decision': 'objection', 'statement': 'Na overleg toch niet.'})
+    assert revised.status_code == 200 and revised.get_json()['status'] == 'running'
+    assert 'put' in api('GET', '/api/v1/openapi.json', None).get_json()['paths']['/api/v1/taken/{task_id}/beslissing']

@@ -196,3 +196,17 @@ def test_received_on_the_command_line(citydeal):
     refused = citydeal('start', 'wijziging', '--by', 'bzk', '--title', 'x', '--text', 'y', '--received', '2021-04-13',
                        expect=2)
     assert refused.stderr.count('error: received:') == 1
+
+
+@pytest.mark.rule('Consent round: an answer can be revised while the round is open')
+def test_revise_on_the_command_line(citydeal):
+    citydeal('start', 'wijziging', '--by', 'utrecht', '--title', 'Monitor', '--text', 'Voeg een monitor toe.')
+    [opening] = as_json(citydeal('tasks', '--role', 'projectleider', '--json'))
+    citydeal('complete', opening['id'], '--as', 'projectleider')
+    [task] = as_json(citydeal('tasks', '--party', 'zeist', '--json'))
+    citydeal('complete', task['id'], '--as', 'zeist', '--decision', 'objection', '--statement', 'Eerst praten.')
+    again = citydeal('complete', task['id'], '--as', 'zeist', '--decision', 'consent', expect=2)
+    assert '--revise' in again.stderr
+    citydeal('complete', task['id'], '--as', 'zeist', '--decision', 'consent', '--revise')
+    shown = as_json(citydeal('show', '1', '--json'))
+    assert [a['decision'] for a in shown['answers'] if a['party'] == 'zeist'] == ['consent']

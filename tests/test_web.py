@@ -361,3 +361,22 @@ def test_a_party_sending_online_cannot_backdate_its_request(site, app):
     before = snapshot(app)
     sent = b.post('/procedures/nieuw/wijziging', {'title': 't', 'text': 'x', 'received': '2021-04-01'})
     assert sent.status_code == 403 and snapshot(app) == before
+
+
+@pytest.mark.rule('Consent round: an answer can be revised while the round is open')
+def test_besluit_herzien_on_the_receipt_while_the_round_is_open(site, app, consultation):
+    b = browser(site, 'zeist')
+    task = task_id(app, 'zeist')
+    done = b.post(f'/taken/{task}/bevestigen', {'decision': 'objection', 'statement': 'Eerst praten.'},
+                  token_from=f'/taken/{task}')
+    assert done.status_code == 302
+    receipt = b.get(done.headers['Location']).get_data(as_text=True)
+    assert f'/taken/{task}/herzien' in receipt and 'Besluit herzien' in receipt
+    form = b.get(f'/taken/{task}/herzien')
+    assert form.status_code == 200 and 'Eerst praten.' in form.get_data(as_text=True)
+    assert browser(site, 'tilburg').post(f'/taken/{task}/herzien', {'decision': 'consent'},
+                                         token_from='/taken').status_code == 403
+    revised = b.post(f'/taken/{task}/herzien', {'decision': 'consent', 'statement': 'Akkoord na overleg.'})
+    assert revised.status_code == 302
+    [zeist] = [a for a in app.show(consultation)['answers'] if a['party'] == 'zeist']
+    assert (zeist['decision'], zeist['statement']) == ('consent', 'Akkoord na overleg.')

@@ -186,6 +186,15 @@ def beslissing(task_id):
     return response
 
 
+@blueprint.put('/taken/<task_id>/beslissing', strict_slashes=False)
+@authenticated
+def beslissing_herzien(task_id):
+    """Issue 11, point 4: replace the answer while the round is open."""
+    data = _load(s.Beslissing)
+    values = {key: data[key] for key in ('decision', 'statement') if key in data}
+    return jsonify(_dump(s.Ontvangst, city_deal().revise(task_id, Caller.for_account(g.api_account), values)))
+
+
 @blueprint.get('/bijlagen', strict_slashes=False)
 @authenticated
 def bijlagen():
@@ -242,7 +251,11 @@ def _spec():
         'security': secured, 'parameters': [task_param], 'responses': ok('Taak')}})
     spec.path('/api/v1/taken/{task_id}/beslissing', operations={'post': {
         'security': secured, 'parameters': [task_param], 'requestBody': {'required': True, 'content': {
-            'application/json': {'schema': 'Beslissing'}}}, 'responses': ok('Ontvangst', code='201')}})
+            'application/json': {'schema': 'Beslissing'}}}, 'responses': ok('Ontvangst', code='201')},
+        'put': {'security': secured, 'parameters': [task_param], 'description':
+                'Replace the answer to a consent request while its round is open (issue 11).',
+                'requestBody': {'required': True, 'content': {'application/json': {'schema': 'Beslissing'}}},
+                'responses': ok('Ontvangst')}})
     spec.path('/api/v1/bijlagen', operations={'get': {'security': secured, 'responses': ok('Bijlage', True)}})
     spec.path('/api/v1/audit', operations={'get': {'security': secured, 'responses': ok('AuditEntry', True)}})
     spec.path('/api/v1/openapi.json', operations={'get': {'responses': {'200': {

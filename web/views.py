@@ -12,6 +12,7 @@ from engine import rights
 from engine.deal_file import PARTY_KINDS
 from engine.errors import CommandRefused, Forbidden, NotFound
 from engine.procedures import fields as start_fields
+from engine.procedures.consent_round import CONSENT_TASK
 from engine.procedures.paper import REGISTRARS, on_paper
 from web import diagram
 from web.auth import caller, city_deal, require, tasks_for
@@ -144,7 +145,37 @@ def receipt(seq):
         abort(404)
     if not rights.may_read_receipt(caller(), entry['acting_for']):
         abort(403)
-    return render_template('receipt.html', entry=entry, procedure=city_deal().show(entry['procedure_id']))
+    procedure = city_deal().show(entry['procedure_id'])
+    # Issue 11: a party's answer to a consent request may be revised while the round is open.
+    revisable = (entry['event'] in ('task_completed', 'answer_revised') and entry['data'].get('party')
+                 and entry['data'].get('task_id') and procedure['status'] == 'running'
+                 and any(t['name'] == CONSENT_TASK for t in procedure['open_tasks']))
+    return render_template('receipt.html', entry=entry, procedure=procedure,
+                           revise_task=entry['data']['task_id'] if revisable else None)
+
+
+@blueprint.route('/taken/<task_id>/herzien', methods=['GET', 'POST'])
+@login_required
+def revise(task_id):
+    answer = city_deal().answer_for_task(task_id)
+    if answer is None:
+        abort(404)
+    fields = start_fields.describe(registry.form(answer['procedure_type'], CONSENT_TASK).schema)
+    values, errors = {'decision': answer['decision'], 'statement': answer['statement']}, {}
+    if request.method == 'POST':
+        values = _form_values([f.name for f in fields])
+        try:
+            result = city_deal().revise(task_id, caller(), values)
+        except NotFound:
+            abort(404)
+        except Forbidden:
+            abort(403)
+        except CommandRefused as refused:
+            errors = by_field(refused)
+        else:
+            return redirect(url_for('views.receipt', seq=result['receipt']))
+    return render_template('revise.html', task_id=task_id, procedure_id=answer['procedure_id'], fields=fields,
+                           values=values, errors=errors), 422 if errors else 200
 
 
 @blueprint.route('/procedures')

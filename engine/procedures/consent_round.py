@@ -192,6 +192,35 @@ def _record_answer(ctx, procedure, row, values):
                     person=ctx.actor.person, statement=values['statement'])
 
 
+def round_open(ctx, procedure):
+    """A round still collects answers: running, requests open, its deadline not passed."""
+    return (procedure.status == 'running' and ctx.now <= procedure.deadline_dt
+            and ctx.session.scalars(select(OpenTask.id).where(OpenTask.procedure_id == procedure.id,
+                                                              OpenTask.name == CONSENT_TASK)).first() is not None)
+
+
+def revise_answer(ctx, procedure, answer, values):
+    """Issue 11, point 4: a party replaces its answer while the round is open. The record keeps the new
+    answer (the round's verdict reads it when the round closes); the audit keeps both."""
+    if not round_open(ctx, procedure):
+        raise CommandRefused.one('revise.round_closed', 'task', rules.WIJZIGINGEN_1, task=answer.task_id)
+    old = {'decision': answer.decision, 'statement': answer.statement, 'person': answer.person,
+           'answered_dt': shown(answer.answered_dt)}
+    answer.decision = values['decision']
+    answer.statement = values['statement'] or runner.type_of(procedure).default_statements[values['decision']]
+    answer.person = ctx.actor.person
+    answer.answered_dt = ctx.now
+    receipt = runner.record(ctx, procedure, 'answer_revised', {
+        'task': CONSENT_TASK, 'task_id': answer.task_id, 'party': answer.party_code, 'old': old,
+        'new': {'decision': answer.decision, 'statement': answer.statement},
+        'values': {'decision': answer.decision, 'statement': answer.statement}})
+    if answer.decision == 'objection' and old['decision'] != 'objection':
+        party = register.party(ctx.session, answer.party_code)
+        runner.tell(ctx, procedure, 'objection_received', ['projectleider'], party_name=party.name,
+                    person=ctx.actor.person, statement=answer.statement)
+    return receipt
+
+
 def _extend_or_close(ctx, procedure, task, values):
     if values['choice'] == 'close':
         return {'choice': 'close'}
