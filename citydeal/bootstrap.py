@@ -97,6 +97,11 @@ class CityDeal:
         return {'procedure_id': procedure.id, 'status': procedure.status, 'outcome': procedure.outcome,
                 'receipt': receipt}
 
+    def new_version(self, procedure_id, caller, values):
+        """A new version of a procedure's text, put to every Party again (issue 11, point 5)."""
+        procedure = self._command(lambda uow: commands.new_version(uow.context(), procedure_id, caller, values))
+        return {'id': procedure.id, 'status': procedure.status}
+
     def answer_for_task(self, task_id):
         """The recorded answer to a consent request (for the page that revises it), or None."""
         return self._read(queries.answer_for_task, task_id)

@@ -52,6 +52,13 @@ def _parser():
                    help='replace your answer to a consent request while its round is open')
     p.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='a form field')
     p.add_argument('--person', help='who acts (default: the first representative, or the role)')
+    p = command('new-version', 'put a new version of a text to every Party (requester or projectleider)')
+    p.add_argument('procedure', type=int)
+    p.add_argument('--as', dest='acting_for', required=True, help='the requesting party, or projectleider')
+    p.add_argument('--text', required=True)
+    p.add_argument('--title')
+    p.add_argument('--motivation')
+    p.add_argument('--person', help='who acts (default: the first representative, or the role)')
     command('appendices', 'the appendices (bijlagen)')
     command('tick', 'fire every timer due as of now')
     command('send', 'deliver the outbox once over SMTP (CITYDEAL_SMTP_*)')
@@ -197,6 +204,10 @@ def run(args, app):
         result = act(args.task, Caller.operator_as(args.acting_for, args.person), _form_values(args))
         _print(args, result, f"done; procedure {result['procedure_id']} is {result['status']}"
                + (f" ({result['outcome']})" if result['outcome'] else ''))
+    elif args.command == 'new-version':
+        values = {k: getattr(args, k) for k in ('text', 'title', 'motivation') if getattr(args, k) is not None}
+        result = app.new_version(args.procedure, Caller.operator_as(args.acting_for, args.person), values)
+        _print(args, result, f"new version put to the Parties; procedure {result['id']} is {result['status']}")
     elif args.command == 'appendices':
         _print(args, app.appendices(), _appendices_text)
     elif args.command == 'tick':

@@ -66,6 +66,19 @@ def revise(ctx, task_id, caller, raw):
     return procedure, receipt.seq
 
 
+def new_version(ctx, procedure_id, caller, raw):
+    """Put a new version of a procedure's text to the Parties (``citydeal new-version``)."""
+    register.require_in_force(ctx.deal, ctx.now)
+    procedure = procedure_store.get(ctx.session, procedure_id, for_update=True)
+    type_ = registry.get(procedure.type)
+    if type_.new_version is None:
+        raise CommandRefused.one('new_version.no_text', 'procedure', rules.WIJZIGINGEN_1, procedure=procedure.id)
+    actor = rights.version_actor(ctx, caller, procedure)
+    values = fields.read(type_.new_version_schema, raw, rules.WIJZIGINGEN_1)
+    type_.new_version(ctx.acting(actor), procedure, values)
+    return procedure
+
+
 def check(ctx, task_id, caller, raw):
     """Every check of ``complete`` short of completing: for a confirmation step. Returns the values."""
     return _checked(ctx, task_id, caller, raw, lock=False)[4]

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from engine import audit, procedure_store, register, runner, workflow_runtime
 from engine import procedures as registry
-from engine.procedures import geheimhouding
+from engine.procedures import consent_round, geheimhouding
 from engine.dates import shown, start_of_day
 from engine import rules
 from engine import rights
@@ -55,7 +55,15 @@ def tasks(session, party=None, role=None):
 
 def _answer(a):
     return {'party': a.party_code, 'decision': a.decision, 'statement': a.statement, 'person': a.person,
-            'at': shown(a.answered_dt)}
+            'at': shown(a.answered_dt), 'text_sha256': a.text_sha256}
+
+
+def _versions(p):
+    versions = registry.get(p.type).versions
+    if versions is None:
+        return None
+    return [{'number': v['number'], 'text': v['text'], 'sha256': v['sha256'], 'created_dt': v['created_dt']}
+            for v in versions(p)]
 
 
 def answer_for_task(session, task_id):
@@ -80,7 +88,7 @@ def show(session, procedure_id):
     return dict(_procedure(p), request=p.request, ended=shown(p.ended_dt), next_timer=shown(p.next_timer_dt),
                 confidential=bool(p.request.get('confidential')) or None in protected,
                 confidential_statements=sorted(code for code in protected if code),
-                version=p.version, state_format=p.state_format,
+                version=p.version, state_format=p.state_format, versions=_versions(p),
                 answers=[_answer(a) for a in answers],
                 waiting_for=[t.party_code or t.role for t in open_tasks],
                 open_tasks=[_task(t, p.type) for t in open_tasks],
@@ -105,7 +113,11 @@ def appendices(session, public=False):
             statements.append({'party': s['party'], 'representative': s['representative'], 'date': s['date'],
                                'statement': None if public and secret else s['statement'],
                                'confidential': secret})
+        # The text consented to: the final version's (an amendment), else the bijlage's own body.
+        text_sha256 = consent_round.text_sha256(request['text']) if request.get('text') else \
+            consent_round.text_sha256(a.body)
         result.append({'number': a.number, 'title': a.title, 'procedure_id': a.procedure_id,
+                       'text_sha256': text_sha256,
                        'adopted': shown(a.adopted_dt), 'confidential': whole,
                        'body': None if public and whole else a.body, 'statements': statements})
     return result

@@ -99,6 +99,23 @@ def check_received(caller, raw):
         raise _forbidden('received.registrars_only', 'received')
 
 
+def version_actor(ctx, caller, procedure):
+    """Who may put a new version of a text to the Parties: its requester or the projectleider."""
+    if caller.audits:
+        raise _forbidden('rights.auditors_change_nothing')
+    requester = procedure.request.get('requester')
+    wanted = caller.acting_for or (caller.role if caller.role == 'projectleider' else None) or (
+        caller.parties[0] if len(caller.parties) == 1 else None)
+    if wanted == 'projectleider' and (caller.operator or caller.role == 'projectleider'):
+        return Actor(register.checked_person(caller.person) or register.definition(ctx.deal).roles[wanted].name,
+                     wanted)
+    if wanted is not None and wanted == requester and (caller.operator or wanted in caller.parties):
+        party = register.party(ctx.session, wanted, 'as')
+        register.require_member(party, local_date(ctx.now), 'as')
+        return Actor(register.person_for(party, caller.person), party.code)
+    raise _forbidden('new_version.not_yours', 'as', procedure=procedure.id)
+
+
 def may_see_task(caller, row):
     """A task page is for the party or role the task is for (an auditor reads its receipt only)."""
     if caller.operator:

@@ -37,4 +37,5 @@ RULES = (
     'Wijziging 2: no answer window shorter than minimum_consent_days',
     'Consent round: consent of every Party at the moment the round closes',
     'Consent round: an answer can be revised while the round is open',
+    'Consent round: consent is bound to the text; a new version asks every Party again',
 )

@@ -210,3 +210,18 @@ def test_revise_on_the_command_line(citydeal):
     citydeal('complete', task['id'], '--as', 'zeist', '--decision', 'consent', '--revise')
     shown = as_json(citydeal('show', '1', '--json'))
     assert [a['decision'] for a in shown['answers'] if a['party'] == 'zeist'] == ['consent']
+
+
+@pytest.mark.rule('Consent round: consent is bound to the text; a new version asks every Party again')
+def test_new_version_on_the_command_line(citydeal):
+    citydeal('start', 'wijziging', '--by', 'utrecht', '--title', 'Monitor', '--text', 'Voeg een monitor toe.')
+    [opening] = as_json(citydeal('tasks', '--role', 'projectleider', '--json'))
+    citydeal('complete', opening['id'], '--as', 'projectleider')
+    refused = citydeal('new-version', '1', '--as', 'zeist', '--text', 'Anders.', expect=2)
+    assert refused.stderr.count('error:') == 1
+    citydeal('new-version', '1', '--as', 'projectleider', '--text', 'Voeg een monitor en dashboard toe.',
+             '--motivation', 'Na overleg.')
+    shown = as_json(citydeal('show', '1', '--json'))
+    assert [v['number'] for v in shown['versions']] == [1, 2]
+    assert set(shown['versions'][0]) == {'number', 'text', 'sha256', 'created_dt'}
+    assert all('text_sha256' in a for a in shown['answers'])

@@ -33,6 +33,7 @@ revised answers) against the Parties of that moment (active or in their notice p
 The gateway ``alle_ingestemd`` reads that verdict (falling back on the answers for a round started
 before it existed).
 """
+import hashlib
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -54,6 +55,8 @@ MESSAGES = ('request_registered', 'consultation_opened', 'task_opened', 'objecti
             'reminder', 'overdue', 'opening_late', 'parties_asked')
 #: what a lapsed consent request records: the party left before it answered
 LAPSED = 'lapsed'
+#: what an answer to an earlier version of the text becomes when a new version is put to the Parties
+VOID = 'void'
 
 
 def consultation_deadline(deal, received):
@@ -86,6 +89,17 @@ def answer_window(ctx, procedure, rule):
     return {'consultation_deadline': deadline.isoformat()}
 
 
+def text_sha256(text):
+    """The SHA-256 (hex) of a text as stored: UTF-8, after trimming."""
+    return hashlib.sha256(text.strip().encode('utf-8')).hexdigest()
+
+
+def answered_text(procedure):
+    """What the Parties are asked to consent to: the current version's text (the type's summary where
+    the request has no text of its own, as an accession)."""
+    return procedure.request.get('text') or runner.type_of(procedure).summary(procedure)
+
+
 def launch(ctx, type_, request, requester=None, statement=None, received=None):
     """Start a round: every Party but the requester will be asked once the consultation opens; the
     written request is the requester's own consent (``statement`` says what it asked). The procedure's
@@ -100,7 +114,8 @@ def launch(ctx, type_, request, requester=None, statement=None, received=None):
 
     def record_requester_consent(procedure):
         ctx.session.add(Answer(procedure_id=procedure.id, party_code=requester.code, decision='consent',
-                               statement=statement, person=ctx.actor.person, answered_dt=ctx.now))
+                               statement=statement, person=ctx.actor.person, answered_dt=ctx.now,
+                               text_sha256=text_sha256(answered_text(procedure))))
 
     return runner.launch(ctx, type_, request, data, initiated_by=requester.code if requester else None,
                          deadline=deadline, before_run=record_requester_consent if requester else None)
@@ -181,11 +196,19 @@ def verdict(ctx, procedure, pending=None):
 
 
 def _record_answer(ctx, procedure, row, values):
-    ctx.session.add(Answer(procedure_id=procedure.id, task_id=row.id, party_code=row.party_code,
-                           decision=values['decision'],
-                           statement=values['statement'] or runner.type_of(procedure).default_statements[
-                               values['decision']],
-                           person=ctx.actor.person, answered_dt=ctx.now))
+    statement = values['statement'] or runner.type_of(procedure).default_statements[values['decision']]
+    sha = text_sha256(answered_text(procedure))
+    voided = ctx.session.scalars(select(Answer).where(Answer.procedure_id == procedure.id,
+                                                      Answer.party_code == row.party_code,
+                                                      Answer.decision == VOID)).first()
+    if voided is not None:
+        # Its answer to an earlier version stays in the audit; the record holds the answer to this one.
+        voided.task_id, voided.decision, voided.statement = row.id, values['decision'], statement
+        voided.person, voided.answered_dt, voided.text_sha256 = ctx.actor.person, ctx.now, sha
+    else:
+        ctx.session.add(Answer(procedure_id=procedure.id, task_id=row.id, party_code=row.party_code,
+                               decision=values['decision'], statement=statement, person=ctx.actor.person,
+                               answered_dt=ctx.now, text_sha256=sha))
     if values['decision'] == 'objection':
         party = register.party(ctx.session, row.party_code)
         runner.tell(ctx, procedure, 'objection_received', ['projectleider'], party_name=party.name,
@@ -204,12 +227,15 @@ def revise_answer(ctx, procedure, answer, values):
     answer (the round's verdict reads it when the round closes); the audit keeps both."""
     if not round_open(ctx, procedure):
         raise CommandRefused.one('revise.round_closed', 'task', rules.WIJZIGINGEN_1, task=answer.task_id)
+    if answer.decision == VOID:
+        raise CommandRefused.one('revise.not_answered', 'revise', rules.WIJZIGINGEN_1, task=answer.task_id)
     old = {'decision': answer.decision, 'statement': answer.statement, 'person': answer.person,
            'answered_dt': shown(answer.answered_dt)}
     answer.decision = values['decision']
     answer.statement = values['statement'] or runner.type_of(procedure).default_statements[values['decision']]
     answer.person = ctx.actor.person
     answer.answered_dt = ctx.now
+    answer.text_sha256 = text_sha256(answered_text(procedure))
     receipt = runner.record(ctx, procedure, 'answer_revised', {
         'task': CONSENT_TASK, 'task_id': answer.task_id, 'party': answer.party_code, 'old': old,
         'new': {'decision': answer.decision, 'statement': answer.statement},
@@ -219,6 +245,39 @@ def revise_answer(ctx, procedure, answer, values):
         runner.tell(ctx, procedure, 'objection_received', ['projectleider'], party_name=party.name,
                     person=ctx.actor.person, statement=answer.statement)
     return receipt
+
+
+def put_new_version(ctx, procedure, keep=None):
+    """Issue 11, point 5: the text changed while the round is open. Every answer to the earlier version is
+    void (``keep``: the party whose own consent goes with the new version, its requester); every open
+    request closes; every Party is asked again with a fresh window (the model loops through
+    ``partijen_navragen``). Returns the new deadline and the parties voided."""
+    if not round_open(ctx, procedure):
+        raise CommandRefused.one('new_version.round_closed', 'procedure', rules.WIJZIGINGEN_1, procedure=procedure.id)
+    terms = register.definition(ctx.deal).terms
+    deadline = min(end_of_day(local_date(ctx.now) + timedelta(weeks=terms.consent_period_weeks)),
+                   register.term_end_instant(ctx.deal) - timedelta(seconds=1))
+    if deadline - ctx.now < timedelta(days=terms.minimum_consent_days):
+        raise CommandRefused.one('consultation.window_too_short', 'procedure', rules.WIJZIGINGEN_2,
+                                 end=ctx.deal.end_date, days=terms.minimum_consent_days)
+    voided = []
+    for answer in ctx.session.scalars(select(Answer).where(Answer.procedure_id == procedure.id)):
+        if answer.party_code == keep:
+            answer.text_sha256, answer.answered_dt = text_sha256(answered_text(procedure)), ctx.now
+        elif answer.decision != VOID:
+            answer.decision = VOID
+            voided.append(answer.party_code)
+    ask = [code for code in current_parties(ctx) if code != keep]
+    workflow = procedure_store.load(procedure, ctx.clock)
+    runner.apply(ctx, procedure, workflow_runtime.advance(workflow))
+    open_requests = [t for t in workflow_runtime.ready_tasks(workflow) if t.task_spec.bpmn_id == CONSENT_TASK]
+    for task in open_requests:
+        task.data['answer'] = {'party': task.data['party'], 'decision': VOID}
+    open_requests[-1].data['answer'].update(verdict='ask', ask=ask, deadline=deadline.isoformat(), why='new_version')
+    for task in open_requests:
+        task.run()
+    runner.advance(ctx, procedure, workflow)
+    return deadline, voided
 
 
 def _extend_or_close(ctx, procedure, task, values):
@@ -283,9 +342,12 @@ def deadline_escalated(ctx, procedure, data):
 
 
 def parties_asked(ctx, procedure, data):
-    """Parties admitted during the round are asked now; the deadline moved out if they needed more time."""
+    """Parties admitted during the round are asked now; the deadline moved out if they needed more time.
+    (After a new version of the text every Party is asked again: the new version's message told why.)"""
     old = procedure.deadline_dt
     procedure.deadline_dt = datetime.fromisoformat(data['consultation_deadline'])
+    if data.get('asked_because') == 'new_version':
+        return
     runner.record(ctx, procedure, 'parties_asked', {'parties': data.get('consulted', []),
                                                     'old_deadline': shown(old),
                                                     'new_deadline': shown(procedure.deadline_dt)})
@@ -313,8 +375,12 @@ def without_consent(ctx, procedure, event, **context):
 def _statements(ctx, procedure):
     """In the order the parties signed the deal, like a signature page: the statements of the Parties at
     adoption (the answer of a party that has left no longer counts, and is not attached)."""
+    # Consent is bound to the text: only the statements given to the final version (or given before
+    # answers recorded their text).
+    final = text_sha256(answered_text(procedure))
     answers = ctx.session.execute(select(Answer, Party.name).join(Party, Party.code == Answer.party_code)
-                                  .where(Answer.procedure_id == procedure.id,
+                                  .where(Answer.procedure_id == procedure.id, Answer.decision != VOID,
+                                         Answer.text_sha256.is_(None) | (Answer.text_sha256 == final),
                                          Party.status.in_(register.CONSULTED_STATUSES)).order_by(Party.id)).all()
     return [{'party': a.party_code, 'party_name': name, 'representative': a.person,
              'date': local_date(a.answered_dt).isoformat(), 'decision': a.decision, 'statement': a.statement}

@@ -38,6 +38,46 @@ def start(ctx, values):
     return consent_round.launch(ctx, TYPE, request, requester, statement, received)
 
 
+class NewVersion(f.CodedSchema):
+    text = f.Text(required=True)
+    title = f.Line(required=False)
+    motivation = f.Text(required=False)
+
+
+def _version(number, text, title, motivation, now, by):
+    return {'number': number, 'text': text, 'title': title, 'motivation': motivation,
+            'sha256': consent_round.text_sha256(text), 'created_dt': now.isoformat(), 'by': by}
+
+
+def versions(procedure):
+    """Every version of the text put to the Parties, the first being the request's own."""
+    request = procedure.request
+    return request.get('versions') or [_version(1, request['text'], request['title'], request.get('motivation'),
+                                                procedure.started_dt, request.get('requester'))]
+
+
+def new_version(ctx, procedure, values):
+    """Issue 11, point 5: the requester or the projectleider improves the text after talks. Every answer to
+    the earlier version is void; every Party is asked again with a fresh window; everyone is told why."""
+    request = dict(procedure.request)
+    if consent_round.text_sha256(values['text']) == consent_round.text_sha256(request['text']):
+        raise CommandRefused.one('new_version.same_text', 'text', rules.WIJZIGINGEN_1)
+    earlier = versions(procedure)
+    number = earlier[-1]['number'] + 1
+    request.update(text=values['text'], title=values['title'] or request['title'],
+                   motivation=values['motivation'] or request.get('motivation'))
+    request['versions'] = earlier + [_version(number, request['text'], request['title'], request['motivation'],
+                                              ctx.now, ctx.actor.acting_for)]
+    procedure.request = request
+    keep = request['requester'] if ctx.actor.acting_for == request['requester'] else None
+    deadline, voided = consent_round.put_new_version(ctx, procedure, keep)
+    runner.record(ctx, procedure, 'new_version', {'number': number, 'sha256': request['versions'][-1]['sha256'],
+                                                  'motivation': values['motivation'], 'voided': voided,
+                                                  'new_deadline': deadline.isoformat()})
+    runner.tell_everyone(ctx, procedure, 'new_version', number=number, motivation=values['motivation'],
+                         by=ctx.actor.acting_for, deadlines=[consent_round.deadline_entry(procedure)])
+
+
 def start_end_date_amendment(ctx, origin, new_end_date):
     """Voortzetting: continuing means amending the end date, which needs every party's consent.
     Runs inside the transaction of the procedure ``origin`` that agreed on it."""
@@ -93,8 +133,11 @@ TYPE = ProcedureType(
     deadline=consent_round.deadline_entry,
     summary=summary,
     due_at_deadline=frozenset({consent_round.CONSENT_TASK, consent_round.OPEN_TASK}),
-    messages=consent_round.MESSAGES + ('amendment_adopted', 'amendment_not_adopted'),
+    messages=consent_round.MESSAGES + ('amendment_adopted', 'amendment_not_adopted', 'new_version'),
     default_statements={'consent': 'Stemt in met de wijziging.', 'objection': 'Maakt bezwaar.'},
     request_kind='verzoek tot wijziging',
+    new_version=new_version,
+    versions=versions,
+    new_version_schema=NewVersion,
     help='request an amendment',
 )
