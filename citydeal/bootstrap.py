@@ -103,6 +103,21 @@ class CityDeal:
         return {'procedure_id': procedure.id, 'status': procedure.status, 'outcome': procedure.outcome,
                 'receipt': receipt}
 
+    def revise(self, task_id, caller, values):
+        """Replace an answer to a consent request while its round is open (issue 11, point 4)."""
+        procedure, receipt = self._command(lambda uow: commands.revise(uow.context(), task_id, caller, values))
+        return {'procedure_id': procedure.id, 'status': procedure.status, 'outcome': procedure.outcome,
+                'receipt': receipt}
+
+    def new_version(self, procedure_id, caller, values):
+        """A new version of a procedure's text, put to every Party again (issue 11, point 5)."""
+        procedure = self._command(lambda uow: commands.new_version(uow.context(), procedure_id, caller, values))
+        return {'id': procedure.id, 'status': procedure.status}
+
+    def answer_for_task(self, task_id):
+        """The recorded answer to a consent request (for the page that revises it), or None."""
+        return self._read(queries.answer_for_task, task_id)
+
     def check_task_values(self, task_id, caller, values):
         return self._read_uow(lambda uow: commands.check(uow, task_id, caller, values))
 

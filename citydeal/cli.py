@@ -49,6 +49,8 @@ def _parser():
     p.add_argument('--as', dest='acting_for', required=True, help='party code or role')
     p.add_argument('--decision', choices=('consent', 'objection'))
     p.add_argument('--statement')
+    p.add_argument('--revise', action='store_true',
+                   help='replace your answer to a consent request while its round is open')
     p.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='a form field')
     p.add_argument('--person', help='who acts (default: the first representative, or the role)')
     p = command('appendices', 'the appendices (bijlagen); `appendices pdf N -o FILE`, `appendices verify FILE`')
@@ -65,6 +67,13 @@ def _parser():
     p = documents.add_parser('get', help='write a stored document to a file')
     p.add_argument('id', type=int)
     p.add_argument('-o', '--output', metavar='FILE', required=True)
+    p = command('new-version', 'put a new version of a text to every Party (requester or projectleider)')
+    p.add_argument('procedure', type=int)
+    p.add_argument('--as', dest='acting_for', required=True, help='the requesting party, or projectleider')
+    p.add_argument('--text', required=True)
+    p.add_argument('--title')
+    p.add_argument('--motivation')
+    p.add_argument('--person', help='who acts (default: the first representative, or the role)')
     command('tick', 'fire every timer due as of now')
     command('send', 'deliver the outbox once over SMTP (CITYDEAL_SMTP_*)')
     p = command('outbox', 'the messages queued, sent, failed and withdrawn')
@@ -227,9 +236,14 @@ def run(args, app):
                 for t in app.tasks(party=args.party, role=args.role)]
         _print(args, rows, lambda r: _table(r, ['id', 'procedure_id', 'procedure_type', 'name', 'party', 'role', 'due']))
     elif args.command == 'complete':
-        result = app.complete(args.task, Caller.operator_as(args.acting_for, args.person), _form_values(args))
+        act = app.revise if args.revise else app.complete
+        result = act(args.task, Caller.operator_as(args.acting_for, args.person), _form_values(args))
         _print(args, result, f"done; procedure {result['procedure_id']} is {result['status']}"
                + (f" ({result['outcome']})" if result['outcome'] else ''))
+    elif args.command == 'new-version':
+        values = {k: getattr(args, k) for k in ('text', 'title', 'motivation') if getattr(args, k) is not None}
+        result = app.new_version(args.procedure, Caller.operator_as(args.acting_for, args.person), values)
+        _print(args, result, f"new version put to the Parties; procedure {result['id']} is {result['status']}")
     elif args.command == 'appendices':
         return _appendices(args, app)
     elif args.command == 'documents':

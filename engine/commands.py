@@ -1,12 +1,14 @@
 """The two commands every adapter gives: start a procedure, complete a task. Each decides the rights
 (engine.rights), checks the input by the type's schema, then moves the workflow (engine.runner)."""
+from types import SimpleNamespace
+
 from sqlalchemy import select
 
 from engine import confirmations, procedure_store, register, rights, rules, runner, workflow_runtime
 from engine import procedures as registry
 from engine.errors import CommandRefused, NotFound
 from engine.models import Answer, Deal, OpenTask, Party, Procedure
-from engine.procedures import fields
+from engine.procedures import consent_round, fields
 
 
 def start(ctx, type_id, caller, raw):
@@ -14,6 +16,7 @@ def start(ctx, type_id, caller, raw):
     type_ = registry.get(type_id)
     register.require_in_force(ctx.deal, ctx.now)
     actor = rights.start_actor(ctx, caller, type_)
+    rights.check_received(caller, raw)
     schema = type_.start_schema_for(ctx.deal) if type_.start_schema_for else type_.start_schema
     values = fields.read(schema, raw, type_.rule)
     return type_.start(ctx.acting(actor) if actor else ctx, values)
@@ -44,6 +47,37 @@ def complete(uow, task_id, caller, raw):
     task.run()
     runner.advance(ctx, procedure, workflow, open_before)
     return procedure, receipt.seq
+
+
+def revise(ctx, task_id, caller, raw):
+    """Replace a party's answer to a consent request while its round is open (``--revise``).
+    Returns (procedure, the receipt's audit sequence number)."""
+    register.require_in_force(ctx.deal, ctx.now)
+    answer = ctx.session.scalars(select(Answer).where(Answer.task_id == str(task_id))).first()
+    if answer is None:
+        if ctx.session.get(OpenTask, str(task_id)) is not None:
+            raise CommandRefused.one('revise.not_answered', 'revise', rules.WIJZIGINGEN_1, task=task_id)
+        raise NotFound.one('task.not_found', 'task', task=task_id)
+    procedure = procedure_store.get(ctx.session, answer.procedure_id, for_update=True)
+    ctx = ctx.acting(rights.task_actor(ctx, caller, SimpleNamespace(id=str(task_id), party_code=answer.party_code,
+                                                                     role=None)))
+    form = registry.form(procedure.type, consent_round.CONSENT_TASK)
+    values = fields.read(form.schema, raw, form.rule)
+    receipt = consent_round.revise_answer(ctx, procedure, answer, values)
+    return procedure, receipt.seq
+
+
+def new_version(ctx, procedure_id, caller, raw):
+    """Put a new version of a procedure's text to the Parties (``citydeal new-version``)."""
+    register.require_in_force(ctx.deal, ctx.now)
+    procedure = procedure_store.get(ctx.session, procedure_id, for_update=True)
+    type_ = registry.get(procedure.type)
+    if type_.new_version is None:
+        raise CommandRefused.one('new_version.no_text', 'procedure', rules.WIJZIGINGEN_1, procedure=procedure.id)
+    actor = rights.version_actor(ctx, caller, procedure)
+    values = fields.read(type_.new_version_schema, raw, rules.WIJZIGINGEN_1)
+    type_.new_version(ctx.acting(actor), procedure, values)
+    return procedure
 
 
 def check(uow, task_id, caller, raw):
@@ -86,5 +120,10 @@ def _refuse_closed(session, task_id):
     answered = session.scalars(select(Answer).where(Answer.task_id == str(task_id))).first()
     if answered is not None:
         party = register.party(session, answered.party_code)
+        procedure = session.get(Procedure, answered.procedure_id)
+        if procedure.status == 'running' and session.scalars(select(OpenTask.id).where(
+                OpenTask.procedure_id == procedure.id, OpenTask.name == consent_round.CONSENT_TASK)).first():
+            raise CommandRefused.one('task.answered_use_revise', 'revise', rules.WIJZIGINGEN_1, task=task_id,
+                                     party=party.name, at=answered.answered_dt)
         raise CommandRefused.one('task.already_answered', 'task', rules.WIJZIGINGEN_1, task=task_id,
                                  party=party.name, at=answered.answered_dt)

@@ -28,6 +28,10 @@ class Terms:
     in_kind_days_per_month: int | None = None
     #: (month, day) each year's cycle starts; None: the projectleider starts it by hand
     annual_cycle_start: tuple | None = None
+    #: how long the Parties have to answer, from the moment the consultation opens
+    consent_period_weeks: int = 6
+    #: an answer window never shorter than this (the end of the term may not squeeze it)
+    minimum_consent_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,10 @@ class TermsSchema(Schema):
     notice_months = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=24))
     continuation_months_before_end = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=24))
     in_kind_days_per_month = fields.Integer(strict=True, validate=validate.Range(min=0, max=31), load_default=None)
-    annual_cycle_start = fields.String(load_default=None)
+    annual_cycle_start = fields.String(load_default=None, validate=validate.Regexp(
+        r'^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', error='must be MM-DD, e.g. 01-15'))
+    consent_period_weeks = fields.Integer(strict=True, validate=validate.Range(min=1, max=52), load_default=6)
+    minimum_consent_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=365), load_default=14)
 
     @post_load
     def make(self, data, **kwargs):

@@ -139,6 +139,8 @@ class Answer(Base):
     #: the person who acted for the party
     person: Mapped[str] = mapped_column(String(300), nullable=False)
     answered_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    #: the SHA-256 (hex) of the text answered, UTF-8 after trimming; None before issue 11
+    text_sha256: Mapped[str] = mapped_column(String(64), nullable=True)
     #: a party answers a consultation once
     __table_args__ = (UniqueConstraint('procedure_id', 'party_code'),)
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import String, case, cast, func, or_, select
 
-from engine import audit, confidentiality, documents, procedure_store, register, runner, workflow_runtime
+from engine import audit, confidentiality, documents, procedure_store, register, runner, texts, workflow_runtime
 from engine import procedures as registry
 from engine.dates import shown, start_of_day
 from engine import rules
@@ -61,7 +61,25 @@ def tasks(session, party=None, role=None):
 
 def _answer(a):
     return {'party': a.party_code, 'decision': a.decision, 'statement': a.statement, 'person': a.person,
-            'at': shown(a.answered_dt)}
+            'at': shown(a.answered_dt), 'text_sha256': a.text_sha256}
+
+
+def _versions(p):
+    versions = registry.get(p.type).versions
+    if versions is None:
+        return None
+    return [{'number': v['number'], 'text': v['text'], 'sha256': v['sha256'], 'created_dt': v['created_dt']}
+            for v in versions(p)]
+
+
+def answer_for_task(session, task_id):
+    found = session.execute(select(Answer, Procedure.type).join(Procedure, Procedure.id == Answer.procedure_id)
+                            .where(Answer.task_id == str(task_id))).first()
+    if found is None:
+        return None
+    answer, type_ = found
+    return {'procedure_id': answer.procedure_id, 'procedure_type': type_, 'party': answer.party_code,
+            'decision': answer.decision, 'statement': answer.statement}
 
 
 def show(session, procedure_id):
@@ -76,7 +94,7 @@ def show(session, procedure_id):
     return dict(_procedure(p), request=p.request, ended=shown(p.ended_dt), next_timer=shown(p.next_timer_dt),
                 confidential=bool(p.request.get('confidential')) or None in protected,
                 confidential_statements=sorted(code for code in protected if code),
-                version=p.version, state_format=p.state_format,
+                version=p.version, state_format=p.state_format, versions=_versions(p),
                 answers=[_answer(a) for a in answers],
                 waiting_for=[t.party_code or t.role for t in open_tasks],
                 open_tasks=[_task(t, p.type) for t in open_tasks],
@@ -102,7 +120,11 @@ def appendices(session, public=False):
             statements.append({'party': s['party'], 'representative': s['representative'], 'date': s['date'],
                                'statement': None if public and secret else s['statement'],
                                'confidential': secret})
+        # The text consented to: the final version's (an amendment), else the bijlage's own body.
+        text_sha256 = texts.text_sha256(request['text']) if request.get('text') else \
+            texts.text_sha256(a.body)
         result.append({'number': a.number, 'title': a.title, 'procedure_id': a.procedure_id,
+                       'text_sha256': text_sha256,
                        'adopted': shown(a.adopted_dt), 'confidential': whole,
                        'body': None if public and whole else a.body, 'statements': statements})
     return result
@@ -195,11 +217,16 @@ def tasks_of(session, caller):
 def receipt(session, seq):
     """The one audit entry of a completed task, by its sequence number; None for any other."""
     found = session.execute(select(AuditEntry, Procedure).join(Procedure, Procedure.id == AuditEntry.procedure_id)
-                            .where(AuditEntry.seq == seq, AuditEntry.event == 'task_completed')).first()
+                            .where(AuditEntry.seq == seq,
+                                   AuditEntry.event.in_(('task_completed', 'answer_revised')))).first()
     if found is None:
         return None
     entry, procedure = found
-    return dict(audit.as_dict(entry), procedure=_procedure(procedure))
+    # An answer of a party may be revised while its round still asks (a consent request is open).
+    revisable = procedure.status == 'running' and bool(entry.data.get('party')) and session.scalars(
+        select(OpenTask.id).where(OpenTask.procedure_id == procedure.id, OpenTask.name == registry.CONSENT_TASK)
+        .limit(1)).first() is not None
+    return dict(audit.as_dict(entry), procedure=_procedure(procedure), revisable=revisable)
 
 
 def answered_task(session, task_id):

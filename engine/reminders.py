@@ -12,6 +12,10 @@ from engine import audit, notices, outbox, runner
 from engine.dates import local_date, zone
 from engine.models import OpenTask, Party, Procedure, Reminder
 
+#: a role task bound to a deadline (opening a consultation) that is still open at it goes to
+ESCALATE_TO = 'secretaris'
+#: that escalation's kind and message
+LATE = 'opening_late'
 
 
 def plan(session, deal_definition, procedure, row):
@@ -35,6 +39,10 @@ def plan(session, deal_definition, procedure, row):
             # reminded of at that deadline: nobody else can move the procedure on.
             session.add(Reminder(procedure_id=procedure.id, task_id=row.id, kind='overdue', recipient=row.role,
                                  due_dt=row.due_dt, dedupe_key=f'overdue-at-deadline:{row.id}'))
+            if row.role != ESCALATE_TO:
+                # Late, it is escalated: the secretaris hears that the consultation was not opened in time.
+                session.add(Reminder(procedure_id=procedure.id, task_id=row.id, kind=LATE, recipient=ESCALATE_TO,
+                                     due_dt=row.due_dt, dedupe_key=f'late-escalated:{row.id}'))
 
 
 def drop(session, task_ids):
@@ -54,7 +62,8 @@ def fire(session, now, reminder_id, actor):
     if row is None or (reminder.deadline_dt is not None and now > reminder.deadline_dt):
         return None
     later = session.scalars(select(Reminder.id).where(Reminder.task_id == reminder.task_id, Reminder.due_dt <= now,
-                                                      Reminder.due_dt > reminder.due_dt)).first()
+                                                      Reminder.due_dt > reminder.due_dt,
+                                                      Reminder.kind == reminder.kind)).first()
     if later is not None:
         # Catching up: a later reminder for the same task is due too; one message is enough.
         return None
@@ -64,6 +73,10 @@ def fire(session, now, reminder_id, actor):
         sent = notices.queue(session, now, procedure, 'reminder', [row.party_code], dedupe_key=reminder.dedupe_key,
                              title=runner.title(procedure), party_name=party_name, due=row.due_dt, task_id=row.id,
                              expires=row.due_dt, deadlines=_deadlines(procedure))
+    elif reminder.kind == LATE:
+        sent = notices.queue(session, now, procedure, LATE, [reminder.recipient], dedupe_key=reminder.dedupe_key,
+                             title=runner.title(procedure), label=row.label, opened=row.opened_dt, task_id=row.id,
+                             due=row.due_dt)
     else:
         sent = notices.queue(session, now, procedure, 'overdue', [row.role], dedupe_key=reminder.dedupe_key,
                              title=runner.title(procedure), label=row.label, opened=row.opened_dt, task_id=row.id,

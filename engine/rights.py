@@ -9,6 +9,7 @@ from engine import register, roles, rules
 from engine.dates import local_date
 from engine.errors import CommandRefused, Forbidden
 from engine.procedures.base import PARTY, PUBLIC
+from engine.procedures.paper import REGISTRARS, on_paper
 from engine.runner import Actor
 
 
@@ -51,7 +52,8 @@ def may_start(caller, type_):
         return False
     if caller.operator or PUBLIC in type_.started_by:
         return True
-    return (PARTY in type_.started_by and bool(caller.parties)) or caller.role in type_.started_by
+    registers = caller.role in REGISTRARS and on_paper(type_)
+    return (PARTY in type_.started_by and (bool(caller.parties) or registers)) or caller.role in type_.started_by
 
 
 def start_actor(ctx, caller, type_):
@@ -68,12 +70,50 @@ def start_actor(ctx, caller, type_):
         party = register.party(ctx.session, code, 'by')
         register.require_member(party, local_date(ctx.now))
         return Actor(register.person_for(party, caller.person), party.code)
+    if PARTY in type_.started_by and caller.role in REGISTRARS and on_paper(type_):
+        # The projectleider and secretaris register a party's paper request or notice: only with the
+        # day it was received (engine.procedures.paper); the audit names them as who entered it.
+        if caller.acting_for is None:
+            raise CommandRefused.one('rights.party_required', 'by', rules.ACCESS)
+        party = register.party(ctx.session, caller.acting_for, 'by')
+        register.require_member(party, local_date(ctx.now))
+        person = register.checked_person(caller.person) or register.definition(ctx.deal).roles[caller.role].name
+        return Actor(person, party.code, registered_by=caller.role)
     if PUBLIC in type_.started_by:
+        if caller.role in REGISTRARS and on_paper(type_):
+            person = register.checked_person(caller.person) or register.definition(ctx.deal).roles[caller.role].name
+            return Actor(person, caller.role, registered_by=caller.role)
         return None
     role = next((name for name in roles.NAMES if name in type_.started_by), None)
     if role is not None and (caller.operator or caller.role == role):
         return Actor(register.checked_person(caller.person) or register.definition(ctx.deal).roles[role].name, role)
     raise _forbidden('rights.not_yours_to_start', 'type', type=type_.id)
+
+
+def check_received(caller, raw):
+    """Only who registers the written document gives the day it was received: the operator at the command
+    line, the projectleider and the secretaris. A party or the public sending a request online sends it
+    today (``received`` left out)."""
+    if isinstance(raw, dict) and raw.get('received') not in (None, '') and not (
+            caller.operator or caller.role in REGISTRARS):
+        raise _forbidden('received.registrars_only', 'received')
+
+
+def version_actor(ctx, caller, procedure):
+    """Who may put a new version of a text to the Parties: its requester or the projectleider."""
+    if caller.audits:
+        raise _forbidden('rights.auditors_change_nothing')
+    requester = procedure.request.get('requester')
+    wanted = caller.acting_for or (caller.role if caller.role == 'projectleider' else None) or (
+        caller.parties[0] if len(caller.parties) == 1 else None)
+    if wanted == 'projectleider' and (caller.operator or caller.role == 'projectleider'):
+        return Actor(register.checked_person(caller.person) or register.definition(ctx.deal).roles[wanted].name,
+                     wanted)
+    if wanted is not None and wanted == requester and (caller.operator or wanted in caller.parties):
+        party = register.party(ctx.session, wanted, 'as')
+        register.require_member(party, local_date(ctx.now), 'as')
+        return Actor(register.person_for(party, caller.person), party.code)
+    raise _forbidden('new_version.not_yours', 'as', procedure=procedure.id)
 
 
 def may_see_task(caller, row):

@@ -15,6 +15,8 @@ class Actor:
     """Who acts (a person) and for whom (a party code, a role, 'applicant' or 'scheduler')."""
     person: str
     acting_for: str
+    #: the role that registers a party's paper request or notice on its behalf (engine.procedures.paper)
+    registered_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The engine's own words (every refusal, the names of the procedure types) from Babel message
 catalogues keyed by stable codes: ``field.required``, ``type.wijziging``."""
+import hashlib
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -27,6 +28,11 @@ def text(code, language, params):
         # A code without text is a defect (a test checks every code has both); say which.
         return f'{code} {params}' if params else code
     return words % {k: _shown(v, language) for k, v in params.items()} if params else words
+
+
+def text_sha256(text):
+    """The SHA-256 (hex) of a text as stored: UTF-8, after trimming; what an answer and a bijlage bind to."""
+    return hashlib.sha256(text.strip().encode('utf-8')).hexdigest()
 
 
 def dutch_day(value):

@@ -41,4 +41,12 @@ RULES = (
     'Deal file: nothing of one deal in another',
     'Auditors: full, tamper-evident history',
     'One command = one transaction',
+    'Received: every period counts from the day the written request or notice was received',
+    'Received: projectleider and secretaris register a paper document for a party, with its received date',
+    'Wijziging 2: the consultation opens within 6 weeks; a late opening is recorded as late',
+    'Wijziging 2: the answer window starts when the consultation opens and lasts consent_period_weeks',
+    'Wijziging 2: no answer window shorter than minimum_consent_days',
+    'Consent round: consent of every Party at the moment the round closes',
+    'Consent round: an answer can be revised while the round is open',
+    'Consent round: consent is bound to the text; a new version asks every Party again',
 )

@@ -203,6 +203,27 @@ def beslissing(task_id):
     return response
 
 
+@blueprint.put('/taken/<task_id>/beslissing', strict_slashes=False)
+@authenticated
+def beslissing_herzien(task_id):
+    """Issue 11, point 4: replace the answer while the round is open."""
+    data = _load(s.Beslissing)
+    values = {key: data[key] for key in ('decision', 'statement') if key in data}
+    return jsonify(_dump(s.Ontvangst, city_deal().revise(task_id, Caller.for_account(g.api_account), values)))
+
+
+@blueprint.post('/procedures/<int:procedure_id>/versies', strict_slashes=False)
+@authenticated
+def nieuwe_versie(procedure_id):
+    """Issue 11, point 5: a new version of the text, put to every Party again."""
+    data = _load(s.NieuweVersie)
+    values = {key: data[key] for key in ('text', 'title', 'motivation') if key in data}
+    caller = Caller.for_account(g.api_account, acting_for=data.get('acting_for'))
+    response = jsonify(_dump(s.Gestart, city_deal().new_version(procedure_id, caller, values)))
+    response.status_code = 201
+    return response
+
+
 @blueprint.get('/bijlagen', strict_slashes=False)
 @authenticated
 def bijlagen():
@@ -270,7 +291,8 @@ def _spec():
                    plugins=[MarshmallowPlugin()], info={'description': __doc__})
     spec.components.security_scheme('bearer', {'type': 'http', 'scheme': 'bearer'})
     for name in ('Partij', 'Procedure', 'Taak', 'Antwoord', 'ProcedureDetail', 'Verklaring', 'Bijlage', 'AuditEntry',
-                 'Beslissing', 'Ontvangst', 'Gestart', 'InvalidParam', 'Problem', 'AuditHead', 'Document'):
+                 'Beslissing', 'Ontvangst', 'Gestart', 'InvalidParam', 'Problem', 'AuditHead', 'Document',
+                 'NieuweVersie'):
         spec.components.schema(name, schema=getattr(s, name))
     starts = s.start_schemas()
     for name, schema in starts.items():
@@ -307,7 +329,16 @@ def _spec():
         'security': secured, 'parameters': [task_param], 'responses': ok('Taak')}})
     spec.path('/api/v1/taken/{task_id}/beslissing', operations={'post': {
         'security': secured, 'parameters': [task_param], 'requestBody': {'required': True, 'content': {
-            'application/json': {'schema': 'Beslissing'}}}, 'responses': ok('Ontvangst', code='201')}})
+            'application/json': {'schema': 'Beslissing'}}}, 'responses': ok('Ontvangst', code='201')},
+        'put': {'security': secured, 'parameters': [task_param], 'description':
+                'Replace the answer to a consent request while its round is open (issue 11).',
+                'requestBody': {'required': True, 'content': {'application/json': {'schema': 'Beslissing'}}},
+                'responses': ok('Ontvangst')}})
+    spec.path('/api/v1/procedures/{procedure_id}/versies', operations={'post': {
+        'security': secured, 'parameters': [id_param], 'description':
+            'A new version of the text while the round is open: every answer to the earlier one is void (issue 11).',
+        'requestBody': {'required': True, 'content': {'application/json': {'schema': 'NieuweVersie'}}},
+        'responses': ok('Gestart', code='201')}})
     spec.path('/api/v1/bijlagen', operations={'get': {'security': secured, 'responses': ok('Bijlage', True)}})
     spec.path('/api/v1/audit', operations={'get': {'security': secured, 'responses': ok('AuditEntry', True)}})
     spec.path('/api/v1/audit/head', operations={'get': {

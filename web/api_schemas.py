@@ -36,6 +36,25 @@ class Antwoord(Schema):
     statement = fields.String(required=True)
     person = fields.String(required=True)
     at = fields.String(required=True)
+    #: the SHA-256 of the text answered (issue 11); null for answers recorded before
+    text_sha256 = fields.String(allow_none=True)
+
+
+class Versie(Schema):
+    number = fields.Integer(required=True)
+    text = fields.String(required=True)
+    sha256 = fields.String(required=True)
+    created_dt = fields.String(required=True)
+
+
+class NieuweVersie(Schema):
+    """A new version of a procedure's text (issue 11): by the requesting party or the projectleider."""
+    class Meta:
+        unknown = EXCLUDE
+    acting_for = fields.String(data_key='as')
+    text = fields.String(required=True)
+    title = fields.String()
+    motivation = fields.String()
 
 
 class Taak(Schema):
@@ -54,6 +73,7 @@ class ProcedureDetail(Procedure):
     answers = fields.List(fields.Nested(Antwoord), required=True)
     waiting_for = fields.List(fields.String(), required=True)
     open_tasks = fields.List(fields.Nested(Taak), required=True)
+    versions = fields.List(fields.Nested(Versie), allow_none=True)
 
 
 class Verklaring(Schema):
@@ -70,6 +90,7 @@ class Bijlage(Schema):
     adopted = fields.String(required=True)
     confidential = fields.Boolean(required=True)
     body = fields.String(allow_none=True)
+    text_sha256 = fields.String(required=True)
     statements = fields.List(fields.Nested(Verklaring), required=True)
 
 

@@ -19,7 +19,7 @@ FIELDS = {
     'begroting_reason': _l('Reden (begroting)'), 'next_steps': _l('Besluit over de vervolgstappen'),
     'result': _l('Uitkomst van het overleg'), 'new_end_date': _l('Nieuwe einddatum'),
     'title': _l('Titel'), 'text': _l('Tekst van de wijziging'), 'motivation': _l('Motivering'),
-    'circumstances': _l('Veranderde omstandigheden'), 'year': _l('Jaar'), 'party': _l('Partij'),
+    'circumstances': _l('Veranderde omstandigheden'), 'received': _l('Ontvangen op'), 'year': _l('Jaar'), 'party': _l('Partij'),
     'applicant': _l('Organisatie'), 'kind': _l('Soort organisatie'), 'representative': _l('Vertegenwoordiger'),
     'email': _l('E-mailadres'), 'contribution': _l('Concrete bijdrage'),
     'endorses_goals': _l('Wij onderschrijven de doelstellingen van de City Deal'),

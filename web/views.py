@@ -197,7 +197,33 @@ def receipt(seq):
         abort(404)
     if not rights.may_read_receipt(caller(), entry['acting_for']):
         abort(403)
-    return render_template('receipt.html', entry=entry, procedure=entry['procedure'])
+    # Issue 11: a party's answer to a consent request may be revised while its round is open.
+    return render_template('receipt.html', entry=entry, procedure=entry['procedure'],
+                           revise_task=entry['data'].get('task_id') if entry['revisable'] else None)
+
+
+@blueprint.route('/taken/<task_id>/herzien', methods=['GET', 'POST'])
+@login_required
+def revise(task_id):
+    answer = city_deal().answer_for_task(task_id)
+    if answer is None:
+        abort(404)
+    fields = start_fields.describe(registry.form(answer['procedure_type'], registry.CONSENT_TASK).schema)
+    values, errors = {'decision': answer['decision'], 'statement': answer['statement']}, {}
+    if request.method == 'POST':
+        values = _form_values([f.name for f in fields])
+        try:
+            result = city_deal().revise(task_id, caller(), values)
+        except NotFound:
+            abort(404)
+        except Forbidden:
+            abort(403)
+        except CommandRefused as refused:
+            errors = by_field(refused)
+        else:
+            return redirect(url_for('views.receipt', seq=result['receipt']))
+    return render_template('revise.html', task_id=task_id, procedure_id=answer['procedure_id'], fields=fields,
+                           values=values, errors=errors), 422 if errors else 200
 
 
 @blueprint.route('/procedures')
@@ -264,7 +290,10 @@ def start(kind):
             existing = _existing(type_, refused)
         else:
             return redirect(url_for('views.procedure', procedure_id=result['id']))
-    return render_template(f'start_{kind}.html', values=values, errors=errors, type_id=type_.id, existing=existing), \
+    registering = current_user.role in registry.REGISTRARS and registry.PARTY in type_.started_by \
+        and registry.on_paper(type_)
+    return render_template(f'start_{kind}.html', values=values, errors=errors, type_id=type_.id, existing=existing,
+                           registering=registering, parties=city_deal().parties() if registering else ()), \
         422 if errors else 200
 
 

@@ -6,12 +6,16 @@ templates in ``notifications/templates/``, its codes in the catalogues, its test
 Nothing outside this package names a type: commands, pages, the API and the scheduler ask the registry.
 """
 from engine.errors import NotFound
-from engine.procedures import geheimhouding, jaarcyclus, opzegging, toetreding, voortzetting, wijziging
+from engine.procedures import consent_round, geheimhouding, jaarcyclus, opzegging, paper, toetreding, voortzetting, wijziging
 from engine.procedures.base import PARTY, PUBLIC, AutoStart, ProcedureType, TaskForm  # noqa: F401
 
 TYPES = {module.TYPE.id: module.TYPE for module in (wijziging, toetreding, opzegging, jaarcyclus, voortzetting,
                                                    geheimhouding)}
 IDS = tuple(TYPES)
+#: the task a party answers in a consent round, and who registers a written request on paper
+CONSENT_TASK = consent_round.CONSENT_TASK
+REGISTRARS = paper.REGISTRARS
+on_paper = paper.on_paper
 
 
 def get(type_id):

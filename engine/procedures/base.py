@@ -80,6 +80,13 @@ class ProcedureType:
     asks_confirmation: bool = False
     #: how the messages name its request ("verzoek tot wijziging")
     request_kind: str = ''
+    #: (ctx, procedure, values) -> None: put a new version of the text to the Parties while the round is
+    #: open (``ctx.actor`` the requester or the projectleider, already allowed); None: no text to revise
+    new_version: Callable | None = None
+    #: (procedure) -> every version of its text [{number, text, sha256, created_dt, ...}]; None: no text
+    versions: Callable | None = None
+    #: marshmallow schema of a new version's fields
+    new_version_schema: type | None = None
     #: one line for the command line's help
     help: str = ''
     #: (deal) -> the start schema as the loaded deal shapes it (choices from the deal file); else start_schema

@@ -7,13 +7,14 @@ from engine import accounts, ending, notices, register, rules, runner
 from engine.dates import add_months, local_date, start_of_day
 from engine.errors import CommandRefused
 from engine.models import ContributionOwed
-from engine.procedures import consent_round, fields as f
+from engine.procedures import consent_round, fields as f, paper
 from engine.procedures.base import PARTY, ProcedureType, TaskForm
 
 
 class Start(f.CodedSchema):
     circumstances = f.Text(required=True)
     confidential = f.YesNo(load_default=False)
+    received = paper.received_field()
 
 
 def start(ctx, values):
@@ -22,10 +23,12 @@ def start(ctx, values):
         raise CommandRefused.one('opzegging.not_active', 'by', rules.OPZEGGING_1, party=party.name,
                                  status=party.status)
     months = register.definition(ctx.deal).terms.notice_months
-    received = local_date(ctx.now)
+    # The notice period runs from the day the written notice was received (engine.procedures.paper).
+    received = paper.received_day(ctx, values, rules.OPZEGGING_1)
     effective = add_months(received, months)
-    request = {'party_name': party.name, 'circumstances': values['circumstances'], 'received': received.isoformat(),
-               'effective_date': effective.isoformat(), 'confidential': values['confidential']}
+    request = {'party_name': party.name, 'circumstances': values['circumstances'],
+               'effective_date': effective.isoformat(), 'confidential': values['confidential'],
+               **paper.entry(ctx, received)}
     data = {'party': party.code, 'effective_at': start_of_day(effective).isoformat()}
     return runner.launch(ctx, TYPE, request, data, initiated_by=party.code, deadline=start_of_day(effective))
 

@@ -14,7 +14,7 @@ from engine.dates import local_date
 from engine.deal_file import CODE_PATTERN, PARTY_KINDS
 from engine.errors import CommandRefused, Problem
 from engine.models import Party, Procedure
-from engine.procedures import consent_round, fields as f
+from engine.procedures import consent_round, fields as f, paper
 from engine.procedures.base import PUBLIC, ProcedureType, TaskForm
 from engine.roles import APPLICANT
 
@@ -36,6 +36,7 @@ class Start(f.CodedSchema):
     endorses_goals = f.YesNo(load_default=False)
     email = f.Line(load_default=None, required=False)
     confidential = f.YesNo(load_default=False)
+    received = paper.received_field()
 
     @f.validates_schema(skip_on_field_errors=False, pass_original=True)
     def goals_endorsed(self, data, original, **kwargs):
@@ -71,6 +72,7 @@ def start_schema_for(deal):
 
 def start(ctx, values):
     applicant, email = values['applicant'], values['email'] or None
+    received = paper.received_day(ctx, values, rules.TOETREDING_2)
     problems = []
     if _is_party(ctx.session, applicant):
         problems.append(Problem('toetreding.already_a_party', 'applicant', {'applicant': applicant},
@@ -85,10 +87,10 @@ def start(ctx, values):
     request = {'applicant': applicant, 'kind': values['kind'], 'representative': values['representative'],
                'contribution': values['contribution'], 'pledge_eur': values['pledge_eur'],
                'pledge_per': values['pledge_per'], 'endorses_goals': True, 'email': email,
-               'confidential': values['confidential']}
+               'confidential': values['confidential'], **paper.entry(ctx, received)}
     # The organisation is not a party yet: its representative acts for it as the applicant.
     ctx = ctx.acting(runner.Actor(values['representative'], APPLICANT))
-    return consent_round.launch(ctx, TYPE, request)
+    return consent_round.launch(ctx, TYPE, request, received=received)
 
 
 def _valid_email(address):
@@ -142,7 +144,11 @@ def default_effective_date(deal, today):
 
 
 def _criteria(ctx, procedure, task, values):
-    return {'criteria_met': values['complete'], 'criteria_reason': values['reason']}
+    data = {'criteria_met': values['complete'], 'criteria_reason': values['reason']}
+    if values['complete']:
+        # A complete request opens the consultation: the answer window starts now (consent_round).
+        data.update(consent_round.answer_window(ctx, procedure, rules.TOETREDING_2))
+    return data
 
 
 def _new_party(ctx, procedure, task, values):

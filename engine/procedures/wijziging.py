@@ -5,8 +5,8 @@ from datetime import date
 from engine import register, rules, runner
 from engine.dates import add_months, local_date
 from engine.errors import CommandRefused
+from engine.procedures import consent_round, fields as f, paper
 from engine.texts import dutch_day
-from engine.procedures import consent_round, fields as f
 from engine.procedures.base import PARTY, ProcedureType
 
 #: an amended end date lies at most this far beyond the current one
@@ -19,10 +19,12 @@ class Start(f.CodedSchema):
     motivation = f.Text(required=False)
     new_end_date = f.Day(load_default=None)
     confidential = f.YesNo(load_default=False)
+    received = paper.received_field()
 
 
 def start(ctx, values):
     requester = register.party(ctx.session, ctx.actor.acting_for, 'by')
+    received = paper.received_day(ctx, values, rules.WIJZIGINGEN_2)
     new_end_date = values['new_end_date']
     if new_end_date is not None and (new_end_date <= local_date(ctx.now) or new_end_date == ctx.deal.end_date
                                      or new_end_date > add_months(ctx.deal.end_date, 12 * MAX_EXTENSION_YEARS)):
@@ -31,10 +33,50 @@ def start(ctx, values):
     request = {'requester': requester.code, 'title': values['title'], 'text': values['text'],
                'motivation': values['motivation'] or None,
                'new_end_date': new_end_date.isoformat() if new_end_date else None,
-               'confidential': values['confidential']}
+               'confidential': values['confidential'], **paper.entry(ctx, received)}
     statement = f"Verzoek tot wijziging: {request['title']}." + (
         f" {request['motivation']}" if request['motivation'] else '')
-    return consent_round.launch(ctx, TYPE, request, requester, statement)
+    return consent_round.launch(ctx, TYPE, request, requester, statement, received)
+
+
+class NewVersion(f.CodedSchema):
+    text = f.Text(required=True)
+    title = f.Line(required=False)
+    motivation = f.Text(required=False)
+
+
+def _version(number, text, title, motivation, now, by):
+    return {'number': number, 'text': text, 'title': title, 'motivation': motivation,
+            'sha256': consent_round.text_sha256(text), 'created_dt': now.isoformat(), 'by': by}
+
+
+def versions(procedure):
+    """Every version of the text put to the Parties, the first being the request's own."""
+    request = procedure.request
+    return request.get('versions') or [_version(1, request['text'], request['title'], request.get('motivation'),
+                                                procedure.started_dt, request.get('requester'))]
+
+
+def new_version(ctx, procedure, values):
+    """Issue 11, point 5: the requester or the projectleider improves the text after talks. Every answer to
+    the earlier version is void; every Party is asked again with a fresh window; everyone is told why."""
+    request = dict(procedure.request)
+    if consent_round.text_sha256(values['text']) == consent_round.text_sha256(request['text']):
+        raise CommandRefused.one('new_version.same_text', 'text', rules.WIJZIGINGEN_1)
+    earlier = versions(procedure)
+    number = earlier[-1]['number'] + 1
+    request.update(text=values['text'], title=values['title'] or request['title'],
+                   motivation=values['motivation'] or request.get('motivation'))
+    request['versions'] = earlier + [_version(number, request['text'], request['title'], request['motivation'],
+                                              ctx.now, ctx.actor.acting_for)]
+    procedure.request = request
+    keep = request['requester'] if ctx.actor.acting_for == request['requester'] else None
+    deadline, voided = consent_round.put_new_version(ctx, procedure, keep)
+    runner.record(ctx, procedure, 'new_version', {'number': number, 'sha256': request['versions'][-1]['sha256'],
+                                                  'motivation': values['motivation'], 'voided': voided,
+                                                  'new_deadline': deadline.isoformat()})
+    runner.tell_everyone(ctx, procedure, 'new_version', number=number, motivation=values['motivation'],
+                         by=ctx.actor.acting_for, deadlines=[consent_round.deadline_entry(procedure)])
 
 
 def start_end_date_amendment(ctx, origin, new_end_date):
@@ -93,8 +135,11 @@ TYPE = ProcedureType(
     deadline=consent_round.deadline_entry,
     summary=summary,
     due_at_deadline=frozenset({consent_round.CONSENT_TASK, consent_round.OPEN_TASK}),
-    messages=consent_round.MESSAGES + ('amendment_adopted', 'amendment_not_adopted'),
+    messages=consent_round.MESSAGES + ('amendment_adopted', 'amendment_not_adopted', 'new_version'),
     default_statements={'consent': 'Stemt in met de wijziging.', 'objection': 'Maakt bezwaar.'},
     request_kind='verzoek tot wijziging',
+    new_version=new_version,
+    versions=versions,
+    new_version_schema=NewVersion,
     help='request an amendment',
 )

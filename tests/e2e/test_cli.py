@@ -242,3 +242,43 @@ def test_the_deal_command_pledge_flags_and_the_outbox_text(citydeal):
     refused = citydeal('start', 'opzegging', '--by', 'tiwos', '--circumstances', 'x', now='2022-03-01T10:00:00+01:00',
                        expect=2)
     assert '2022-02-28' in refused.stderr
+
+
+@pytest.mark.rule('Received: every period counts from the day the written request or notice was received')
+def test_received_on_the_command_line(citydeal):
+    started = as_json(citydeal('start', 'opzegging', '--by', 'zayaz', '--circumstances', 'Per brief: fusie.',
+                               '--received', '2021-04-01', '--json'))
+    shown = as_json(citydeal('show', str(started['id']), '--json'))
+    assert (shown['request']['received'], shown['request']['effective_date']) == ('2021-04-01', '2021-07-01')
+    refused = citydeal('start', 'wijziging', '--by', 'bzk', '--title', 'x', '--text', 'y', '--received', '2021-04-13',
+                       expect=2)
+    assert refused.stderr.count('error: received:') == 1
+
+
+@pytest.mark.rule('Consent round: an answer can be revised while the round is open')
+def test_revise_on_the_command_line(citydeal):
+    citydeal('start', 'wijziging', '--by', 'utrecht', '--title', 'Monitor', '--text', 'Voeg een monitor toe.')
+    [opening] = as_json(citydeal('tasks', '--role', 'projectleider', '--json'))
+    citydeal('complete', opening['id'], '--as', 'projectleider')
+    [task] = as_json(citydeal('tasks', '--party', 'zeist', '--json'))
+    citydeal('complete', task['id'], '--as', 'zeist', '--decision', 'objection', '--statement', 'Eerst praten.')
+    again = citydeal('complete', task['id'], '--as', 'zeist', '--decision', 'consent', expect=2)
+    assert '--revise' in again.stderr
+    citydeal('complete', task['id'], '--as', 'zeist', '--decision', 'consent', '--revise')
+    shown = as_json(citydeal('show', '1', '--json'))
+    assert [a['decision'] for a in shown['answers'] if a['party'] == 'zeist'] == ['consent']
+
+
+@pytest.mark.rule('Consent round: consent is bound to the text; a new version asks every Party again')
+def test_new_version_on_the_command_line(citydeal):
+    citydeal('start', 'wijziging', '--by', 'utrecht', '--title', 'Monitor', '--text', 'Voeg een monitor toe.')
+    [opening] = as_json(citydeal('tasks', '--role', 'projectleider', '--json'))
+    citydeal('complete', opening['id'], '--as', 'projectleider')
+    refused = citydeal('new-version', '1', '--as', 'zeist', '--text', 'Anders.', expect=2)
+    assert refused.stderr.count('error:') == 1
+    citydeal('new-version', '1', '--as', 'projectleider', '--text', 'Voeg een monitor en dashboard toe.',
+             '--motivation', 'Na overleg.')
+    shown = as_json(citydeal('show', '1', '--json'))
+    assert [v['number'] for v in shown['versions']] == [1, 2]
+    assert set(shown['versions'][0]) == {'number', 'text', 'sha256', 'created_dt'}
+    assert all('text_sha256' in a for a in shown['answers'])

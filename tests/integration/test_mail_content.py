@@ -220,7 +220,8 @@ def test_a_title_with_line_breaks_cannot_forge_facts(app, line_break):
         assert html.labels.count('Uiterlijk') <= 1, message.event
         assert [line for line in html.lines if line.startswith(('Uiterlijk:', 'Taak:'))] == [], message.event
         assert all(label in ('Onderwerp', 'Voorgesteld door', 'Uiterlijk', 'Procedure', 'Taak', 'Ingediend door',
-                             'Overleg uiterlijk tot', 'Besluit', 'Namens', 'Door', 'Vastgelegd op', 'Ontvangstbewijs')
+                             'Overleg uiterlijk tot', 'Overleg openen uiterlijk op', 'Ontvangen op', 'Besluit', 'Namens',
+                             'Door', 'Vastgelegd op', 'Ontvangstbewijs')
                    for label in html.labels), html.labels
     [tiwos] = [m for m in sent if m.event == 'consultation_opened' and m.recipient == 'tiwos']
     assert '> Uiterlijk: 1 januari 2030' in tiwos.body_text

@@ -47,15 +47,16 @@ def test_an_end_date_agreed_for_a_day_already_past_ends_the_deal(app, clock):
     assert app.deal()['status'] == 'ended'
 
 
-def test_a_late_projectleider_still_opens_and_the_deadline_then_decides(app, clock):
+@pytest.mark.rule('Wijziging 2: the consultation opens within 6 weeks; a late opening is recorded as late')
+def test_a_late_projectleider_still_opens_and_every_party_gets_the_full_window(app, clock):
     pid = start_amendment(app)
     clock.set(clock.now() + timedelta(weeks=7))
     open_consultation(app, pid)
-    assert app.tasks(party='arnhem') == []  # the deadline had passed: nobody is asked any more
-    decide = one_task(app, role='projectleider', name='verlengen_of_afsluiten')
-    assert decide['name'] == 'verlengen_of_afsluiten'
-    complete_task(app, decide['id'], 'projectleider', {'choice': 'extend', 'new_deadline': '2021-07-15', 'reason': 'Te laat.'})
-    assert len([t for t in app.tasks() if t['party']]) == 16
+    asked = [t for t in app.tasks() if t['party']]
+    assert len(asked) == 16  # issue 11: no longer "no party asked" after a late opening
+    assert {t['due'] for t in asked} == {'2021-07-12T23:59:59+02:00'}  # 31 May + 6 weeks, from the opening
+    [opened] = [e for e in app.show(pid)['timeline'] if e['event'] == 'consultation_opened']
+    assert opened['data']['late'] is True and opened['data']['days_late'] == 7
 
 
 @pytest.mark.rule('Opzegging 1: 3 months notice')

@@ -1,7 +1,7 @@
 """The REST API: tokens, rights, problem+json, the OpenAPI document, and decisions by every party."""
 import pytest
 
-from tests.conftest import open_consultation, snapshot, start_amendment
+from tests.conftest import open_consultation, snapshot, start_amendment, start_procedure
 from tests.web_support import add_accounts, fast_hashing
 from web.api import SPEC
 from web.app import create_app
@@ -44,7 +44,8 @@ def test_the_openapi_document_describes_every_operation(api):
     document = api('GET', '/api/v1/openapi.json').get_json()
     assert document['openapi'].startswith('3.')
     assert set(document['paths']) == {'/api/v1/partijen', '/api/v1/partijen/{code}', '/api/v1/procedures',
-                                      '/api/v1/procedures/{procedure_id}', '/api/v1/taken', '/api/v1/taken/{task_id}',
+                                      '/api/v1/procedures/{procedure_id}', '/api/v1/procedures/{procedure_id}/versies',
+                                      '/api/v1/taken', '/api/v1/taken/{task_id}',
                                       '/api/v1/taken/{task_id}/beslissing', '/api/v1/bijlagen', '/api/v1/audit',
                                       '/api/v1/openapi.json', '/api/v1/audit/head', '/api/v1/documenten',
                                       '/api/v1/documenten/{document_id}'}
@@ -98,7 +99,8 @@ EXPECTED = {
     None: [401] * 10,
     'zeist': [200, 200, 200, 200, 200, 403, 200, 201, 403, 201],
     'tilburg': [200, 200, 200, 200, 200, 403, 403, 403, 403, 403],
-    'projectleider': [200, 200, 200, 200, 200, 403, 403, 403, 201, 403],
+    # issue 11: the projectleider may register a notice for zeist, but only with its received date (400)
+    'projectleider': [200, 200, 200, 200, 200, 403, 403, 403, 201, 400],
     'auditor': [200, 200, 200, 200, 200, 200, 403, 403, 403, 403],
 }
 
@@ -123,3 +125,31 @@ def test_tokens_are_personal_and_revocable(api, app):
     assert api('GET', '/api/v1/partijen', headers=headers).status_code == 401
     assert api('GET', '/api/v1/partijen', headers={'Authorization': 'Bearer cdt_forged'}).status_code == 401
     assert all(t['revoked'] for t in app.tokens('zeist@deal.example') if t['id'] == token_id)
+
+
+@pytest.mark.rule('Consent round: an answer can be revised while the round is open')
+def test_put_beslissing_revises_the_answer_while_the_round_is_open(api, app):
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    task = next(t['id'] for t in app.tasks(party='zeist'))
+    assert api('POST', f'/api/v1/taken/{task}/beslissing', 'zeist', json={'decision': 'consent'}).status_code == 201
+    again = api('POST', f'/api/v1/taken/{task}/beslissing', 'zeist', json={'decision': 'consent'})
+    assert again.status_code in (400, 409) and 'revise' in again.get_data(as_text=True)
+    assert api('PUT', f'/api/v1/taken/{task}/beslissing', 'tilburg', json={'decision': 'consent'}).status_code == 403
+    revised = api('PUT', f'/api/v1/taken/{task}/beslissing', 'zeist',
+                  json={'decision': 'objection', 'statement': 'Na overleg toch niet.'})
+    assert revised.status_code == 200 and revised.get_json()['status'] == 'running'
+    assert 'put' in api('GET', '/api/v1/openapi.json', None).get_json()['paths']['/api/v1/taken/{task_id}/beslissing']
+
+
+@pytest.mark.rule('Consent round: consent is bound to the text; a new version asks every Party again')
+def test_post_versies_puts_a_new_version(api, app):
+    pid = start_procedure(app, 'wijziging', by='zeist', title='Monitor', text='Voeg een monitor toe.')['id']
+    open_consultation(app, pid)
+    assert api('POST', f'/api/v1/procedures/{pid}/versies', 'tilburg', json={'text': 'Anders.'}).status_code == 403
+    done = api('POST', f'/api/v1/procedures/{pid}/versies', 'zeist',
+               json={'text': 'Voeg een monitor en een dashboard toe.', 'motivation': 'Na overleg.'})
+    assert done.status_code == 201
+    shown = api('GET', f'/api/v1/procedures/{pid}', 'zeist').get_json()
+    assert [v['number'] for v in shown['versions']] == [1, 2] and len(shown['versions'][1]['sha256']) == 64
+    assert '/api/v1/procedures/{procedure_id}/versies' in api('GET', '/api/v1/openapi.json', None).get_json()['paths']

@@ -50,9 +50,10 @@ PAGES = {
     '/toegankelijkheid': dict(anonymous=200, zeist=200, projectleider=200, secretaris=200, auditor=200, admin=200),
     '/audit/export.csv': dict(anonymous=302, zeist=403, projectleider=403, secretaris=403, auditor=200, admin=403),
     '/audit/export.json': dict(anonymous=302, zeist=403, projectleider=403, secretaris=403, auditor=200, admin=403),
-    '/procedures/nieuw/wijziging': dict(anonymous=302, zeist=200, projectleider=403, secretaris=403, auditor=403,
+    # issue 11: the projectleider and secretaris register a party's paper request or notice there
+    '/procedures/nieuw/wijziging': dict(anonymous=302, zeist=200, projectleider=200, secretaris=200, auditor=403,
                                         admin=403),
-    '/procedures/nieuw/opzegging': dict(anonymous=302, zeist=200, projectleider=403, secretaris=403, auditor=403,
+    '/procedures/nieuw/opzegging': dict(anonymous=302, zeist=200, projectleider=200, secretaris=200, auditor=403,
                                         admin=403),
     '/procedures/nieuw/jaarcyclus': dict(anonymous=302, zeist=403, projectleider=200, secretaris=403, auditor=403,
                                          admin=403),
@@ -79,7 +80,7 @@ def test_every_page_for_every_role(site, app, consultation, who):
 
 @pytest.mark.parametrize('who, path, data', [
     ('auditor', '/procedures/nieuw/wijziging', {'title': 't', 'text': 'x'}),
-    ('projectleider', '/procedures/nieuw/opzegging', {'circumstances': 'x', 'understood': 'on'}),
+    ('admin', '/procedures/nieuw/opzegging', {'circumstances': 'x', 'understood': 'on'}),
     ('zeist', '/procedures/nieuw/jaarcyclus', {'year': '2021'}),
     ('secretaris', '/procedures/nieuw/voortzetting', {}),
     ('auditor', '/delegeren', {'deputy': 'admin@deal.example', 'starts_on': '2021-04-12', 'ends_on': '2021-05-01'}),
@@ -575,3 +576,48 @@ def test_a_consent_confirmed_on_the_web_is_one_write_transaction_of_at_most_12_s
         seen['stop']()
     reads = [s for s in seen['statements'] if 'FROM audit_entries' in s]
     assert len(reads) == 1 and seen['transactions'].count(True) == 0
+
+
+@pytest.mark.rule('Received: projectleider and secretaris register a paper document for a party, with its received date')
+def test_the_secretaris_registers_a_paper_notice_for_a_party_with_its_received_date(site, app):
+    b = browser(site, 'secretaris')
+    page = b.get('/procedures/nieuw/opzegging').get_data(as_text=True)
+    assert 'name="received"' in page and '<select id="by" name="by" required>' in page
+    before = snapshot(app)
+    missing = b.post('/procedures/nieuw/opzegging', {'by': 'zayaz', 'circumstances': 'Per brief: fusie.',
+                                                     'understood': 'on'})
+    assert missing.status_code == 422 and snapshot(app) == before
+    done = b.post('/procedures/nieuw/opzegging', {'by': 'zayaz', 'circumstances': 'Per brief: fusie.',
+                                                  'received': '2021-04-01', 'understood': 'on'})
+    assert done.status_code == 302
+    [notice] = app.procedures()
+    request = app.show(notice['id'])['request']
+    assert (request['received'], request['effective_date'], request['registered_by']) == (
+        '2021-04-01', '2021-07-01', 'secretaris')
+
+
+def test_a_party_sending_online_cannot_backdate_its_request(site, app):
+    b = browser(site, 'zeist')
+    assert 'name="received"' not in b.get('/procedures/nieuw/wijziging').get_data(as_text=True)
+    before = snapshot(app)
+    sent = b.post('/procedures/nieuw/wijziging', {'title': 't', 'text': 'x', 'received': '2021-04-01'})
+    assert sent.status_code == 403 and snapshot(app) == before
+
+
+@pytest.mark.rule('Consent round: an answer can be revised while the round is open')
+def test_besluit_herzien_on_the_receipt_while_the_round_is_open(site, app, consultation):
+    b = browser(site, 'zeist')
+    task = task_id(app, 'zeist')
+    done = b.post(f'/taken/{task}/bevestigen', {'decision': 'objection', 'statement': 'Eerst praten.'},
+                  token_from=f'/taken/{task}')
+    assert done.status_code == 302
+    receipt = b.get(done.headers['Location']).get_data(as_text=True)
+    assert f'/taken/{task}/herzien' in receipt and 'Besluit herzien' in receipt
+    form = b.get(f'/taken/{task}/herzien')
+    assert form.status_code == 200 and 'Eerst praten.' in form.get_data(as_text=True)
+    assert browser(site, 'tilburg').post(f'/taken/{task}/herzien', {'decision': 'consent'},
+                                         token_from='/taken').status_code == 403
+    revised = b.post(f'/taken/{task}/herzien', {'decision': 'consent', 'statement': 'Akkoord na overleg.'})
+    assert revised.status_code == 302
+    [zeist] = [a for a in app.show(consultation)['answers'] if a['party'] == 'zeist']
+    assert (zeist['decision'], zeist['statement']) == ('consent', 'Akkoord na overleg.')
