@@ -291,3 +291,30 @@ def verify_all(session, store):
         message = f'documents: {len(documents)} file(s), each matches its SHA-256' if documents else \
             'documents: none stored'
     return FilesVerdict(not problems, len(documents), tuple(problems), message)
+
+
+@dataclass(frozen=True)
+class Attachments:
+    """Files sent with a start or an answer: new ones as (name, bytes), uploaded ones by id."""
+    store: Store | None = None
+    files: tuple = ()
+    ids: tuple = ()
+
+    def check(self):
+        """Every new file checked before the command changes anything: a refused one refuses it all."""
+        for name, content in self.files:
+            checked_name(name)
+            recognise(content)
+        for id_ in self.ids:
+            if not isinstance(id_, int) or isinstance(id_, bool):
+                raise NotFound.one('document.not_found', 'documents', id=id_)
+
+    def attach(self, ctx, procedure_id, purpose):
+        """Store the new files and attach them and the uploaded ones, in the command's transaction."""
+        added = [add(ctx.session, ctx.now, ctx.actor, self.store, name, content, procedure_id, purpose).id
+                 for name, content in self.files]
+        attach(ctx.session, ctx.now, ctx.actor, list(self.ids), procedure_id, purpose)
+        return added
+
+
+NONE = Attachments()

@@ -132,7 +132,7 @@ def _extend_or_close(ctx, procedure, task, values):
             'answers_before': [{'party': a.party_code, 'decision': a.decision} for a in answers]}
 
 
-CONSENT = TaskForm(ConsentForm, rules.WIJZIGINGEN_1, _consent, record=_record_answer)
+CONSENT = TaskForm(ConsentForm, rules.WIJZIGINGEN_1, _consent, record=_record_answer, document_purpose='statement')
 EXTEND = TaskForm(ExtendOrCloseForm, rules.WIJZIGINGEN_2, _extend_or_close)
 OPEN = TaskForm(OpenForm, rules.WIJZIGINGEN_2, plain)
 
