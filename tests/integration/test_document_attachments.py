@@ -101,3 +101,40 @@ def test_document_flags_on_start_and_complete(databases, tmp_path):
     shown = json.loads(citydeal('show', str(started['id']), '--json').stdout)
     assert [(d['name'], d['sha256']) for d in shown['documents']] == [
         ('motivering.pdf', hashlib.sha256(PDF).hexdigest()), ('brief.txt', hashlib.sha256(TEXT).hexdigest())]
+
+
+def test_the_api_attaches_uploaded_ids_to_a_start_and_an_answer(app, monkeypatch):
+    from tests.integration.test_documents import upload
+    from tests.web_support import add_accounts, fast_hashing
+    from web.app import create_app
+    fast_hashing(monkeypatch)
+    add_accounts(app)
+    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'documents-test')
+    client = create_app(app, {'TESTING': True}).test_client()
+    tokens = {}
+
+    def api(method, path, who=None, **kw):
+        if who not in tokens:
+            tokens[who] = app.create_token(f'{who}@deal.example', 'test')[1]
+        return client.open(path, method=method, headers={'Authorization': f'Bearer {tokens[who]}'}, **kw)
+
+    first = upload(api, 'zeist', 'motivering.pdf', PDF).get_json()['id']
+    started = api('POST', '/api/v1/procedures', 'zeist', json=dict(AMENDMENT, type='wijziging', documents=[first]))
+    assert started.status_code == 201, started.get_json()
+    procedure_id = started.get_json()['id']
+    assert [d['id'] for d in app.show(procedure_id)['documents']] == [first]
+    open_consultation(app, procedure_id)
+    task = one_task(app, party='tiwos')
+    second = upload(api, 'tiwos', 'brief.txt', TEXT).get_json()['id']
+    before = snapshot(app)
+    bad = api('POST', f"/api/v1/taken/{task['id']}/beslissing", 'tiwos', json={'decision': 'consent', 'documents': [999]})
+    assert bad.status_code in (400, 404) and snapshot(app) == before
+    done = api('POST', f"/api/v1/taken/{task['id']}/beslissing", 'tiwos', json={'decision': 'consent',
+                                                                                'documents': [second]})
+    assert done.status_code == 201, done.get_json()
+    assert [d['id'] for d in app.show(procedure_id)['documents']] == [first, second]
+    assert api('POST', '/api/v1/procedures', 'zeist', json=dict(AMENDMENT, type='wijziging', documents='1')
+               ).status_code == 400
+    spec = api('GET', '/api/v1/openapi.json', 'zeist').get_json()
+    assert 'documents' in spec['components']['schemas']['Beslissing']['properties']
+    assert 'documents' in spec['components']['schemas']['NieuweWijziging']['properties']
