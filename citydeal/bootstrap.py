@@ -93,13 +93,16 @@ class CityDeal:
         return seal.ensure(self.seal, self.deal()['citeertitel'])
 
     # --- commands
-    def start(self, type_id, caller, values):
-        """Start a procedure of any registered type; ``caller`` says who asks (engine.rights decides)."""
-        procedure = self._command(lambda uow: commands.start(uow.context(), type_id, caller, values))
+    def start(self, type_id, caller, values, files=(), document_ids=()):
+        """Start a procedure of any registered type; ``caller`` says who asks (engine.rights decides).
+        ``files`` ((name, bytes)) and ``document_ids`` (uploaded, unattached) go with the request."""
+        attachments = documents.Attachments(self.documents, tuple(files), tuple(document_ids))
+        procedure = self._command(lambda uow: commands.start(uow.context(), type_id, caller, values, attachments))
         return {'id': procedure.id, 'status': procedure.status}
 
-    def complete(self, task_id, caller, values):
-        procedure, receipt = self._command(lambda uow: commands.complete(uow, task_id, caller, values))
+    def complete(self, task_id, caller, values, files=(), document_ids=()):
+        attachments = documents.Attachments(self.documents, tuple(files), tuple(document_ids))
+        procedure, receipt = self._command(lambda uow: commands.complete(uow, task_id, caller, values, attachments))
         return {'procedure_id': procedure.id, 'status': procedure.status, 'outcome': procedure.outcome,
                 'receipt': receipt}
 

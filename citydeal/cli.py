@@ -53,6 +53,7 @@ def _parser():
                    help='replace your answer to a consent request while its round is open')
     p.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='a form field')
     p.add_argument('--person', help='who acts (default: the first representative, or the role)')
+    p.add_argument('--document', action='append', default=[], metavar='PATH', help='attach a file (repeatable)')
     p = command('appendices', 'the appendices (bijlagen); `appendices pdf N -o FILE`, `appendices verify FILE`')
     p.add_argument('action', nargs='?', choices=('pdf', 'verify'),
                    help='pdf: bijlage N as a sealed PDF; verify: check a sealed PDF against the register')
@@ -140,6 +141,8 @@ def _start_parser(p, type_):
         else:
             p.add_argument(flag, dest=spec.name, required=spec.required,
                            help=f"one of {', '.join(spec.choices)}" if spec.choices else None)
+    p.add_argument('--document', action='append', default=[], metavar='PATH',
+                   help='attach a file to the request (repeatable)')
     p.add_argument('--json', action='store_true', help='machine-readable output')
 
 
@@ -148,7 +151,18 @@ def _start(args, app):
     values = {spec.name: getattr(args, spec.name) for spec in describe(type_.start_schema)
               if getattr(args, spec.name) is not None}
     caller = Caller.operator_as(acting_for=getattr(args, 'by', None), person=getattr(args, 'person', None))
-    return app.start(type_.id, caller, values)
+    return app.start(type_.id, caller, values, files=_files(args.document))
+
+
+def _files(paths):
+    """(name, bytes) of each ``--document PATH``; the engine checks and stores them with the command."""
+    files = []
+    for path in paths:
+        try:
+            files.append((Path(path).name, Path(path).read_bytes()))
+        except OSError as err:
+            raise CommandRefused.one('cli.unreadable_file', '--document', path=path, detail=err.strerror) from None
+    return files
 
 
 def _form_values(args):
@@ -236,8 +250,9 @@ def run(args, app):
                 for t in app.tasks(party=args.party, role=args.role)]
         _print(args, rows, lambda r: _table(r, ['id', 'procedure_id', 'procedure_type', 'name', 'party', 'role', 'due']))
     elif args.command == 'complete':
-        act = app.revise if args.revise else app.complete
-        result = act(args.task, Caller.operator_as(args.acting_for, args.person), _form_values(args))
+        caller = Caller.operator_as(args.acting_for, args.person)
+        result = app.revise(args.task, caller, _form_values(args)) if args.revise \
+            else app.complete(args.task, caller, _form_values(args), files=_files(args.document))
         _print(args, result, f"done; procedure {result['procedure_id']} is {result['status']}"
                + (f" ({result['outcome']})" if result['outcome'] else ''))
     elif args.command == 'new-version':

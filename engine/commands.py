@@ -4,28 +4,36 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from engine import confirmations, procedure_store, register, rights, rules, runner, workflow_runtime
+from engine import confirmations, documents, procedure_store, register, rights, rules, runner, workflow_runtime
 from engine import procedures as registry
 from engine.errors import CommandRefused, NotFound
 from engine.models import Answer, Deal, OpenTask, Party, Procedure
 from engine.procedures import consent_round, fields
 
 
-def start(ctx, type_id, caller, raw):
-    """Start a procedure of ``type_id`` from the raw values of its start schema."""
+def start(ctx, type_id, caller, raw, attachments=documents.NONE):
+    """Start a procedure of ``type_id`` from the raw values of its start schema; ``attachments``
+    (engine.documents.Attachments) are attached to it as its ``request``, in the same transaction."""
     type_ = registry.get(type_id)
     register.require_in_force(ctx.deal, ctx.now)
     actor = rights.start_actor(ctx, caller, type_)
     rights.check_received(caller, raw)
     schema = type_.start_schema_for(ctx.deal) if type_.start_schema_for else type_.start_schema
     values = fields.read(schema, raw, type_.rule)
-    return type_.start(ctx.acting(actor) if actor else ctx, values)
+    attachments.check()
+    ctx = ctx.acting(actor) if actor else ctx
+    procedure = type_.start(ctx, values)
+    ctx.session.flush()
+    attachments.attach(ctx, procedure.id, 'request')
+    return procedure
 
 
-def complete(uow, task_id, caller, raw):
-    """Complete an open task: every guard SpiffWorkflow's ``task.run()`` lacks, then one step.
+def complete(uow, task_id, caller, raw, attachments=documents.NONE):
+    """Complete an open task: every guard SpiffWorkflow's ``task.run()`` lacks, then one step;
+    ``attachments`` go with the answer, for the purpose its form names (``TaskForm.document_purpose``).
     Returns (procedure, the receipt's audit sequence number)."""
     ctx, row, procedure, form, values = _checked(uow, task_id, caller, raw, lock=True)
+    attachments.check()
     workflow = procedure_store.load(procedure, ctx.clock)
     # What is open as stored: the open-task rows mirror the ready tasks at the last save.
     open_before = [str(t.id) for t in workflow_runtime.ready_tasks(workflow)]
@@ -37,6 +45,7 @@ def complete(uow, task_id, caller, raw):
         _refuse_closed(ctx.session, task_id)
         raise CommandRefused.one('task.no_longer_open', 'task', rules.WIJZIGINGEN_2, task=row.id)
     runner.apply(ctx, procedure, fired)
+    attachments.attach(ctx, procedure.id, form.document_purpose)
     task.data.update(form.to_workflow(ctx, procedure, task, values))
     if form.record:
         form.record(ctx, procedure, row, values)

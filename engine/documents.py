@@ -20,7 +20,7 @@ from pathlib import Path
 import filetype
 from sqlalchemy import select
 
-from engine import rules
+from engine import roles, rules
 from engine import audit
 from engine.errors import CommandRefused, NotFound
 from engine.models import Appendix, Document, Procedure
@@ -218,6 +218,10 @@ def attach(session, now, actor, document_ids, procedure_id, purpose):
             raise NotFound.one('document.not_found', FIELD, id=document_id)
         if document.procedure_id not in (None, procedure_id):
             raise _refused('document.attached_elsewhere', id=document_id, procedure=document.procedure_id)
+        if document.procedure_id is None and document.uploaded_for not in (actor.acting_for, roles.ADMIN.name):
+            # An id is no key: a document uploaded for another party or role stays theirs to attach (the
+            # installation's operator, at the command line, uploads for anyone).
+            raise NotFound.one('document.not_found', FIELD, id=document_id)
         document.procedure_id = procedure_id
         document.purpose = purpose or document.purpose
         documents.append(document)
@@ -291,3 +295,30 @@ def verify_all(session, store):
         message = f'documents: {len(documents)} file(s), each matches its SHA-256' if documents else \
             'documents: none stored'
     return FilesVerdict(not problems, len(documents), tuple(problems), message)
+
+
+@dataclass(frozen=True)
+class Attachments:
+    """Files sent with a start or an answer: new ones as (name, bytes), uploaded ones by id."""
+    store: Store | None = None
+    files: tuple = ()
+    ids: tuple = ()
+
+    def check(self):
+        """Every new file checked before the command changes anything: a refused one refuses it all."""
+        for name, content in self.files:
+            checked_name(name)
+            recognise(content)
+        for id_ in self.ids:
+            if not isinstance(id_, int) or isinstance(id_, bool):
+                raise NotFound.one('document.not_found', 'documents', id=id_)
+
+    def attach(self, ctx, procedure_id, purpose):
+        """Store the new files and attach them and the uploaded ones, in the command's transaction."""
+        added = [add(ctx.session, ctx.now, ctx.actor, self.store, name, content, procedure_id, purpose).id
+                 for name, content in self.files]
+        attach(ctx.session, ctx.now, ctx.actor, list(self.ids), procedure_id, purpose)
+        return added
+
+
+NONE = Attachments()

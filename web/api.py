@@ -116,6 +116,15 @@ def _body():
     return body
 
 
+def _document_ids(body):
+    """``documents``: ids from ``POST /api/v1/documenten``, attached in the start's own transaction."""
+    ids = body.get('documents', [])
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise ApiProblem(400, 'Bad request', 'Nothing was changed.',
+                         [('documents', 'must be a list of document ids')])
+    return tuple(ids)
+
+
 def _load(schema):
     body = _body()
     try:
@@ -166,11 +175,12 @@ def start():
     if not isinstance(kind, str) or kind not in registry.TYPES:
         raise ApiProblem(400, 'Bad request', 'Nothing was changed.',
                          [('type', f"must be one of {', '.join(registry.IDS)}", 'field.not_a_choice')])
-    values = {k: v for k, v in body.items() if k not in ('type', 'by')}
+    values = {k: v for k, v in body.items() if k not in ('type', 'by', 'documents')}
     by = body.get('by')
     if by is not None and not isinstance(by, str):
         raise ApiProblem(400, 'Bad request', 'Nothing was changed.', [('by', 'must be a party code', 'field.not_text')])
-    result = city_deal().start(kind, Caller.for_account(g.api_account, acting_for=by), values)
+    result = city_deal().start(kind, Caller.for_account(g.api_account, acting_for=by), values,
+                               document_ids=_document_ids(body))
     response = jsonify(_dump(s.Gestart, result))
     response.status_code = 201
     response.headers['Location'] = f"/api/v1/procedures/{result['id']}"
@@ -197,7 +207,8 @@ def beslissing(task_id):
     for key in ('decision', 'statement'):
         if key in data:
             values[key] = data[key]
-    result = city_deal().complete(task_id, Caller.for_account(g.api_account), values)
+    result = city_deal().complete(task_id, Caller.for_account(g.api_account), values,
+                                  document_ids=data.get('documents') or ())
     response = jsonify(_dump(s.Ontvangst, result))
     response.status_code = 201
     return response

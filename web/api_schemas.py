@@ -127,6 +127,8 @@ class Beslissing(Schema):
     decision = fields.String(validate=validate.OneOf(('consent', 'objection')))
     statement = fields.String(validate=validate.Length(max=20000))
     fields_ = fields.Dict(keys=fields.String(), values=fields.String(), data_key='fields', load_default=dict)
+    documents = fields.List(fields.Integer(strict=True), metadata={
+        'description': 'ids from POST /api/v1/documenten, attached with the answer'})
 
 
 class Ontvangst(Schema):
@@ -145,6 +147,8 @@ def start_schemas():
         declared['type'] = fields.String(required=True, validate=validate.OneOf((type_.id,)))
         if PARTY in type_.started_by:
             declared['by'] = fields.String(metadata={'description': 'the party code it is for (default: your own)'})
+        declared['documents'] = fields.List(fields.Integer(strict=True), metadata={
+            'description': 'ids from POST /api/v1/documenten, attached to the request'})
         name = 'Nieuwe' + type_.id.capitalize()
         result[name] = Schema.from_dict(declared, name=name)
     return result

@@ -24,6 +24,8 @@ class TaskForm:
     #: (ctx, procedure, row, values) -> None: what the record keeps of the answer besides the audit
     #: entry (a consent round's Answer row), run in the same transaction
     record: Callable | None = None
+    #: what a file attached with this task's answer is for (a document's ``purpose``)
+    document_purpose: str = 'document'
 
 
 @dataclass(frozen=True)

@@ -293,7 +293,7 @@ def _extend_or_close(ctx, procedure, task, values):
             'answers_before': [{'party': a.party_code, 'decision': a.decision} for a in answers]}
 
 
-CONSENT = TaskForm(ConsentForm, rules.WIJZIGINGEN_1, _consent, record=_record_answer)
+CONSENT = TaskForm(ConsentForm, rules.WIJZIGINGEN_1, _consent, record=_record_answer, document_purpose='statement')
 EXTEND = TaskForm(ExtendOrCloseForm, rules.WIJZIGINGEN_2, _extend_or_close)
 def _open(ctx, procedure, task, values):
     return dict(plain(ctx, procedure, task, values), **answer_window(ctx, procedure, rules.WIJZIGINGEN_2))
