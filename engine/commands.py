@@ -15,6 +15,9 @@ def start(ctx, type_id, caller, raw):
     register.require_in_force(ctx.deal, ctx.now)
     actor = rights.start_actor(ctx, caller, type_)
     values = fields.read(type_.start_schema, raw, type_.rule)
+    if actor is None and caller.account_id is not None:
+        # a public request made with an account: the applicant acts, the account is recorded
+        ctx = ctx.acting(runner.Actor(None, None, caller.account_id))
     return type_.start(ctx.acting(actor) if actor else ctx, values)
 
 

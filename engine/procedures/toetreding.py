@@ -7,7 +7,7 @@ from datetime import date
 from marshmallow import validate
 from sqlalchemy import select
 
-from engine import notices, register, rules, runner
+from engine import names, notices, register, rules, runner
 from engine.dates import local_date
 from engine.deal_file import CODE_PATTERN, PARTY_KINDS
 from engine.errors import CommandRefused, Problem
@@ -20,9 +20,9 @@ CRITERIA_TASK = 'criteria_toetsen'
 
 
 class Start(f.CodedSchema):
-    applicant = f.Line(required=True)
+    applicant = f.Name(required=True)
     kind = f.Choice(PARTY_KINDS, required=True)
-    representative = f.Line(required=True)
+    representative = f.Name(required=True)
     contribution = f.Text(required=True)
     endorses_goals = f.YesNo(load_default=False)
     email = f.Line(load_default=None, required=False)
@@ -50,13 +50,19 @@ def start(ctx, values):
         problems.append(Problem('toetreding.already_running', 'applicant', {'applicant': applicant,
                                                                             'procedure': pending.id},
                                 rules.TOETREDING_2))
+    lookalike = None if problems else _lookalike(ctx.session, applicant)
+    if lookalike is not None:
+        problems.append(Problem('toetreding.name_like_party', 'applicant', {'applicant': applicant,
+                                                                            'party': lookalike.name},
+                                rules.TOETREDING_1))
     if problems:
         raise CommandRefused(problems)
     request = {'applicant': applicant, 'kind': values['kind'], 'representative': values['representative'],
                'contribution': values['contribution'], 'endorses_goals': True, 'email': email,
                'confidential': values['confidential']}
     # The organisation is not a party yet: its representative acts for it as the applicant.
-    ctx = ctx.acting(runner.Actor(values['representative'], APPLICANT))
+    ctx = ctx.acting(runner.Actor(values['representative'], APPLICANT,
+                                  ctx.actor.account_id if ctx.actor else None))
     return consent_round.launch(ctx, TYPE, request)
 
 
@@ -71,6 +77,11 @@ def _valid_email(address):
 def _is_party(session, name):
     return any(p.name.casefold() == name.casefold() for p in register.parties(session)
                if p.status in register.CONSULTED_STATUSES)
+
+
+def _lookalike(session, name):
+    """A party whose name looks like ``name`` (the same confusable skeleton), or None."""
+    return next((p for p in register.parties(session) if names.looks_like(p.name, name)), None)
 
 
 def _pending(session, applicant):
