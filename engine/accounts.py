@@ -20,6 +20,7 @@ from marshmallow import ValidationError, validate
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from engine import names as name_rules
 from engine import audit, login_limits, notices, one_time_links, passwords, register, roles, rules, totp
 from engine.dates import local_date
 from engine.errors import CommandRefused, NotFound, Problem
@@ -137,7 +138,10 @@ def add_user(session, now, actor, email, password, party=None, role=None, name=N
     problems.extend(passwords.problems(password))
     if email and session.scalars(select(User).where(User.email == email)).first():
         problems.append(Problem('account.exists', 'email', {'email': email}, rules.ACCESS))
-    name = (name or role or '').strip()
+    name = name or role or ''
+    if name_rules.problem(name):
+        problems.append(Problem(name_rules.problem(name), 'name', {}, rules.ACCESS))
+    name = name_rules.normalised(name)
     if not name or len(name) > register.MAX_PERSON:
         problems.append(Problem('person.invalid', 'name', {'max': register.MAX_PERSON}, rules.ACCESS))
     if problems:

@@ -21,6 +21,9 @@ def start(ctx, type_id, caller, raw, attachments=documents.NONE):
     schema = type_.start_schema_for(ctx.deal) if type_.start_schema_for else type_.start_schema
     values = fields.read(schema, raw, type_.rule)
     attachments.check()
+    if actor is None and caller.account_id is not None:
+        # a public request made with an account: the applicant acts, the account is recorded
+        ctx = ctx.acting(runner.Actor(None, None, caller.account_id))
     ctx = ctx.acting(actor) if actor else ctx
     procedure = type_.start(ctx, values)
     ctx.session.flush()

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from engine import names as name_rules
 from engine import rules
 from engine.dates import add_months
 from engine.errors import CommandRefused, Problem
@@ -163,6 +164,16 @@ class TermsSchema(Schema):
         return Terms(**data)
 
 
+def _plain_name(value):
+    if name_rules.problem(value):
+        raise ValidationError('no line breaks, invisible or direction characters in a name (they let it imitate another)')
+
+
+def name_text(limit=300):
+    """A party's or a representative's name: refused on load when it could imitate another."""
+    return fields.String(required=True, validate=[validate.Length(min=1, max=limit), _plain_name])
+
+
 def email():
     return fields.Email(required=True, validate=validate.Length(max=254))
 
@@ -243,10 +254,11 @@ class ContributionSchema(Schema):
 
 class PartySchema(Schema):
     code = fields.String(required=True, validate=validate.Regexp(CODE_PATTERN, error='lowercase letters, digits and hyphens'))
-    name = text()
+    name = name_text()
     kind = fields.String(required=True, validate=validate.Length(min=1, max=40))
     email = email()
-    representatives = fields.List(text(), required=True, validate=validate.Length(min=1, error='at least one representative'))
+    representatives = fields.List(name_text(), required=True,
+                                  validate=validate.Length(min=1, error='at least one representative'))
     contributions = fields.List(fields.Nested(ContributionSchema), load_default=list)
     in_kind = fields.String(load_default='')
 

@@ -4,6 +4,7 @@ from functools import lru_cache
 from sqlalchemy import select
 
 from engine import audit, rules
+from engine import names as name_rules
 from engine.dates import add_months, local_date, start_of_day
 from engine.deal_file import from_canonical_json
 from engine.errors import CommandRefused, NotFound
@@ -139,9 +140,13 @@ def checked_person(person):
     """A named acting person, or None; a blank or over-long name is refused."""
     if person is None:
         return None
-    if not person.strip() or len(person) > MAX_PERSON:
+    code = name_rules.problem(person)
+    if code:
+        raise CommandRefused.one(code, 'person', rules.ACCESS)
+    person = name_rules.normalised(person)
+    if not person or len(person) > MAX_PERSON:
         raise CommandRefused.one('person.invalid', 'person', rules.ACCESS, max=MAX_PERSON)
-    return person.strip()
+    return person
 
 
 def person_for(party_, person):

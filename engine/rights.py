@@ -69,7 +69,7 @@ def start_actor(ctx, caller, type_):
             raise _forbidden('rights.not_your_party', 'by', party=code)
         party = register.party(ctx.session, code, 'by')
         register.require_member(party, local_date(ctx.now))
-        return Actor(register.person_for(party, caller.person), party.code)
+        return Actor(register.person_for(party, caller.person), party.code, caller.account_id)
     if PARTY in type_.started_by and caller.role in REGISTRARS and on_paper(type_):
         # The projectleider and secretaris register a party's paper request or notice: only with the
         # day it was received (engine.procedures.paper); the audit names them as who entered it.
@@ -78,7 +78,7 @@ def start_actor(ctx, caller, type_):
         party = register.party(ctx.session, caller.acting_for, 'by')
         register.require_member(party, local_date(ctx.now))
         person = register.checked_person(caller.person) or register.definition(ctx.deal).roles[caller.role].name
-        return Actor(person, party.code, registered_by=caller.role)
+        return Actor(person, party.code, caller.account_id, registered_by=caller.role)
     if PUBLIC in type_.started_by:
         if caller.role in REGISTRARS and on_paper(type_):
             person = register.checked_person(caller.person) or register.definition(ctx.deal).roles[caller.role].name
@@ -86,7 +86,8 @@ def start_actor(ctx, caller, type_):
         return None
     role = next((name for name in roles.NAMES if name in type_.started_by), None)
     if role is not None and (caller.operator or caller.role == role):
-        return Actor(register.checked_person(caller.person) or register.definition(ctx.deal).roles[role].name, role)
+        return Actor(register.checked_person(caller.person) or register.definition(ctx.deal).roles[role].name, role,
+                     caller.account_id)
     raise _forbidden('rights.not_yours_to_start', 'type', type=type_.id)
 
 
@@ -140,12 +141,12 @@ def task_actor(ctx, caller, row):
         raise _forbidden('rights.not_your_task', task=row.id)
     if row.role:
         return Actor(register.checked_person(caller.person) or register.definition(ctx.deal).roles[row.role].name,
-                     row.role)
+                     row.role, caller.account_id)
     party = register.party(ctx.session, row.party_code, 'as')
     if party.status not in register.CONSULTED_STATUSES:
         raise CommandRefused.one('party.withdrawn', 'as', rules.OPZEGGING_1, party=party.name, left_on=party.left_on)
     # A person other than the signatories may act (a deputy); the audit records who, and for whom.
-    return Actor(register.person_for(party, caller.person), party.code)
+    return Actor(register.person_for(party, caller.person), party.code, caller.account_id)
 
 
 def may_read_receipt(caller, acting_for):

@@ -15,6 +15,8 @@ class Actor:
     """Who acts (a person) and for whom (a party code, a role, 'applicant' or 'scheduler')."""
     person: str
     acting_for: str
+    #: the account that made the command (web or API), recorded in every audit entry it writes
+    account_id: int | None = None
     #: the role that registers a party's paper request or notice on its behalf (engine.procedures.paper)
     registered_by: str | None = None
 
@@ -71,6 +73,8 @@ def advance(ctx, procedure, workflow, open_before=None):
 
 
 def record(ctx, procedure, event, data):
+    if ctx.actor.account_id is not None:
+        data = {**(data or {}), 'account': ctx.actor.account_id}
     return audit.append(ctx.session, at=ctx.now, person=ctx.actor.person, acting_for=ctx.actor.acting_for,
                         procedure_id=procedure.id if procedure else None, event=event, data=data)
 

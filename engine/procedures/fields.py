@@ -8,6 +8,7 @@ from dataclasses import dataclass, field as dataclass_field
 
 from marshmallow import Schema, ValidationError, fields, validates_schema  # noqa: F401 - for the forms
 
+from engine import names
 from engine.errors import CommandRefused, Problem
 
 MAX_TEXT = 20000
@@ -77,6 +78,20 @@ class Line(Text):
     def _check_shape(self, value):
         if LINE_BREAKS.search(value):
             raise refuse('field.line_break')
+
+
+class Name(Line):
+    """A name of an organisation or a person: NFKC-normalised (a non-breaking space becomes a plain one),
+    and refused when it holds invisible or direction characters that let it imitate another name."""
+    kind = 'line'
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            code = names.problem(value)
+            if code:
+                raise refuse(code)
+            value = names.normalised(value)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class Choice(_Coded, fields.String):

@@ -9,7 +9,7 @@ from functools import lru_cache
 from marshmallow import validate
 from sqlalchemy import select
 
-from engine import notices, register, rules, runner
+from engine import names, notices, register, rules, runner
 from engine.dates import local_date
 from engine.deal_file import CODE_PATTERN, PARTY_KINDS
 from engine.errors import CommandRefused, Problem
@@ -25,10 +25,10 @@ PLEDGE_PER = ('year', 'once')
 
 
 class Start(f.CodedSchema):
-    applicant = f.Line(required=True)
+    applicant = f.Name(required=True)
     #: the kinds of the deal file's ``[deal] party_kinds`` (``start_schema_for``); these are the default
     kind = f.Choice(PARTY_KINDS, required=True)
-    representative = f.Line(required=True)
+    representative = f.Name(required=True)
     contribution = f.Text(required=True)
     #: a financial pledge beside the contribution's text: euros, per year or once
     pledge_eur = f.Number(load_default=None, required=False)
@@ -82,6 +82,11 @@ def start(ctx, values):
         problems.append(Problem('toetreding.already_running', 'applicant', {'applicant': applicant,
                                                                             'procedure': pending.id},
                                 rules.TOETREDING_2))
+    lookalike = None if problems else _lookalike(ctx.session, applicant)
+    if lookalike is not None:
+        problems.append(Problem('toetreding.name_like_party', 'applicant', {'applicant': applicant,
+                                                                            'party': lookalike.name},
+                                rules.TOETREDING_1))
     if problems:
         raise CommandRefused(problems)
     request = {'applicant': applicant, 'kind': values['kind'], 'representative': values['representative'],
@@ -89,7 +94,8 @@ def start(ctx, values):
                'pledge_per': values['pledge_per'], 'endorses_goals': True, 'email': email,
                'confidential': values['confidential'], **paper.entry(ctx, received)}
     # The organisation is not a party yet: its representative acts for it as the applicant.
-    ctx = ctx.acting(runner.Actor(values['representative'], APPLICANT))
+    ctx = ctx.acting(runner.Actor(values['representative'], APPLICANT,
+                                  ctx.actor.account_id if ctx.actor else None))
     return consent_round.launch(ctx, TYPE, request, received=received)
 
 
@@ -104,6 +110,11 @@ def _valid_email(address):
 def _is_party(session, name):
     return any(p.name.casefold() == name.casefold() for p in register.parties(session)
                if p.status in register.CONSULTED_STATUSES)
+
+
+def _lookalike(session, name):
+    """A party whose name looks like ``name`` (the same confusable skeleton), or None."""
+    return next((p for p in register.parties(session) if names.looks_like(p.name, name)), None)
 
 
 def _pending(session, applicant):
