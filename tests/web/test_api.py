@@ -153,3 +153,16 @@ def test_post_versies_puts_a_new_version(api, app):
     shown = api('GET', f'/api/v1/procedures/{pid}', 'zeist').get_json()
     assert [v['number'] for v in shown['versions']] == [1, 2] and len(shown['versions'][1]['sha256']) == 64
     assert '/api/v1/procedures/{procedure_id}/versies' in api('GET', '/api/v1/openapi.json', None).get_json()['paths']
+
+
+def test_another_partys_task_is_forbidden_and_does_not_say_who_answered(api, app):
+    from tests.conftest import complete_task
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    task = next(t['id'] for t in app.tasks(party='tilburg'))
+    assert api('get', f'/api/v1/taken/{task}', 'zeist').status_code == 403
+    complete_task(app, task, 'tilburg', {'decision': 'consent'})
+    answered = api('get', f'/api/v1/taken/{task}', 'zeist')
+    assert answered.status_code == 403
+    assert 'tilburg' not in answered.get_data(as_text=True).lower()
+    assert api('get', f'/api/v1/taken/{task}', 'tilburg').status_code in (400, 409)
