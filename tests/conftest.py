@@ -255,3 +255,20 @@ def client(site):
     """A browser of the web app, logged in as nobody."""
     from tests.web_support import Browser
     return Browser(site.test_client())
+
+
+@pytest.fixture
+def api(make_site, app):
+    """The API through the test client: ``api(method, path, who=None, **kw)``, with a personal token of
+    ``who`` (a party code or role) made on first use."""
+    client = make_site().test_client()
+    tokens = {}
+
+    def call(method, path, who=None, **kw):
+        headers = kw.pop('headers', {})
+        if who:
+            if who not in tokens:
+                tokens[who] = app.create_token(f'{who}@deal.example', 'test')[1]
+            headers['Authorization'] = f'Bearer {tokens[who]}'
+        return client.open(path, method=method, headers=headers, **kw)
+    return call

@@ -12,7 +12,6 @@ from engine import documents
 from engine.errors import CommandRefused, NotFound
 from engine.unit_of_work import Actor
 from tests.conftest import consent_all, open_consultation, snapshot, start_amendment
-from tests.web_support import add_accounts, fast_hashing
 from web.app import create_app
 
 BZK = Actor('mevrouw K. Ollongren', 'bzk')
@@ -145,22 +144,6 @@ def test_a_hash_changed_in_the_table_is_caught(app):
 
 
 # --- the API --------------------------------------------------------------------------------------------
-@pytest.fixture
-def api(app, monkeypatch):
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'documents-test')
-    client = create_app(app, {'TESTING': True}).test_client()
-    tokens = {}
-
-    def call(method, path, who=None, **kw):
-        headers = kw.pop('headers', {})
-        if who:
-            if who not in tokens:
-                tokens[who] = app.create_token(f'{who}@deal.example', 'test')[1]
-            headers['Authorization'] = f'Bearer {tokens[who]}'
-        return client.open(path, method=method, headers=headers, **kw)
-    return call
 
 
 def upload(api, who, name, content, field='file'):

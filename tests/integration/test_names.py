@@ -5,7 +5,6 @@ import pytest
 from engine import names
 from engine.errors import CommandRefused
 from tests.conftest import open_consultation, start_procedure
-from tests.web.test_api import api  # noqa: F401 - the fixture
 from tests.integration.test_toetreding import apply_
 
 LOOKALIKES = ['Gemeente Utr\u0435cht', 'Gemeente U\u0442recht', '\uff27\uff45\uff4d\uff45\uff45\uff4e\uff54\uff45 Utrecht',

@@ -2,27 +2,9 @@
 import pytest
 
 from tests.conftest import open_consultation, snapshot, start_amendment, start_procedure
-from tests.web_support import add_accounts, fast_hashing
 from web.api import SPEC
-from web.app import create_app
 
 
-@pytest.fixture
-def api(app, monkeypatch):
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'api-test')
-    client = create_app(app, {'TESTING': True}).test_client()
-    tokens = {}
-
-    def call(method, path, who=None, **kw):
-        headers = kw.pop('headers', {})
-        if who:
-            if who not in tokens:
-                tokens[who] = app.create_token(f'{who}@deal.example', 'test')[1]
-            headers['Authorization'] = f'Bearer {tokens[who]}'
-        return client.open(path, method=method, headers=headers, **kw)
-    return call
 
 
 def test_every_response_carries_the_version_and_errors_are_problems(api):
