@@ -192,9 +192,11 @@ def verdict(ctx, procedure, pending=None):
 def _record_answer(ctx, procedure, row, values):
     statement = values['statement'] or runner.type_of(procedure).default_statements[values['decision']]
     sha = text_sha256(answered_text(procedure))
+    # Only a text put again in a new version has void answers to replace: a first round reads none.
     voided = ctx.session.scalars(select(Answer).where(Answer.procedure_id == procedure.id,
                                                       Answer.party_code == row.party_code,
-                                                      Answer.decision == VOID)).first()
+                                                      Answer.decision == VOID)).first() \
+        if len(procedure.request.get('versions') or ()) > 1 else None
     if voided is not None:
         # Its answer to an earlier version stays in the audit; the record holds the answer to this one.
         voided.task_id, voided.decision, voided.statement = row.id, values['decision'], statement
