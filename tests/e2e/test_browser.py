@@ -19,6 +19,8 @@ SHOTS = ROOT / 'test-artifacts' / 'screenshots'
 WCAG = {'runOnly': {'type': 'tag', 'values': ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}
 
 playwright_api = pytest.importorskip('playwright.sync_api')
+# Waits for what it looks for: a click waits only until the next page starts loading, not until it is drawn.
+expect = playwright_api.expect
 pytestmark = [
     pytest.mark.skipif(not shutil.which('chromium') and not os.path.exists(CHROMIUM),
                        reason='Chromium is not installed (make test installs it)'),
@@ -147,7 +149,7 @@ def test_an_objection_and_a_withdrawal_in_the_browser(server, app, chromium):
     page.click('text=Instemming of bezwaar geven')
     page.check('#decision-objection')
     page.click('text=Verder naar bevestigen')
-    assert page.is_visible('#statement-error')  # a statement is required for an objection
+    expect(page.locator('#statement-error')).to_be_visible()  # a statement is required for an objection
     shot(page, 'bezwaar-zonder-toelichting')
     page.fill('#statement', 'Past niet in onze begroting.')
     page.click('text=Verder naar bevestigen')
@@ -157,7 +159,7 @@ def test_an_objection_and_a_withdrawal_in_the_browser(server, app, chromium):
     page.click('text=Verder naar bevestigen')
     page.click('text=Bevestigen en vastleggen')
     page = tilburg.goto(f'/procedures/{pid}')
-    assert page.is_visible('text=Past niet in onze begroting.')
+    expect(page.locator('text=Past niet in onze begroting.')).to_be_visible()
     shot(page, 'procedure')
     tilburg.close()
     tiwos = Person(chromium, server, 'tiwos')
@@ -213,6 +215,7 @@ def _sample(app):
 
 
 def _violations(axe, page):
+    page.wait_for_load_state()  # a click returns once the next page starts loading
     return [(v['id'], [n['target'] for n in v['nodes']][:3]) for v in axe.run(page, options=WCAG).response['violations']]
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from engine.models import OutboxMessage
-from tests.e2e.test_browser import CHROMIUM, WCAG, _QuietAfterTwoSeconds, chromium, shot  # noqa: F401 (fixture)
+from tests.e2e.test_browser import CHROMIUM, WCAG, _QuietAfterTwoSeconds, chromium, expect, shot  # noqa: F401 (fixture)
 from tests.web_support import PASSWORD, add_accounts, email_of, fast_hashing
 from web.app import create_app
 
@@ -70,6 +70,7 @@ class Checker:
         self.axe, self.found = Axe(), {}
 
     def __call__(self, page, name):
+        page.wait_for_load_state()  # a click returns once the next page starts loading
         violations = self.axe.run(page, options=WCAG).response['violations']
         self.found[name] = [(v['id'], [n['target'] for n in v['nodes']][:3]) for v in violations]
         shot(page, f'a11y-{name}')
@@ -109,7 +110,7 @@ def test_totp_from_set_up_to_the_code_after_the_password(server, app, clock, chr
     check(page, 'inloggen-code')
     page.fill('#code', '000000')
     page.click('button[type=submit] >> text=Inloggen')
-    assert page.is_visible('#code-error')
+    expect(page.locator('#code-error')).to_be_visible()
     check(page, 'inloggen-code-fout')
     clock.advance(seconds=30)
     page.fill('#code', pyotp.TOTP(secret).at(clock.now()))
@@ -152,7 +153,7 @@ def test_the_pages_of_forgotten_passwords_and_links_meet_wcag_21_aa(server, app,
     check(page, 'wachtwoord-vergeten')
     page.fill('#email', email_of('zeist'))
     page.click('text=Stuur mij een link')
-    assert page.is_visible('text=Als er een account is')
+    expect(page.locator('text=Als er een account is')).to_be_visible()
     check(page, 'wachtwoord-vergeten-verstuurd')
     with app.unit_of_work() as uow:
         body = uow.session.scalars(select(OutboxMessage.body_text).where(OutboxMessage.event == 'password_reset')).one()
@@ -162,7 +163,7 @@ def test_the_pages_of_forgotten_passwords_and_links_meet_wcag_21_aa(server, app,
     page.fill('#password', 'aaaaaaaaaaaa')
     page.fill('#repeat', 'aaaaaaaaaaaa')
     page.click('text=Wachtwoord instellen')
-    assert page.is_visible('#password-error')
+    expect(page.locator('#password-error')).to_be_visible()
     check(page, 'wachtwoord-herstellen-fout')
     page.fill('#password', 'de fietsenstalling bij het station')
     page.fill('#repeat', 'de fietsenstalling bij het station')
