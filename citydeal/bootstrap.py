@@ -6,8 +6,8 @@ from pathlib import Path
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from engine import (accession_requests, accounts, appendix_pdf, audit, commands, deal_file, documents, ending,
-                    housekeeping, lease, outbox, queries, register, seal, timers, totp)
+from engine import (accession_requests, accounts, appendix_pdf, audit, calendar_feeds, commands, deal_file,
+                    documents, ending, housekeeping, lease, outbox, queries, register, seal, timers, totp)
 from engine import procedures as registry
 from engine.dates import local_date
 from engine.queries import calendar_items
@@ -25,6 +25,8 @@ OPERATOR = Actor('citydeal command line', 'admin')
 ANYONE = object()
 #: how often a command that met another writer is run again before it reports a conflict
 RETRIES = 5
+#: a subscribed calendar reminds its person this long before each deadline
+CALENDAR_ALARM = timedelta(days=1)
 
 
 class CityDeal:
@@ -230,6 +232,29 @@ class CityDeal:
 
     def revoke_token(self, token_id, actor=INSTALLER, owner_id=None):
         self._command_uow(lambda uow: accounts.revoke_token(uow.session, uow.now, token_id, actor, owner_id))
+
+    # --- a person's calendar to subscribe to
+    def calendar_feed_since(self, user_id):
+        """When the person's calendar address was made, or None."""
+        return self._read(calendar_feeds.current, user_id)
+
+    def create_calendar_feed(self, user_id, actor):
+        """A new private calendar address for the person (the old one stops working); the secret, shown once."""
+        return self._command_uow(lambda uow: calendar_feeds.create(uow.session, uow.now, actor, user_id))
+
+    def revoke_calendar_feed(self, user_id, actor):
+        self._command_uow(lambda uow: calendar_feeds.revoke(uow.session, uow.now, actor, user_id))
+
+    def calendar_of(self, secret, base_url):
+        """The iCalendar file of the person whose address holds ``secret``; None for no such open account."""
+        def export(uow):
+            account = calendar_feeds.account_for(uow.session, secret, local_date(uow.now))
+            if account is None:
+                return None
+            deal = register.definition(uow.deal())
+            return calendar_file(deal, calendar_feeds.items(uow, account), uow.now, base_url=base_url,
+                                 alarm=CALENDAR_ALARM, name=f'{deal.citeertitel}: {account.name}')
+        return self._read_uow(export)
 
     def account_for_token(self, token):
         return self._read_uow(lambda uow: accounts.account_for_token(uow.session, token, local_date(uow.now)))

@@ -381,6 +381,18 @@ class ApiToken(Base):
     revoked_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
 
 
+class CalendarFeed(Base):
+    """A person's private calendar address, ``/agenda/<secret>.ics``: the deadlines of their tasks and the
+    deal's key dates, for a calendar program to subscribe to. Only the secret's SHA-256 is kept; a new
+    address revokes the one before."""
+    __tablename__ = 'calendar_feeds'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id'), nullable=False, index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    revoked_dt: Mapped[object] = mapped_column(UTCDateTime, nullable=True)
+
+
 class PendingAccession(Base):
     """A request to join from the public form, waiting for the applicant to confirm it by mail.
 

@@ -35,6 +35,8 @@ class Deadline:
     key: str
     summary: str
     at: object
+    #: where a person acts on it in the web app (``/taken/ID``), for a calendar entry's link
+    path: str | None = None
 
 
 def everyone(session, now):

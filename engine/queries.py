@@ -159,6 +159,8 @@ def calendar_items(uow, party=None):
                 if uow.now < when < term_end:
                     key = f'deal-{auto.what}' + (f'-{ref}' if ref is not None else '')
                     items.append(Deadline(key, auto.summary(ref), when))
+        for type_ in registry.all_types():
+            items += [d for d in (type_.key_dates(deal) if type_.key_dates else ()) if uow.now < d.at < term_end]
     return sorted(items, key=lambda d: d.at)
 
 

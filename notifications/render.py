@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from markupsafe import Markup, escape
 
@@ -238,18 +238,24 @@ def _calendar(context):
     return calendar_file(context['deal'], context['deadlines'], context['now'])
 
 
-def calendar_file(deal, deadlines, now):
-    """An iCalendar file (text) with one event per deadline, in Amsterdam time."""
+def calendar_file(deal, deadlines, now, base_url=None, alarm=None, name=None):
+    """An iCalendar file (text) with one event per deadline, in the deal's time zone.
+
+    ``base_url``: entries that name a page (``Deadline.path``) link to it; ``alarm``: a reminder that long
+    before each entry (a timedelta), for a calendar people subscribe to; ``name``: the calendar's own name."""
     calendar = Calendar()
     calendar.add('prodid', f'-//citydeal//{deal.slug}//NL')
     calendar.add('version', '2.0')
     calendar.add('method', 'PUBLISH')
-    calendar.add('x-wr-calname', f'{deal.citeertitel}: termijnen')
+    calendar.add('x-wr-calname', name or f'{deal.citeertitel}: termijnen')
+    calendar.add('x-wr-timezone', deal.timezone)
     calendar.add_component(AMSTERDAM_VTIMEZONE if deal.timezone == 'Europe/Amsterdam'
                            else Timezone.from_tzid(deal.timezone))
     for deadline in deadlines:
-        calendar.add_component(calendar_event(deal, deadline, now))
+        calendar.add_component(calendar_event(deal, deadline, now, base_url, alarm))
     return calendar.to_ical().decode()
+
+
 # The EU rule since 1996, as calendar programs write it; icalendar's generated zone lists
 # every transition from 1970 to 2038 and costs more than the rest of a message.
 AMSTERDAM_VTIMEZONE = Timezone.from_ical('''BEGIN:VTIMEZONE
@@ -272,7 +278,7 @@ END:VTIMEZONE
 '''.replace('\n', '\r\n'))
 
 
-def calendar_event(deal, deadline, now):
+def calendar_event(deal, deadline, now, base_url=None, alarm=None):
     event = Event()
     # One UID per deadline of a procedure, so that a calendar updates the entry when it moves.
     event.add('uid', f'{deadline.key}@{deal.slug}.citydeal')
@@ -281,9 +287,20 @@ def calendar_event(deal, deadline, now):
     event.add('dtstamp', now.astimezone(timezone.utc))
     # A later deadline for the same UID must win: minutes since 1970 only grow with it.
     event.add('sequence', int(deadline.at.timestamp() // 60))
-    event.add('description', f'{deadline.summary} ({dutch_date(deadline.at)}). {deal.citeertitel}.')
+    description = f'{deadline.summary} ({dutch_date(deadline.at)}). {deal.citeertitel}.'
+    if base_url and deadline.path:
+        link = base_url.rstrip('/') + deadline.path
+        event.add('url', link)
+        description += f' {link}'
+    event.add('description', description)
     # RFC 5546 wants an organizer on a published event: the secretariat keeps the deal's dates.
     organizer = vCalAddress(f"mailto:{deal.roles['secretaris'].email}")
     organizer.params['cn'] = vText(deal.roles['secretaris'].name)
     event.add('organizer', organizer)
+    if alarm is not None:
+        reminder = Alarm()
+        reminder.add('action', 'DISPLAY')
+        reminder.add('description', deadline.summary)
+        reminder.add('trigger', -alarm)
+        event.add_component(reminder)
     return event

@@ -9,12 +9,13 @@ import os
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import totp
 from engine.errors import CommandRefused
+from engine.runner import Actor
 from web.labels import problem_text
 from web.auth import city_deal, public_url
 
@@ -44,9 +45,35 @@ def _second_factor_first():
 
 @blueprint.route('/account')
 @login_required
-def overview():
-    return render_template('account.html', overview=city_deal().account_overview(current_user.account.id),
-                           required=required_for(current_user.account))
+def overview(feed_url=None):
+    app = city_deal()
+    return render_template('account.html', overview=app.account_overview(current_user.account.id),
+                           required=required_for(current_user.account), feed_url=feed_url,
+                           feed_since=app.calendar_feed_since(current_user.account.id))
+
+
+@blueprint.route('/account/agenda', methods=['POST'])
+@login_required
+def calendar_feed():
+    """Make a new private calendar address (shown once; the old one stops working), or revoke it."""
+    app = city_deal()
+    actor = Actor(current_user.name, current_user.party or current_user.role)
+    if request.form.get('action') == 'revoke':
+        app.revoke_calendar_feed(current_user.account.id, actor)
+        flash(_("Uw agenda-adres is ingetrokken. Agenda's die het gebruikten, krijgen geen nieuwe termijnen meer."))
+        return redirect(url_for('account.overview'))
+    secret = app.create_calendar_feed(current_user.account.id, actor)
+    return overview(feed_url=public_url(url_for('account.calendar', secret=secret)))
+
+
+@blueprint.route('/agenda/<secret>.ics')
+def calendar(secret):
+    """The person's calendar, for a calendar program: no login, the secret address is the key."""
+    ics = city_deal().calendar_of(secret[:100], public_url(''))
+    if ics is None:
+        abort(404)
+    return Response(ics, mimetype='text/calendar', headers={
+        'Cache-Control': 'private, no-store', 'Content-Disposition': 'inline; filename="agenda.ics"'})
 
 
 def _qr_data_uri(uri):

@@ -98,6 +98,8 @@ class ProcedureType:
     due: Callable | None = None
     #: (ctx) run when an adopted amendment changed the term's end
     on_term_changed: Callable | None = None
+    #: (deal) -> [Deadline] the deal's own dates this type keeps (the midterm report), for the calendars
+    key_dates: Callable | None = None
 
     def due_dt(self, ctx, procedure, task_name):
         if task_name in self.due_at_deadline:

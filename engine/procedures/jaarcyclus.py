@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from engine import register, reminders, rules, runner
+from engine import notices, register, reminders, rules, runner
 from engine.dates import end_of_day, local_date, start_of_day
 from engine.errors import CommandRefused
 from engine.models import OpenTask, Procedure
@@ -38,6 +38,12 @@ def start(ctx, values):
 def midpoint_of(deal):
     """Monitoring en evaluatie: "Halverwege de looptijd": the day halfway the term, as it stands now."""
     return deal.start_date + (deal.end_date - deal.start_date) / 2
+
+
+def key_dates(deal):
+    """The midterm report's day, for the calendars."""
+    return [notices.Deadline('deal-midterm', 'Midtermrapportage (halverwege de looptijd)',
+                             end_of_day(midpoint_of(deal)))]
 
 
 MIDTERM_TASK = 'midterm_opleveren'
@@ -184,4 +190,5 @@ TYPE = ProcedureType(
     help='start the annual cycle for a year',
     due=due,
     on_term_changed=term_changed,
+    key_dates=key_dates,
 )
