@@ -16,7 +16,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 
-from engine import register, seal as seal_
+from engine import confidentiality, register, seal as seal_
 from engine.documents import MAX_ID
 from engine.dates import local_date, shown
 from engine.errors import NotFound
@@ -79,19 +79,24 @@ def _party_names(session):
     return {p.code: p.name for p in register.parties(session)}
 
 
-def _confidential(session, appendix):
-    return bool(session.get(Procedure, appendix.procedure_id).request.get('confidential', False))
+def _kept_from_public(session, appendix):
+    procedure = session.get(Procedure, appendix.procedure_id)
+    return confidentiality.kept_from_public(session, procedure.id, procedure.request)
 
 
 def is_confidential(session, number):
-    return _confidential(session, _appendix(session, number))
+    """Whether any text of bijlage N is kept from the public: its sealed PDF, which holds every text in full
+    (the register entry it embeds must match), is then for logged-in people only."""
+    whole, parties = _kept_from_public(session, _appendix(session, number))
+    return whole or bool(parties)
 
 
 def _section(session, appendix, public):
     entry = register_entry(session, appendix.number)
-    hidden = public and _confidential(session, appendix)
-    return dict(entry, body=None if hidden else appendix.body, hidden=hidden,
-                adopted_on=local_date(appendix.adopted_dt))
+    whole, parties = _kept_from_public(session, appendix) if public else (False, frozenset())
+    documents = [d for d in entry['documents'] if d['uploaded_for'] not in parties]
+    return dict(entry, body=None if whole else appendix.body, hidden=whole, hidden_statements=parties,
+                documents=documents, adopted_on=local_date(appendix.adopted_dt))
 
 
 def render_appendix(session, number, settings):

@@ -18,3 +18,11 @@ def protected(session, procedure_ids=None):
     for procedure_id, statement_of in session.execute(query):
         result.setdefault(procedure_id, set()).add(statement_of)
     return result
+
+
+def kept_from_public(session, procedure_id, request):
+    """(whole, parties) for one procedure: whether all its texts are kept from the public (marked so by
+    the submitter, or asked for by a Party), and the parties whose own statements are."""
+    claims = protected(session, [procedure_id]).get(procedure_id, set())
+    whole = bool(request.get('confidential', False)) or None in claims
+    return whole, frozenset(c for c in claims if c is not None)

@@ -20,7 +20,8 @@ from pathlib import Path
 import filetype
 from sqlalchemy import select
 
-from engine import roles, rules
+from engine import confidentiality, roles, rules
+from engine.database import create_private_dir
 from engine import audit
 from engine.errors import CommandRefused, NotFound
 from engine.models import Appendix, Document, Procedure
@@ -136,14 +137,14 @@ class Store:
             # The same bytes: the same file, never written again. (Two uploads of new bytes at the same
             # moment may both reach os.replace; the second then puts identical bytes in place, atomically.)
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
+        create_private_dir(target.parent)
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix='.incoming-')
         try:
             with os.fdopen(fd, 'wb') as out:
                 out.write(content)
                 out.flush()
                 os.fsync(out.fileno())
-            os.chmod(temporary, 0o440)
+            os.chmod(temporary, 0o400)
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -259,7 +260,11 @@ def may_read(session, document, viewer):
     """
     procedure = session.get(Procedure, document.procedure_id) if document.procedure_id is not None else None
     if viewer is None:
-        if procedure is None or procedure.request.get('confidential', False):
+        if procedure is None:
+            return False
+        # Gegevenswisseling lid 1: what a Party asked to keep confidential is off every public page and file.
+        whole, parties = confidentiality.kept_from_public(session, procedure.id, procedure.request)
+        if whole or document.uploaded_for in parties:
             return False
         return session.scalars(select(Appendix.id).where(Appendix.procedure_id == procedure.id)).first() is not None
     if procedure is not None:

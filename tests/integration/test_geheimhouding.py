@@ -123,3 +123,46 @@ def test_asked_from_the_procedure_page_and_through_the_api(app, adopted, monkeyp
                                                                  'grounds': 'x'},
                                      headers={'Authorization': f'Bearer {token}'})
     assert answer.status_code == 403
+
+
+@pytest.mark.rule('Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once')
+def test_the_public_pdfs_and_documents_obey_a_request_for_confidentiality(app, api, make_site):
+    from engine import appendix_pdf, documents
+    from engine.unit_of_work import Actor
+    pid = start_amendment(app)
+    bzk, zeist = Actor('mevrouw K. Ollongren', 'bzk'), Actor('de heer W. Catsburg', 'zeist')
+    request_doc = app.add_document('begroting.txt', 'Begroting 2022: EUR 10.000\n'.encode(), actor=bzk)
+    zeist_doc = app.add_document('toelichting-zeist.txt', 'Zeist licht toe.\n'.encode(), actor=zeist)
+    with app.unit_of_work() as uow:
+        documents.attach(uow.session, uow.now, bzk, [request_doc['id']], pid, 'request')
+        documents.attach(uow.session, uow.now, zeist, [zeist_doc['id']], pid, 'statement')
+        uow.commit()
+    open_consultation(app, pid)
+    consent_all(app, pid)
+
+    def public_html():
+        with app.unit_of_work() as uow:
+            return appendix_pdf.deal_html(uow.session, public=True)
+    assert api('GET', '/api/v1/documenten/%d' % request_doc['id']).status_code == 200  # public before the request
+    assert not app.appendix_confidential(1)
+
+    # One party's statement: that statement's text and its documents are off the public files.
+    start_procedure(app, 'geheimhouding', by='zeist', procedure=pid, party='zeist', grounds='Interne afweging.')
+    html = public_html()
+    assert 'Voeg werklijn 5 toe.' in html and 'utrecht stemt in' in html and 'zeist stemt in' not in html
+    assert 'toelichting-zeist.txt' not in html and 'begroting.txt' in html
+    assert app.appendix_confidential(1), 'the sealed PDF holds every statement in full: after login only'
+    assert api('GET', '/api/v1/documenten/%d' % zeist_doc['id']).status_code == 404
+    assert api('GET', '/api/v1/documenten/%d' % request_doc['id']).status_code == 200
+    assert api('GET', '/api/v1/documenten/%d' % zeist_doc['id'], 'tiwos').status_code == 200  # parties still see
+    anonymous = make_site().test_client()
+    assert anonymous.get('/bijlagen/1.pdf').status_code == 302  # to the login
+    assert anonymous.get('/documenten/%d' % zeist_doc['id']).status_code in (302, 404)
+    assert anonymous.get('/deal.pdf').status_code == 200
+
+    # The texts of the whole procedure: nothing of it in public, number and title still listed.
+    start_procedure(app, 'geheimhouding', by='utrecht', procedure=pid, grounds='Bedrijfsgevoelige bedragen.')
+    html = public_html()
+    assert 'Werklijn 5: warmte' in html and 'Voeg werklijn 5 toe.' not in html and 'stemt in' not in html
+    assert 'begroting.txt' not in html
+    assert api('GET', '/api/v1/documenten/%d' % request_doc['id']).status_code == 404
