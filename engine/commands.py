@@ -45,7 +45,7 @@ def complete(uow, task_id, caller, raw, attachments=documents.NONE):
     task = workflow_runtime.find_task(workflow, row.id)
     if not workflow_runtime.is_ready(task):
         # Another command closed it meanwhile, or a deadline passed: refused, nothing saved.
-        _refuse_closed(ctx.session, task_id)
+        _refuse_closed(ctx.session, task_id, caller)
         raise CommandRefused.one('task.no_longer_open', 'task', rules.WIJZIGINGEN_2, task=row.id)
     runner.apply(ctx, procedure, fired)
     attachments.attach(ctx, procedure.id, form.document_purpose)
@@ -98,7 +98,7 @@ def check(uow, task_id, caller, raw):
 
 
 def _checked(uow, task_id, caller, raw, lock):
-    row, procedure, deal, party = _open_task(uow.session, task_id, lock)
+    row, procedure, deal, party = _open_task(uow.session, task_id, lock, caller)
     ctx = uow.context(deal=deal)
     register.require_in_force(ctx.deal, ctx.now)
     if party is not None:
@@ -112,7 +112,7 @@ def _checked(uow, task_id, caller, raw, lock):
     return ctx, row, procedure, form, fields.read(form.schema, raw, form.rule)
 
 
-def _open_task(session, task_id, lock):
+def _open_task(session, task_id, lock, caller):
     """The open task, its procedure, the deal and the party the task is for, in one read; ``lock`` holds
     the procedure's row (PostgreSQL) so that commands on one procedure queue instead of colliding.
     Whether the task is still open once the lock is held, the workflow itself tells (``complete``)."""
@@ -123,14 +123,17 @@ def _open_task(session, task_id, lock):
         query = query.with_for_update(of=Procedure)
     found = session.execute(query.execution_options(populate_existing=True)).first()
     if found is None:
-        _refuse_closed(session, task_id)
+        _refuse_closed(session, task_id, caller)
         raise NotFound.one('task.not_found', 'task', task=task_id)
     return found
 
 
-def _refuse_closed(session, task_id):
+def _refuse_closed(session, task_id, caller):
     answered = session.scalars(select(Answer).where(Answer.task_id == str(task_id))).first()
     if answered is not None:
+        if not rights.may_read_receipt(caller, answered.party_code):
+            # who answered, and when, is for that party and the auditors, not for anyone asking
+            raise rights.not_your_task(task_id)
         party = register.party(session, answered.party_code)
         procedure = session.get(Procedure, answered.procedure_id)
         if procedure.status == 'running' and session.scalars(select(OpenTask.id).where(

@@ -151,3 +151,35 @@ def task_actor(ctx, caller, row):
 
 def may_read_receipt(caller, acting_for):
     return caller.operator or caller.audits or acting_for in caller.parties or acting_for == caller.role
+
+
+def may_read_confidential(caller):
+    """Texts kept confidential (Gegevenswisseling lid 1) are for the Partijen and the deal's roles that
+    follow its procedures (projectleider, secretaris, auditor); an administrator's account is none of these."""
+    if caller.operator or caller.parties:
+        return True
+    role = roles.BY_NAME.get(caller.role) if caller.role else None
+    return role is not None and (role.informed or role.audits)
+
+
+def redacted(view, caller):
+    """A procedure as ``caller`` may read it: the statements kept confidential left out where they may not."""
+    if may_read_confidential(caller) or not (view['confidential'] or view['confidential_statements']):
+        return view
+    hidden = set(view['confidential_statements'])
+
+    def secret(party):
+        return view['confidential'] or party in hidden
+    return dict(view, answers=[dict(a, statement=None) if secret(a.get('party')) else a for a in view['answers']],
+                timeline=[dict(e, data=_without_statements(e['data']))
+                          if secret(e['data'].get('party') or e.get('acting_for')) else e for e in view['timeline']])
+
+
+def _without_statements(data):
+    if isinstance(data, dict):
+        return {k: _without_statements(v) for k, v in data.items() if k != 'statement'}
+    return data
+
+
+def not_your_task(task_id):
+    return Forbidden.one('rights.not_your_task', 'task', rules.ACCESS, task=task_id)

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from engine import documents
+from engine import documents, rights
 from engine import procedures as registry
 from engine.errors import CommandRefused, Conflict, Forbidden, NotFound
 from engine.rights import Caller
@@ -164,7 +164,8 @@ def procedures():
 @blueprint.get('/procedures/<int:procedure_id>', strict_slashes=False)
 @authenticated
 def procedure(procedure_id):
-    return jsonify(_dump(s.ProcedureDetail, city_deal().show(procedure_id)))
+    view = rights.redacted(city_deal().show(procedure_id), Caller.for_account(g.api_account))
+    return jsonify(_dump(s.ProcedureDetail, view))
 
 
 @blueprint.post('/procedures', strict_slashes=False)

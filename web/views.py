@@ -162,9 +162,7 @@ def _task_page(task, fields, values, errors):
 def _may_read_statements(procedure):
     """Statements of a confidential request are for the Partijen, the projectleider, the secretaris and the
     auditor; an account with none of these roles (an administrator) does not read them."""
-    if not procedure['request'].get('confidential'):
-        return True
-    return bool(current_user.acts_for) or current_user.role in OVERVIEW_ROLES
+    return not procedure['request'].get('confidential') or rights.may_read_confidential(caller())
 
 
 @blueprint.route('/taken/<task_id>/bevestigen', methods=['POST'])
@@ -208,6 +206,8 @@ def revise(task_id):
     answer = city_deal().answer_for_task(task_id)
     if answer is None:
         abort(404)
+    if answer['party'] not in caller().parties:
+        abort(403)  # an answer is revised by its own party's people, and shown to no one else here
     fields = start_fields.describe(registry.form(answer['procedure_type'], registry.CONSENT_TASK).schema)
     values, errors = {'decision': answer['decision'], 'statement': answer['statement']}, {}
     if request.method == 'POST':

@@ -148,3 +148,21 @@ def test_another_partys_task_is_forbidden_and_does_not_say_who_answered(api, app
     assert answered.status_code == 403
     assert 'tilburg' not in answered.get_data(as_text=True).lower()
     assert api('get', f'/api/v1/taken/{task}', 'tilburg').status_code in (400, 409)
+    for method in ('POST', 'PUT'):  # answering or revising it does not tell either
+        tried = api(method, f'/api/v1/taken/{task}/beslissing', 'zeist', json={'decision': 'consent'})
+        assert tried.status_code == 403 and 'tilburg' not in tried.get_data(as_text=True).lower(), method
+
+
+def test_the_revise_page_of_another_partys_answer_is_forbidden(api, app, client):
+    from tests.conftest import complete_task
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    task = next(t['id'] for t in app.tasks(party='tilburg'))
+    complete_task(app, task, 'tilburg', {'decision': 'objection', 'statement': 'Onze eigen afweging.'})
+    for who in ('zeist', 'auditor', 'projectleider'):
+        assert client.login(who).status_code == 302
+        page = client.get(f'/taken/{task}/herzien')
+        assert page.status_code == 403 and 'Onze eigen afweging' not in page.get_data(as_text=True), who
+        client.post('/uitloggen', {}, token_from='/taken')
+    assert client.login('tilburg').status_code == 302
+    assert 'Onze eigen afweging' in client.get(f'/taken/{task}/herzien').get_data(as_text=True)

@@ -45,3 +45,19 @@ def test_web_and_api_give_the_same_answer_for_every_type_and_role(site, app, typ
         answers[who] = web
     assert answers['auditor'] is False  # auditors change nothing, not even a request to join
     assert answers['zeist'] is (registry.PARTY in type_.started_by or registry.PUBLIC in type_.started_by)
+
+
+@pytest.mark.parametrize('who', ROLES)
+def test_web_and_api_show_the_statements_of_a_confidential_request_to_the_same_people(site, app, who):
+    from tests.conftest import answer, open_consultation, start_amendment
+    pid = start_amendment(app, confidential=True)
+    open_consultation(app, pid)
+    answer(app, 'utrecht', 'objection', 'Niet binnen onze begroting van dit jaar.')
+    b = Browser(site.test_client())
+    assert b.login(who).status_code == 302
+    on_the_web = 'Niet binnen onze begroting' in b.get(f'/procedures/{pid}').get_data(as_text=True)
+    _, token = app.create_token(email_of(who))
+    view = site.test_client().get(f'/api/v1/procedures/{pid}', headers={'Authorization': f'Bearer {token}'})
+    assert view.status_code == 200
+    through_the_api = 'Niet binnen onze begroting' in view.get_data(as_text=True)
+    assert on_the_web == through_the_api == (who != 'admin')
