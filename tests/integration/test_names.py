@@ -8,9 +8,14 @@ from tests.conftest import open_consultation, start_procedure
 from tests.integration.test_toetreding import apply_
 
 LOOKALIKES = ['Gemeente Utr\u0435cht', 'Gemeente U\u0442recht', '\uff27\uff45\uff4d\uff45\uff45\uff4e\uff54\uff45 Utrecht',
-              'Gemeente\u00a0Utrecht', 'gemeente utrecht', 'Gemeente  Utrecht']
+              'Gemeente\u00a0Utrecht', 'gemeente utrecht', 'Gemeente  Utrecht', 'Gemeente Ut\u0280echt',
+              'Gemeente UTRECHT']
 INVISIBLE = ['Gemeente\u200bUtrecht', 'Gemeente Utrecht\u200d', 'Gemeente\u2060Utrecht', '\ufeffGemeente Utrecht',
-             'Gemeente Utr\u00adecht', '\u202eGemeente Utrecht', 'Gemeente Utrecht\u200f', '\u2066Gemeente\u2069']
+             'Gemeente Utr\u00adecht', '\u202eGemeente Utrecht', 'Gemeente Utrecht\u200f', '\u2066Gemeente\u2069',
+             # format, tag and other default-ignorable characters, and blanks that draw nothing
+             'Gemeente Utrecht\u2063', 'Gemeente\u061cUtrecht', 'Gemeente\u180eUtrecht', 'Gemeente\u034fUtrecht',
+             'Gemeente Utrecht\ufe0f', 'Gemeente Utrecht\U000e0041', 'Gemeente\u3164Utrecht',
+             'Gemeente\u115fUtrecht', 'Gemeente\u2800Utrecht']
 
 
 def codes(refused):
@@ -59,6 +64,7 @@ def test_a_deal_file_with_an_invisible_character_in_a_party_name_is_refused():
 def test_the_skeleton_catches_lookalikes_but_not_other_names():
     assert names.looks_like('Gemeente Utrecht', 'G\u0435m\u0435\u0435nt\u0435 Utr\u0435\u0441ht')
     assert not names.looks_like('Gemeente Utrecht', 'Gemeente Zeist')
+    assert names.looks_like('Platform31', 'PIatform31')  # a capital I for a small l
 
 
 def test_every_command_through_the_api_records_the_account(api, app):  # noqa: F811
@@ -99,3 +105,16 @@ def test_api_problems_are_in_english_whatever_the_language(api):  # noqa: F811
         assert problem['title'] == api('POST', '/api/v1/procedures', 'bzk', json={'type': 'wijziging', 'title': 'API'},
                                        headers={'Accept-Language': 'en'}).get_json()['title']
         assert 'verplicht' not in (words + problem.get('detail', '')).lower()
+
+
+def test_the_apis_own_http_errors_are_in_english_too(api):  # noqa: F811
+    for method, path, who, extra in (('GET', '/api/v1/bestaat-niet', None, {}),
+                                     ('DELETE', '/api/v1/procedures', 'bzk', {}),
+                                     ('GET', '/api/v1/bijlagen/99', 'bzk', {}),
+                                     ('POST', '/api/v1/procedures', 'bzk', {'data': 'x' * 300_000,
+                                                                            'content_type': 'application/json'})):
+        answer = api(method, path, who, headers={'Accept-Language': 'nl'}, **extra)
+        assert answer.status_code >= 400 and answer.mimetype == 'application/problem+json', (path, answer.status_code)
+        problem = answer.get_json()
+        assert problem['title'] in ('Not Found', 'Method Not Allowed', 'Request Entity Too Large', 'Not found'), problem
+        assert not any(word in answer.get_data(as_text=True) for word in ('Niet', 'niet', 'Te groot', 'pagina'))
