@@ -17,8 +17,22 @@ def database_url(environ=os.environ):
     url = environ.get('CITYDEAL_DATABASE_URL')
     if url:
         return url
-    Path('var').mkdir(exist_ok=True)
+    create_private_dir(Path('var'))
     return f'sqlite:///{Path("var/citydeal.db").resolve()}'
+
+
+def create_private_dir(path):
+    """A folder (and any missing folder above it) only its owner can enter, whatever the umask: a folder that
+    others may write would let them put their own secret key, seal or database in place of ours."""
+    path = Path(path)
+    if path.is_dir():
+        return path
+    create_private_dir(path.parent)
+    try:
+        path.mkdir(mode=0o700)  # the umask can only take bits away from 0700
+    except FileExistsError:
+        pass
+    return path
 
 
 def create_private_file(path):

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from engine.database import create_private_dir
 from engine.errors import CommandRefused
 
 DEFAULT_PATH = 'var/seal.p12'
@@ -60,7 +61,7 @@ def make_self_signed(path, organisation, now=None):
     data = pkcs12.serialize_key_and_certificates(b'citydeal-seal', key, certificate, None,
                                                  serialization.NoEncryption())
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, 'wb') as out:
         out.write(data)

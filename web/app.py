@@ -8,8 +8,10 @@ from flask_babel import Babel
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from citydeal.bootstrap import CityDeal
+from engine.database import create_private_dir
 from web import account, api, auth, formatting, labels, limits, oidc, views
 
 LANGUAGES = ('nl', 'en')
@@ -22,7 +24,7 @@ def _secret_key():
     if os.environ.get('CITYDEAL_SECRET_KEY'):
         return os.environ['CITYDEAL_SECRET_KEY']
     path = Path('var/secret_key')
-    path.parent.mkdir(exist_ok=True)
+    create_private_dir(path.parent)
     try:
         # Private from the first byte, whatever the umask; of two processes starting at once one writes it.
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -49,6 +51,12 @@ def select_locale():
         session['lang'] = chosen
     return session.get('lang') or 'nl'
 
+
+#: what the API says with the status codes the web app answers with a page
+API_DETAILS = {400: 'The request could not be read.', 403: 'Your token may not do this.',
+               404: 'There is no such resource.', 405: 'This method is not allowed here.',
+               413: 'The request is too large.', 429: 'Too many requests: try again later.',
+               500: 'Something went wrong on our side; nothing was stored.'}
 
 def create_app(city_deal=None, config=None):
     app = Flask(__name__)
@@ -125,7 +133,8 @@ def create_app(city_deal=None, config=None):
 
     def error_page(status, title, detail):
         if request.path.startswith('/api/'):
-            return api.problem(status, title, detail)
+            # The API speaks one language, English, whatever the browser's or the page's.
+            return api.problem(status, HTTP_STATUS_CODES.get(status, 'Error'), API_DETAILS.get(status, ''))
         return render_template('error.html', status=status, title=title, detail=detail), status
 
     @app.errorhandler(Exception)

@@ -63,3 +63,19 @@ def test_the_sqlite_file_is_created_private(tmp_path, clock, open_umask):
     finally:
         instance.close()
     assert _mode(path) == 0o600
+
+
+def test_var_and_the_documents_folder_are_private_whatever_the_umask(tmp_path, monkeypatch):
+    from engine import documents
+    from engine.database import database_url
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv('CITYDEAL_DATABASE_URL', raising=False)
+    previous = os.umask(0o000)
+    try:
+        database_url()
+        stored = documents.Store(tmp_path / 'var' / 'documents').put(b'Een werkplan.\n')
+    finally:
+        os.umask(previous)
+    for folder in (tmp_path / 'var', tmp_path / 'var' / 'documents', tmp_path / 'var' / 'documents' / stored[:2]):
+        assert _mode(folder) == 0o700, folder
+    assert _mode(tmp_path / 'var' / 'documents' / stored[:2] / stored) == 0o400
