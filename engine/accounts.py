@@ -24,7 +24,7 @@ from engine import names as name_rules
 from engine import audit, login_limits, notices, one_time_links, passwords, register, roles, rules, totp
 from engine.dates import local_date
 from engine.errors import CommandRefused, NotFound, Problem
-from engine.models import ApiToken, Delegation, Party, User
+from engine.models import ApiToken, CalendarFeed, Delegation, Party, User
 
 ROLES = roles.NAMES
 #: a second reset mail for the same account only after this pause: no flooding a person's mailbox
@@ -294,6 +294,8 @@ def reset_password(session, now, token, password):
     user = one_time_links.redeem(session, now, token, one_time_links.PASSWORD_RESET)
     user.password_hash = _hasher.hash(password)
     user.session_epoch += 1
+    # The owner proved it is theirs through their mailbox: the wait for wrong passwords ends, as after a login.
+    login_limits.record(session, now, user.email, 'password reset', succeeded=True)
     audit.append(session, at=now, person=user.name, acting_for=user.party_code or user.role,
                  event='password_reset', data={'email': user.email})
 
@@ -307,7 +309,7 @@ def overview(session, user_id, today):
         other = people[other_id]
         return {'id': d.id, 'party': d.party_code, 'person': other.name, 'email': other.email,
                 'starts_on': d.starts_on, 'ends_on': d.ends_on,
-                'current': d.starts_on <= today <= d.ends_on and other.is_active}
+                'current': d.ended_dt is None and d.starts_on <= today <= d.ends_on and other.is_active}
 
     granted = session.scalars(select(Delegation).where(Delegation.granted_by_id == user_id).order_by(Delegation.id))
     received = session.scalars(select(Delegation).where(Delegation.deputy_id == user_id).order_by(Delegation.id))
@@ -337,6 +339,14 @@ def delegate(session, now, granting, deputy_email, starts_on, ends_on):
         problems.append(Problem('delegation.no_such_deputy', 'deputy', {}, rules.ACCESS))
     elif deputy.id == granting.id:
         problems.append(Problem('delegation.not_yourself', 'deputy', {}, rules.ACCESS))
+    else:
+        other = session.scalars(select(Delegation).where(
+            Delegation.deputy_id == deputy.id, Delegation.party_code != granting.party, Delegation.ended_dt.is_(None),
+            Delegation.starts_on <= ends_on, Delegation.ends_on >= starts_on)).first()
+        if other is not None:
+            # One person acts for one party at a time: a deputy of another party in that period is refused.
+            problems.append(Problem('delegation.deputy_of_another_party', 'deputy',
+                                    {'party': register.party(session, other.party_code).name}, rules.ACCESS))
     if ends_on < starts_on or ends_on < local_date(now):
         problems.append(Problem('delegation.ends_too_early', 'ends_on', {'day': max(starts_on, local_date(now))},
                                 rules.ACCESS))
@@ -388,7 +398,8 @@ def _end(session, now, delegation, reason, actor, **data):
 def revoke_delegation(session, now, delegation_id, actor, party=None):
     """Ends a delegation now, current or future. With ``party`` only one of that party's (the web page's
     representative); another's is not found, as if it did not exist."""
-    row = session.get(Delegation, delegation_id)
+    # an id beyond the column's range is no row (SQLite would overflow on it, PostgreSQL refuse it)
+    row = session.get(Delegation, delegation_id) if 0 < delegation_id < 2 ** 31 else None
     if row is None or (party is not None and row.party_code != party):
         raise NotFound.one('delegation.not_found', 'delegation', id=delegation_id)
     if _status(row, local_date(now)) == 'ended':
@@ -429,8 +440,13 @@ def close_for_party(session, now, party_code, actor):
             revoked.append(token.id)
             audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for,
                          event='api_token_revoked', data={'token_id': token.id, 'reason': 'party_withdrawn'})
+        feeds = session.scalars(select(CalendarFeed).where(CalendarFeed.user_id == user.id,
+                                                           CalendarFeed.revoked_dt.is_(None))).all()
+        for feed in feeds:
+            feed.revoked_dt = now
         audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, event='account_closed',
-                     data={'email': user.email, 'party': party_code, 'sessions_ended': True, 'tokens_revoked': revoked})
+                     data={'email': user.email, 'party': party_code, 'sessions_ended': True, 'tokens_revoked': revoked,
+                           'calendar_feed_revoked': bool(feeds)})
         told[user.id] = user
     ending = session.scalars(select(Delegation).where(
         Delegation.ended_dt.is_(None), (Delegation.party_code == party_code) | Delegation.deputy_id.in_(ids))
@@ -472,7 +488,7 @@ def tokens(session, email=None):
 
 
 def revoke_token(session, now, token_id, actor, owner_id=None):
-    row = session.get(ApiToken, token_id)
+    row = session.get(ApiToken, token_id) if 0 < token_id < 2 ** 31 else None
     if row is None or (owner_id is not None and row.user_id != owner_id):
         raise NotFound.one('token.not_found', 'token', id=token_id)
     if row.revoked_dt is None:

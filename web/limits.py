@@ -7,8 +7,9 @@ The address is ``request.remote_addr``: behind a reverse proxy ProxyFix sets it 
 ``X-Forwarded-For`` as far as ``CITYDEAL_TRUSTED_PROXIES`` allows (web/app.py, README).
 """
 import os
+import threading
 
-from flask import request
+from flask import g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -30,5 +31,21 @@ def applicant_address():
     return 'email:' + (request.form.get('email') or '').strip().lower()[:254]
 
 
+#: a request to join is counted only once kept (``kept``, after the view); the check before the view and that
+#: count are one step per process, so that requests sent at the same moment cannot all pass the check
+_ONE_REQUEST_TO_JOIN_AT_A_TIME = threading.Lock()
+
+
 def init_app(app):
+    @app.before_request
+    def _one_at_a_time():  # registered before the limiter's own check, so it runs first
+        if request.method == 'POST' and request.endpoint == 'views.accession':
+            _ONE_REQUEST_TO_JOIN_AT_A_TIME.acquire()
+            g.holds_accession_lock = True
+
+    @app.teardown_request
+    def _release(error):  # after the limiter counted the answer
+        if g.pop('holds_accession_lock', False):
+            _ONE_REQUEST_TO_JOIN_AT_A_TIME.release()
+
     limiter.init_app(app)

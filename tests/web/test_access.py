@@ -141,6 +141,24 @@ def test_the_sixth_request_in_an_hour_from_one_address_gets_429_with_retry_after
     assert b.get('/toetreden').status_code == 200  # the form itself stays readable
 
 
+def test_requests_sent_at_the_same_moment_cannot_pass_the_limit_together(site, app):
+    import threading
+    tokens = [(browser(site), n) for n in range(12)]
+    forms = [(b, dict(REQUEST, email=f'tegelijk{n}@example.org', csrf_token=b.token('/toetreden'))) for b, n in tokens]
+    start, statuses = threading.Barrier(len(forms)), []
+
+    def send(b, form):
+        start.wait()
+        statuses.append(b.client.post('/toetreden', data=form).status_code)
+    threads = [threading.Thread(target=send, args=pair) for pair in forms]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200] * 5 + [429] * 7
+    assert count(app, PendingAccession) == 5
+
+
 def test_a_refused_request_does_not_count(site, app):
     b = browser(site)
     for _ in range(6):
@@ -189,10 +207,20 @@ def test_a_role_account_or_another_partys_representative_cannot_be_made_a_deputy
     assert app.delegations() == []
 
 
+def test_one_person_is_deputy_for_one_party_at_a_time(site, app):
+    grant(app, party='tiwos', starts_on=date(2021, 4, 12), ends_on=date(2021, 5, 31))
+    with pytest.raises(CommandRefused) as refused:
+        grant(app, party='zayaz', starts_on=date(2021, 5, 1), ends_on=date(2021, 6, 30))
+    assert [(p.field, p.code) for p in refused.value.problems] == [('deputy', 'delegation.deputy_of_another_party')]
+    assert 'Tiwos' in str(refused.value)
+    grant(app, party='zayaz', starts_on=date(2021, 6, 1), ends_on=date(2021, 6, 30))  # after it: allowed
+    assert len(app.delegations()) == 2
+
+
 def test_the_party_sees_its_delegations_and_revokes_one(site, app, consultation):
     current = grant(app)
     future = grant(app, starts_on=date(2021, 6, 1), ends_on=date(2021, 6, 30))
-    grant(app, party='utrecht')
+    grant(app, party='utrecht', starts_on=date(2021, 7, 1), ends_on=date(2021, 7, 31))
     zeist = browser(site, 'zeist@deal.example')
     page = zeist.get('/delegeren').get_data(as_text=True)
     assert 'mevrouw J. Jansen' in page and '1 juni 2021' in page and 'loopt' in page and 'komt nog' in page
@@ -205,7 +233,8 @@ def test_the_party_sees_its_delegations_and_revokes_one(site, app, consultation)
     assert browser(site, 'utrecht@deal.example').post('/delegeren', {'revoke': str(current)}).status_code == 404
     done = zeist.post('/delegeren', {'revoke': str(current)})
     assert done.status_code == 200 and 'is ingetrokken' in done.get_data(as_text=True)
-    assert deputy.get(f'/taken/{task}').status_code == 403
+    # the deputy now acts for no party today: the account is closed, its session sent to the login
+    assert deputy.get(f'/taken/{task}').status_code == 302
     assert {d['id']: d['status'] for d in app.delegations('zeist')} == {current: 'ended', future: 'future'}
     again = zeist.post('/delegeren', {'revoke': str(current)})
     assert again.status_code == 422 and 'al beëindigd' in again.get_data(as_text=True)
@@ -338,3 +367,9 @@ def test_closing_is_audited_under_the_actor_that_fired_it(app, clock, monkeypatc
     entry = next(e for e in app.audit() if e['event'] == 'account_closed')
     assert (entry['person'], entry['acting_for']) == ('citydeal scheduler', 'scheduler')
     assert Actor  # the engine's actor type, passed in explicitly
+
+
+def test_an_id_beyond_any_row_is_not_found_not_a_crash(site, app):
+    zeist = browser(site, 'zeist@deal.example')
+    assert zeist.post('/delegeren', {'revoke': '9' * 20}).status_code == 404
+    assert zeist.post('/tokens', {'revoke': '9' * 20}).status_code == 404

@@ -85,3 +85,15 @@ def test_a_success_forgives_earlier_failures_of_the_account(site):
     for _ in range(4):
         attempt(site, 'zeist@deal.example', 'fout-fout-fout', '203.0.113.1')
     assert attempt(site, 'zeist@deal.example', PASSWORD, '203.0.113.1').status_code == 302
+
+
+def test_a_password_reset_through_the_mailbox_ends_the_wait(site, app):
+    for i in range(5):
+        attempt(site, 'tilburg@deal.example', 'fout-fout-fout', f'203.0.113.{i}')
+    assert 'Te veel pogingen' in attempt(site, 'tilburg@deal.example', PASSWORD, '198.51.100.1').get_data(as_text=True)
+    owner = Browser(site.test_client())
+    owner.post('/wachtwoord-vergeten', {'email': 'tilburg@deal.example'})
+    link = re.search(r'https://deal\.example(/wachtwoord-herstellen/\S+)', mails(app, 'password_reset')[-1][1]).group(1)
+    new = 'de markt op zaterdagochtend in het centrum'
+    assert owner.post(link, {'password': new, 'repeat': new}).headers['Location'] == '/inloggen'
+    assert attempt(site, 'tilburg@deal.example', new, '198.51.100.1').status_code == 302
