@@ -68,6 +68,13 @@ EVENTS = {
 EVENTS.update({
     'delegation_revoked': _l('Plaatsvervanging beëindigd'), 'delegation_expired': _l('Plaatsvervanging afgelopen'),
     'account_closed': _l('Toegang beëindigd met de Partij'), 'api_token_revoked': _l('API-token ingetrokken'),
+    'api_token_created': _l('API-token gemaakt'), 'password_reset': _l('Nieuw wachtwoord ingesteld'),
+    'second_factor_enabled': _l('Tweede factor aangezet'), 'second_factor_disabled': _l('Tweede factor uitgezet'),
+    'recovery_code_used': _l('Herstelcode gebruikt'), 'recovery_codes_renewed': _l('Nieuwe herstelcodes gemaakt'),
+    'answer_revised': _l('Besluit herzien'), 'consultation_opened': _l('Overleg geopend'),
+    'new_version': _l('Nieuwe versie van de tekst'), 'parties_asked': _l('Nieuwe Partijen om instemming gevraagd'),
+    'task_due_changed': _l('Uiterste datum van een taak gewijzigd'),
+    'calendar_feed_created': _l('Agenda-adres gemaakt'), 'calendar_feed_revoked': _l('Agenda-adres ingetrokken'),
 })
 
 
