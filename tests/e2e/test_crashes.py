@@ -18,7 +18,9 @@ from tests.conftest import (
 
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
 DRIVER = Path(__file__).parent.parent / 'crash_driver.py'
-#: kill points tried per scenario, spread evenly over its statements
+#: kill points per scenario, spread evenly over its statements: the first and the last on each database,
+#: the ones between shared out between SQLite and PostgreSQL (each tries every other one), so that the two
+#: runs together try all of them in half the time
 POINTS = 6
 
 
@@ -135,7 +137,8 @@ def test_a_kill_at_any_point_leaves_the_state_before_or_after(databases, scenari
     statements = int(done.stdout)
     after = projection(reference)
     assert after != before
-    points = sorted({1, statements} | {1 + i * (statements - 1) // (POINTS - 1) for i in range(POINTS)})
+    spread = [1 + i * (statements - 1) // (POINTS - 1) for i in range(1, POINTS - 1)]
+    points = sorted({1, statements} | set(spread[0 if databases.kind == 'sqlite' else 1::2]))
     outcomes = []
     for point in points:
         victim = databases.copy(seed)
