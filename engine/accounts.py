@@ -86,6 +86,12 @@ class LoginRefused(CommandRefused):
         return self.problems[0].code == TOO_MANY
 
 
+def by_account(actor):
+    """The account that gave a web or API command, for its audit entry (none at the command line)."""
+    account_id = getattr(actor, 'account_id', None)
+    return {'account': account_id} if account_id is not None else {}
+
+
 def _withdrawn(session):
     return set(session.scalars(select(Party.code).where(Party.status == 'withdrawn')))
 
@@ -360,7 +366,7 @@ def delegate(session, now, granting, deputy_email, starts_on, ends_on):
     session.flush()
     audit.append(session, at=now, person=granting.name, acting_for=granting.party, event='delegation_granted',
                  data={'delegation_id': row.id, 'deputy': deputy.email, 'starts_on': str(starts_on),
-                       'ends_on': str(ends_on)})
+                       'ends_on': str(ends_on), 'account': granting.id})
     return row.id
 
 
@@ -391,7 +397,8 @@ def _end(session, now, delegation, reason, actor, **data):
     audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for,
                  event='delegation_expired' if reason == 'expired' else 'delegation_revoked',
                  data=dict(data, delegation_id=delegation.id, party=delegation.party_code, deputy=deputy.email,
-                           reason=reason, starts_on=str(delegation.starts_on), ends_on=str(delegation.ends_on)))
+                           reason=reason, starts_on=str(delegation.starts_on), ends_on=str(delegation.ends_on),
+                           **by_account(actor)))
     return deputy
 
 
@@ -475,7 +482,7 @@ def create_token(session, now, email, name, actor):
     session.add(row)
     session.flush()
     audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, event='api_token_created',
-                 data={'email': user.email, 'token_id': row.id, 'name': name})
+                 data={'email': user.email, 'token_id': row.id, 'name': name, **by_account(actor)})
     return row.id, token
 
 
@@ -494,7 +501,7 @@ def revoke_token(session, now, token_id, actor, owner_id=None):
     if row.revoked_dt is None:
         row.revoked_dt = now
         audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, event='api_token_revoked',
-                     data={'token_id': token_id})
+                     data={'token_id': token_id, **by_account(actor)})
 
 
 def account_for_token(session, token, today):

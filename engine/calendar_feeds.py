@@ -43,7 +43,7 @@ def create(session, now, actor, user_id):
     session.add(row)
     session.flush()
     audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, event='calendar_feed_created',
-                 data={'feed_id': row.id})
+                 data={'feed_id': row.id, **accounts.by_account(actor)})
     return secret
 
 
@@ -51,7 +51,7 @@ def revoke(session, now, actor, user_id):
     """The person's address stops working; nothing when they had none."""
     if _revoke(session, now, user_id):
         audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for,
-                     event='calendar_feed_revoked', data={})
+                     event='calendar_feed_revoked', data=accounts.by_account(actor))
 
 
 def _revoke(session, now, user_id):

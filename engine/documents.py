@@ -179,7 +179,7 @@ def add(session, now, actor, store, name, content, procedure_id=None, purpose=''
     session.add(document)
     session.flush()
     audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, procedure_id=procedure_id,
-                 event='document_added', data=dict(as_dict(document), purpose=purpose))
+                 event='document_added', data=dict(as_dict(document), purpose=purpose, **_by_account(actor)))
     return document
 
 
@@ -191,6 +191,12 @@ def _checked_purpose(purpose):
     if len(purpose) > MAX_PURPOSE:
         raise CommandRefused.one('field.too_long', 'purpose', rules.DOCUMENTS, length=len(purpose), max=MAX_PURPOSE)
     return purpose
+
+
+def _by_account(actor):
+    """The account that gave a web or API command, for its audit entry (none at the command line)."""
+    account_id = getattr(actor, 'account_id', None)
+    return {'account': account_id} if account_id is not None else {}
 
 
 def _by_id(session, model, id_):
@@ -229,7 +235,7 @@ def attach(session, now, actor, document_ids, procedure_id, purpose):
     if documents:
         audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, procedure_id=procedure_id,
                      event='document_attached', data={'purpose': purpose, 'documents': [
-                         {'id': d.id, 'sha256': d.sha256, 'name': d.name} for d in documents]})
+                         {'id': d.id, 'sha256': d.sha256, 'name': d.name} for d in documents], **_by_account(actor)})
     session.flush()
     return documents
 

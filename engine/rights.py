@@ -82,7 +82,7 @@ def start_actor(ctx, caller, type_):
     if PUBLIC in type_.started_by:
         if caller.role in REGISTRARS and on_paper(type_):
             person = register.checked_person(caller.person) or register.definition(ctx.deal).roles[caller.role].name
-            return Actor(person, caller.role, registered_by=caller.role)
+            return Actor(person, caller.role, caller.account_id, registered_by=caller.role)
         return None
     role = next((name for name in roles.NAMES if name in type_.started_by), None)
     if role is not None and (caller.operator or caller.role == role):
@@ -109,11 +109,11 @@ def version_actor(ctx, caller, procedure):
         caller.parties[0] if len(caller.parties) == 1 else None)
     if wanted == 'projectleider' and (caller.operator or caller.role == 'projectleider'):
         return Actor(register.checked_person(caller.person) or register.definition(ctx.deal).roles[wanted].name,
-                     wanted)
+                     wanted, caller.account_id)
     if wanted is not None and wanted == requester and (caller.operator or wanted in caller.parties):
         party = register.party(ctx.session, wanted, 'as')
         register.require_member(party, local_date(ctx.now), 'as')
-        return Actor(register.person_for(party, caller.person), party.code)
+        return Actor(register.person_for(party, caller.person), party.code, caller.account_id)
     raise _forbidden('new_version.not_yours', 'as', procedure=procedure.id)
 
 

@@ -23,7 +23,8 @@ blueprint = Blueprint('account', __name__)
 #: the secret being set up, kept in the session until a code proves the app has it
 SETUP_SECRET = 'totp_setup_secret'
 #: what a person who must set up a second factor may still reach
-OPEN_ENDPOINTS = {'account.second_factor', 'auth.logout', 'static'}
+OPEN_ENDPOINTS = {'account.second_factor', 'auth.logout', 'static', 'theme', 'views.accessibility',
+                  'account.calendar'}
 
 
 def required_for(account, environ=os.environ):
@@ -57,7 +58,7 @@ def overview(feed_url=None):
 def calendar_feed():
     """Make a new private calendar address (shown once; the old one stops working), or revoke it."""
     app = city_deal()
-    actor = Actor(current_user.name, current_user.party or current_user.role)
+    actor = Actor(current_user.name, current_user.party or current_user.role, current_user.account.id)
     if request.form.get('action') == 'revoke':
         app.revoke_calendar_feed(current_user.account.id, actor)
         flash(_("Uw agenda-adres is ingetrokken. Agenda's die het gebruikten, krijgen geen nieuwe termijnen meer."))

@@ -275,7 +275,7 @@ def upload_document():
         raise ApiProblem(400, 'Bad request', 'Nothing was stored.',
                          [('document', 'send the file as multipart/form-data in the field `file`')])
     content = upload.stream.read(documents.MAX_BYTES + 1)
-    actor = Actor(account.name, account.acts_for[0] if account.acts_for else account.role)
+    actor = Actor(account.name, account.acts_for[0] if account.acts_for else account.role, account.id)
     result = city_deal().add_document(upload.filename or '', content, actor=actor)
     response = jsonify(_dump(s.Document, result))
     response.status_code = 201

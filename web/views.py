@@ -504,7 +504,8 @@ def delegate():
         if not request.form['revoke'].isdigit():
             abort(400)
         try:
-            app.revoke_delegation(int(request.form['revoke']), Actor(current_user.name, current_user.party),
+            app.revoke_delegation(int(request.form['revoke']),
+                                  Actor(current_user.name, current_user.party, current_user.account.id),
                                   party=current_user.party)
         except NotFound:
             abort(404)
@@ -534,7 +535,7 @@ def tokens():
     new_token = None
     if request.method == 'POST':
         from engine.runner import Actor
-        actor = Actor(current_user.name, current_user.party or current_user.role)
+        actor = Actor(current_user.name, current_user.party or current_user.role, current_user.account.id)
         if request.form.get('revoke', '').isdigit():
             try:
                 app.revoke_token(int(request.form['revoke']), actor, owner_id=current_user.account.id)

@@ -85,6 +85,26 @@ def test_a_toetreding_through_the_api_records_the_account(api, app):  # noqa: F8
     assert entries and all(e['data'].get('account') == account for e in entries)
 
 
+def test_new_versions_uploads_and_registrations_through_the_api_record_the_account(api, app):  # noqa: F811
+    from tests.conftest import open_consultation
+    accounts = {u.email.split('@')[0]: u.id for u in app.users()}
+    pid = api('POST', '/api/v1/procedures', 'bzk', json={'type': 'wijziging', 'title': 'API', 'text': 'Eerst.'}
+              ).get_json()['id']
+    open_consultation(app, pid)
+    assert api('POST', f'/api/v1/procedures/{pid}/versies', 'bzk', json={'text': 'Daarna.'}).status_code == 201
+    upload = api('POST', '/api/v1/documenten', 'bzk', data={'file': (__import__('io').BytesIO(b'Een notitie.\n'),
+                                                                     'notitie.txt')})
+    assert upload.status_code == 201
+    registered = api('POST', '/api/v1/procedures', 'projectleider', json={
+        'type': 'toetreding', 'applicant': 'Gemeente Eindhoven', 'kind': 'gemeente', 'representative': 'R. Thijs',
+        'contribution': 'Inzet', 'endorses_goals': True, 'received': '2021-04-01'})
+    assert registered.status_code == 201, registered.get_json()
+    by_event = {e['event']: e['data'].get('account') for e in app.audit()}
+    assert by_event['new_version'] == accounts['bzk'] and by_event['document_added'] == accounts['bzk']
+    assert [e['data'].get('account') for e in app.audit(registered.get_json()['id'])
+            if e['event'] == 'procedure_started'] == [accounts['projectleider']]
+
+
 def test_another_partys_open_task_is_403_without_who_answers(api, app):  # noqa: F811
     api('POST', '/api/v1/procedures', 'bzk', json={'type': 'wijziging', 'title': 'API', 'text': 'Via de API.'})
     [opening] = api('GET', '/api/v1/taken', 'projectleider').get_json()

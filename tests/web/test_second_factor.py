@@ -89,6 +89,10 @@ def test_a_role_that_requires_totp_sees_only_its_set_up_until_it_is_on(site, app
     leader = logged_in(site, 'projectleider')
     assert leader.get('/taken').headers['Location'] == '/account/tweede-factor'
     assert leader.get('/account').headers['Location'] == '/account/tweede-factor'
+    # the page that turns it on needs its look, and the accessibility statement its footer link
+    theme = leader.get('/theme.css')
+    theme.close()
+    assert theme.status_code == 200 and leader.get('/toegankelijkheid').status_code == 200
     assert logged_in(site, 'zeist').get('/taken').status_code == 200  # parties only with `partij`
     turn_on(leader, clock)
     assert leader.get('/taken').status_code == 200
@@ -121,7 +125,8 @@ def test_a_forgotten_password_is_reset_once_through_a_link_valid_one_hour(site, 
     assert Browser(site.test_client()).get(later).status_code == 400  # expired
 
 
-@pytest.mark.parametrize('password', ['aaaaaaaaaaaa', 'wachtwoord2021', 'qwerty123456', '123456789012', 'kort'])
+@pytest.mark.parametrize('password', ['aaaaaaaaaaaa', 'wachtwoord2021', 'qwerty123456', '123456789012', 'kort',
+                                      'passwordpassword', 'welkomwelkom', 'qwertyuiopasdf', 'abcdefghijkl'])
 def test_weak_passwords_are_refused_naming_the_field(app, password):
     with pytest.raises(CommandRefused) as refused:
         app.add_user('nieuw@deal.example', password, role='auditor')
