@@ -40,13 +40,13 @@ def submit(uow, values, link_for):
     """Keeps the request and mails the applicant ``link_for(token)``; returns when the link expires.
 
     ``values``: applicant, kind, representative, contribution, email (all required), endorses_goals,
-    confidential. The form's fields are checked here; the rules that depend on the register (already a
-    party, a request already running) are checked again when the request is confirmed.
+    confidential. The form's fields and the register (already a party, a request already running, a name
+    that looks like a party's) are checked here, and the register again when the request is confirmed.
     """
     purge(uow.session, uow.now)
     deal = uow.deal()
     register.require_in_force(deal, uow.now)
-    request = _checked(values)
+    request = _checked(uow.session, values)
     token = secrets.token_urlsafe(32)
     row = PendingAccession(token_hash=_token_hash(token), request=request, created_dt=uow.now,
                            expires_dt=uow.now + VALID)
@@ -58,14 +58,16 @@ def submit(uow, values, link_for):
     return row.expires_dt
 
 
-def _checked(values):
-    """The request by the public type's own start schema, plus the address the link goes to."""
+def _checked(session, values):
+    """The request by the public type's own start schema and the register, plus the address the link goes to."""
     type_ = registry.public_request()
     problems = []
     try:
         request = fields.read(type_.start_schema, values, type_.rule)
     except CommandRefused as refused:
         problems, request = list(refused.problems), {}
+    if request and type_.register_problems:
+        problems += type_.register_problems(session, request)
     if not (values.get('email') or '').strip() and not any(p.field == 'email' for p in problems):
         problems.append(Problem('field.required', 'email', {}, rules.TOETREDING_2))
     if problems:

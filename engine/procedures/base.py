@@ -100,6 +100,9 @@ class ProcedureType:
     on_term_changed: Callable | None = None
     #: (deal) -> [Deadline] the deal's own dates this type keeps (the midterm report), for the calendars
     key_dates: Callable | None = None
+    #: (session, start values) -> [Problem] what the register refuses in a request, before anything is kept
+    #: (a public request is checked when it is sent, and again when it is confirmed)
+    register_problems: Callable | None = None
 
     def due_dt(self, ctx, procedure, task_name):
         if task_name in self.due_at_deadline:

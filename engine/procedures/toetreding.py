@@ -70,23 +70,30 @@ def start_schema_for(deal):
     return _start_schema_with(register.definition(deal).party_kinds)
 
 
-def start(ctx, values):
-    applicant, email = values['applicant'], values['email'] or None
-    received = paper.received_day(ctx, values, rules.TOETREDING_2)
+def register_problems(session, applicant):
+    """What the register refuses in a request to join: checked when the public form is sent and again when
+    the request is confirmed and started (the register may have changed in between)."""
     problems = []
-    if _is_party(ctx.session, applicant):
+    if _is_party(session, applicant):
         problems.append(Problem('toetreding.already_a_party', 'applicant', {'applicant': applicant},
                                 rules.TOETREDING_1))
-    pending = _pending(ctx.session, applicant)
+    pending = _pending(session, applicant)
     if pending:
         problems.append(Problem('toetreding.already_running', 'applicant', {'applicant': applicant,
                                                                             'procedure': pending.id},
                                 rules.TOETREDING_2))
-    lookalike = None if problems else _lookalike(ctx.session, applicant)
+    lookalike = None if problems else _lookalike(session, applicant)
     if lookalike is not None:
         problems.append(Problem('toetreding.name_like_party', 'applicant', {'applicant': applicant,
                                                                             'party': lookalike.name},
                                 rules.TOETREDING_1))
+    return problems
+
+
+def start(ctx, values):
+    applicant, email = values['applicant'], values['email'] or None
+    received = paper.received_day(ctx, values, rules.TOETREDING_2)
+    problems = register_problems(ctx.session, applicant)
     if problems:
         raise CommandRefused(problems)
     request = {'applicant': applicant, 'kind': values['kind'], 'representative': values['representative'],
@@ -113,8 +120,10 @@ def _is_party(session, name):
 
 
 def _lookalike(session, name):
-    """A party whose name looks like ``name`` (the same confusable skeleton), or None."""
-    return next((p for p in register.parties(session) if names.looks_like(p.name, name)), None)
+    """A party whose name looks like ``name`` (the same confusable skeleton), or None. A party that has left
+    may come back under its own name."""
+    return next((p for p in register.parties(session)
+                 if p.status != 'withdrawn' and names.looks_like(p.name, name)), None)
 
 
 def _pending(session, applicant):
@@ -243,6 +252,7 @@ TYPE = ProcedureType(
     start_schema=Start,
     started_by=frozenset({PUBLIC}),
     start=start,
+    register_problems=lambda session, values: register_problems(session, values['applicant']),
     forms={CRITERIA_TASK: TaskForm(CriteriaForm, rules.AANSLUITEN, _criteria),
            consent_round.CONSENT_TASK: consent_round.CONSENT, consent_round.EXTEND_TASK: consent_round.EXTEND,
            'partij_vastleggen': TaskForm(NewPartyForm, rules.TOETREDING_3, _new_party)},

@@ -116,17 +116,28 @@ def test_an_unconfirmed_request_expires_after_7_days_and_is_purged(site, app, cl
 def test_a_new_request_purges_the_expired_ones(site, app, clock):
     browser(site).post('/toetreden', REQUEST)
     clock.advance(days=8)
-    browser(site).post('/toetreden', dict(REQUEST, applicant='Gemeente Tilburg'))
+    browser(site).post('/toetreden', dict(REQUEST, applicant='Gemeente Breda'))
     with Session(app.engine) as session:
-        assert [r.request['applicant'] for r in session.scalars(select(PendingAccession))] == ['Gemeente Tilburg']
+        assert [r.request['applicant'] for r in session.scalars(select(PendingAccession))] == ['Gemeente Breda']
+
+
+def test_a_name_like_a_partys_is_refused_when_the_form_is_sent(site, app):
+    b = browser(site)
+    page = b.post('/toetreden', dict(REQUEST, applicant='Gemeente Utr\u0435cht'))
+    assert page.status_code == 422 and 'Gemeente Utrecht' in page.get_data(as_text=True)
+    assert b.post('/toetreden', dict(REQUEST, applicant='Gemeente Utrecht')).status_code == 422
+    assert count(app, PendingAccession) == 0 and mails(app, 'accession_confirmation') == []
 
 
 def test_a_confirmed_request_is_still_checked_against_the_register(site, app):
-    browser(site).post('/toetreden', dict(REQUEST, applicant='Gemeente Zeist'))
+    browser(site).post('/toetreden', REQUEST)
     path = link_path(mails(app, 'accession_confirmation')[0][2])
+    # meanwhile the same organisation's request was registered on paper
+    start_procedure(app, 'toetreding', **{k: v for k, v in REQUEST.items() if k != 'endorses_goals'},
+                    endorses_goals=True)
     page = browser(site).post(path, {})
-    assert page.status_code == 422 and 'Deze organisatie is al Partij.' in page.get_data(as_text=True)
-    assert count(app, Procedure) == 0
+    assert page.status_code == 422 and 'loopt al' in page.get_data(as_text=True)
+    assert count(app, Procedure) == 1
 
 
 def test_the_sixth_request_in_an_hour_from_one_address_gets_429_with_retry_after(site, app):
