@@ -158,14 +158,14 @@ class CityDeal:
         return self._read_uow(lambda uow: timers.next_due(uow, skip))
 
     # --- accounts
-    def add_user(self, email, password, party=None, role=None, name=None, actor=INSTALLER):
+    def add_user(self, email, password, party=None, role=None, name=None, actor=OPERATOR):
         return self._command_uow(lambda uow: accounts.add_user(uow.session, uow.now, actor, email, password,
                                                                party=party, role=role, name=name))
 
     def users(self):
         return self._read_uow(lambda uow: accounts.users(uow.session, local_date(uow.now)))
 
-    def disable_user(self, email, actor=INSTALLER):
+    def disable_user(self, email, actor=OPERATOR):
         self._command_uow(lambda uow: accounts.disable_user(uow.session, uow.now, actor, email))
 
     def end_sessions(self, user_id):
@@ -224,13 +224,13 @@ class CityDeal:
     def account_overview(self, user_id):
         return self._read_uow(lambda uow: accounts.overview(uow.session, user_id, local_date(uow.now)))
 
-    def create_token(self, email, name=None, actor=INSTALLER):
+    def create_token(self, email, name=None, actor=OPERATOR):
         return self._command_uow(lambda uow: accounts.create_token(uow.session, uow.now, email, name, actor))
 
     def tokens(self, email=None):
         return self._read(accounts.tokens, email)
 
-    def revoke_token(self, token_id, actor=INSTALLER, owner_id=None):
+    def revoke_token(self, token_id, actor=OPERATOR, owner_id=None):
         self._command_uow(lambda uow: accounts.revoke_token(uow.session, uow.now, token_id, actor, owner_id))
 
     # --- a person's calendar to subscribe to
@@ -266,7 +266,7 @@ class CityDeal:
     def delegations(self, party=None):
         return self._read_uow(lambda uow: accounts.delegations(uow.session, local_date(uow.now), party))
 
-    def revoke_delegation(self, delegation_id, actor=INSTALLER, party=None):
+    def revoke_delegation(self, delegation_id, actor=OPERATOR, party=None):
         self._command_uow(lambda uow: accounts.revoke_delegation(uow.session, uow.now, delegation_id, actor, party))
 
     # --- for the web pages and the API

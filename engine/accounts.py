@@ -271,8 +271,11 @@ def account_for_verified_email(session, now, email, remote_addr):
     user = session.scalars(select(User).where(User.email == (email or '').strip().lower()[:254])).first()
     if user is None or not user.is_active:
         raise LoginRefused.one('account.no_active_account', 'email')
+    found = _account(session, user, local_date(now))
+    if is_closed(found):
+        raise LoginRefused.one(CLOSED_LOGIN, 'login')
     login_limits.record(session, now, user.email, remote_addr, True)
-    return _account(session, user, local_date(now))
+    return found
 
 
 def request_password_reset(session, now, email, link_base):

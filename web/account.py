@@ -6,10 +6,12 @@ a second factor: such a person, logged in without one, sees only the page that t
 """
 import base64
 import os
+import time
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -23,6 +25,8 @@ blueprint = Blueprint('account', __name__)
 #: the secret being set up, kept in the session until a code proves the app has it
 SETUP_SECRET = 'totp_setup_secret'
 #: what a person who must set up a second factor may still reach
+#: every request for a reset link is answered after this long, whether or not the address has an account
+RESET_ANSWER_SECONDS = 0.25
 OPEN_ENDPOINTS = {'account.second_factor', 'auth.logout', 'static', 'theme', 'views.accessibility',
                   'account.calendar'}
 
@@ -122,7 +126,11 @@ def second_factor():
 def forgotten_password():
     sent = False
     if request.method == 'POST':
+        began = time.monotonic()
         city_deal().request_password_reset(request.form.get('email', '')[:254], public_url('/wachtwoord-herstellen/'))
+        # The same answer after the same time whether or not the address has an account (a link is queued only
+        # for one that has): how long it took must not tell a guesser which addresses exist.
+        current_app.config.get('LOGIN_DELAY', time.sleep)(max(0.0, RESET_ANSWER_SECONDS - (time.monotonic() - began)))
         sent = True
     return render_template('forgotten_password.html', sent=sent)
 

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from joserfc.errors import JoseError
 from requests.exceptions import RequestException
 
-from engine.accounts import LoginRefused
+from engine.accounts import CLOSED_LOGIN, LoginRefused
 
 blueprint = Blueprint('oidc', __name__)
 NAME = 'organisation'
@@ -80,6 +80,7 @@ def start():
 @blueprint.route('/inloggen/organisatie/terug')
 def callback():
     from web import auth
+    from web.labels import problem_text
     client = _client()
     try:
         token = client.authorize_access_token()
@@ -95,7 +96,9 @@ def callback():
         return _refused(_('Uw organisatie heeft uw e-mailadres niet bevestigd. Er is niet ingelogd.'))
     try:
         account = auth.city_deal().account_for_verified_email(claims['email'], auth.remote_addr())
-    except LoginRefused:
+    except LoginRefused as refused:
+        if refused.problems[0].code == CLOSED_LOGIN:  # its party left: say so, as the password login does
+            return _refused(problem_text(refused.problems[0]))
         return _refused(_('Er is geen account met het e-mailadres %(email)s. Vraag de beheerder om een account.',
                           email=claims['email']))
     return auth.first_step_done(account)

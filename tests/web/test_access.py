@@ -270,7 +270,7 @@ def test_delegations_on_the_command_line(site, app, capsys):
     assert cli.run(cli._parser().parse_args(['delegations', 'revoke', str(current)]), app) == 0
     assert capsys.readouterr().out == f'delegation {current} revoked\n'
     entry = [e for e in app.audit() if e['event'] == 'delegation_revoked'][-1]
-    assert (entry['person'], entry['acting_for']) == ('citydeal init', 'admin')
+    assert (entry['person'], entry['acting_for']) == ('citydeal command line', 'admin')  # the operator, not the installer
     with pytest.raises(NotFound):
         app.revoke_delegation(999)
 

@@ -97,3 +97,12 @@ def test_a_password_reset_through_the_mailbox_ends_the_wait(site, app):
     new = 'de markt op zaterdagochtend in het centrum'
     assert owner.post(link, {'password': new, 'repeat': new}).headers['Location'] == '/inloggen'
     assert attempt(site, 'tilburg@deal.example', new, '198.51.100.1').status_code == 302
+
+
+def test_a_reset_request_takes_as_long_whether_or_not_the_address_has_an_account(site, app, delays):
+    from web.account import RESET_ANSWER_SECONDS
+    b = Browser(site.test_client())
+    for address in ('zeist@deal.example', 'niemand@deal.example'):
+        assert 'Als er een account is' in b.post('/wachtwoord-vergeten', {'email': address}).get_data(as_text=True)
+    assert len(delays) == 2 and all(0 < wait <= RESET_ANSWER_SECONDS for wait in delays)
+    assert len(mails(app, 'password_reset')) == 1

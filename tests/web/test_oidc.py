@@ -112,3 +112,18 @@ def test_a_forged_state_and_a_discovery_document_of_another_issuer_are_refused(a
     own_provider.discovery_issuer = 'https://login.evil.example'
     other = Browser(make_site(app, monkeypatch, own_provider.issuer, accounts=False).test_client())
     assert other.get('/inloggen/organisatie').status_code == 403
+
+
+def test_an_account_closed_with_its_party_is_told_so(app, clock, monkeypatch, mock_provider):
+    from datetime import datetime
+
+    from engine.dates import AMSTERDAM
+    from tests.conftest import start_procedure
+    site = make_site(app, monkeypatch, mock_provider)
+    start_procedure(app, 'opzegging', by='zeist', circumstances='Andere prioriteiten in de wijkaanpak.')
+    clock.set(datetime(2021, 7, 12, 0, 0, 1, tzinfo=AMSTERDAM))
+    app.tick()
+    b = Browser(site.test_client())
+    back = through_mock(b, 'zeist')
+    assert back.status_code == 403 and 'geen toegang' in back.get_data(as_text=True)
+    assert b.get('/taken').status_code == 302  # not logged in
