@@ -29,7 +29,7 @@ def as_json(done):
 
 
 @pytest.mark.slow
-@pytest.mark.rule('Wijziging 1: consent of all Partijen')
+@pytest.mark.rule('Wijzigingen lid 1: consent of all Partijen')
 def test_an_amendment_through_all_seventeen_parties(citydeal):
     assert 'energieke-wijken: unchanged' in citydeal('init').stdout
     parties = as_json(citydeal('parties', '--json'))
@@ -54,7 +54,7 @@ def test_an_amendment_through_all_seventeen_parties(citydeal):
     assert citydeal('audit', 'verify').stdout.startswith('OK')
 
 
-@pytest.mark.rule('Opzegging 1: 3 months notice')
+@pytest.mark.rule('Opzegging lid 1: 3 months notice')
 def test_a_withdrawal_and_its_timer(citydeal):
     citydeal('start', 'opzegging', '--by', 'zayaz', '--circumstances', 'Fusie.', now='2021-11-30T15:00:00+01:00')
     assert ' timer ' not in citydeal('tick', now='2022-02-27T12:00:00+01:00').stdout
@@ -112,7 +112,7 @@ def first(citydeal, name, *args):
 
 
 @pytest.mark.slow
-@pytest.mark.rule('Toetreding 1: with the consent of all Partijen')
+@pytest.mark.rule('Toetreding lid 1: with the consent of all Partijen')
 def test_an_accession_through_the_cli(citydeal):
     citydeal('start', 'toetreding', '--applicant', 'Gemeente Eindhoven', '--kind', 'gemeente',
              '--representative', 'de heer R. Thijs, wethouder', '--contribution', 'EUR 10.000 per jaar',
@@ -129,7 +129,7 @@ def test_an_accession_through_the_cli(citydeal):
     assert 'eindhoven' in [p['code'] for p in as_json(citydeal('parties', '--json'))]
 
 
-@pytest.mark.rule('Wijziging 2: projectleider extends or closes at the deadline')
+@pytest.mark.rule('Wijzigingen lid 2: projectleider extends or closes at the deadline')
 def test_an_extension_through_the_cli(citydeal):
     citydeal('start', 'wijziging', '--by', 'bzk', '--title', 't', '--text', 'x')
     citydeal('complete', first(citydeal, 'consultatie_openen', '--role', 'projectleider'), '--as', 'projectleider')
@@ -197,7 +197,7 @@ def test_the_outbox_in_json_gives_each_message_its_text_and_audit_head(citydeal)
     assert all(m['text'].startswith('Geachte ') and 'Gemeente Utrecht' in m['text'] for m in listed)
 
 
-@pytest.mark.rule('Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once')
+@pytest.mark.rule('Gegevenswisseling lid 1: on a Party\'s request information is kept confidential, in principle at once')
 def test_geheimhouding_from_the_command_line(citydeal):
     pid = as_json(citydeal('start', 'wijziging', '--by', 'utrecht', '--title', 'Begroting 2022',
                            '--text', 'Bedragen per partij.', '--json'))['id']

@@ -27,7 +27,7 @@ def acknowledge(app, stands, reason=None):
     return complete_task(app, task['id'], 'projectleider', values)
 
 
-@pytest.mark.rule('Opzegging 2: a deal that does not stand ends when the withdrawal takes effect')
+@pytest.mark.rule('Opzegging lid 2: a deal that does not stand ends when the withdrawal takes effect')
 def test_a_deal_that_does_not_stand_ends_for_all_when_the_withdrawal_takes_effect(app, clock):
     give_notice(app, clock)
     acknowledge(app, False, 'Rotterdam Zuid is de kern van werklijn 3 en 4.')
@@ -63,7 +63,7 @@ def test_after_the_end_nothing_starts_or_completes(app, clock):
     assert snapshot(app) == before
 
 
-@pytest.mark.rule('Opzegging 2: a deal that does not stand ends when the withdrawal takes effect')
+@pytest.mark.rule('Opzegging lid 2: a deal that does not stand ends when the withdrawal takes effect')
 def test_acknowledged_after_the_withdrawal_took_effect_the_deal_ends_at_once(app, clock):
     give_notice(app, clock)
     clock.set(datetime(2022, 3, 2, 10, 0, tzinfo=AMSTERDAM))
@@ -74,7 +74,7 @@ def test_acknowledged_after_the_withdrawal_took_effect_the_deal_ends_at_once(app
     assert (deal['status'], deal['ended_on']) == ('ended', '2022-03-02')
 
 
-@pytest.mark.rule('Opzegging 3: the deal stays in force for the others')
+@pytest.mark.rule('Opzegging lid 2: the deal stays in force for the others')
 def test_a_deal_that_stands_goes_on(app, clock):
     give_notice(app, clock)
     acknowledge(app, True)

@@ -27,7 +27,7 @@ def _events(app, pid):
     return [e['event'] for e in app.show(pid)['timeline']]
 
 
-@pytest.mark.rule('Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once')
+@pytest.mark.rule('Gegevenswisseling lid 1: on a Party\'s request information is kept confidential, in principle at once')
 def test_texts_are_off_the_public_pages_from_the_request_on(app, adopted, monkeypatch):
     assert _public(app)['body'] is not None
     asked = start_procedure(app, 'geheimhouding', by='zeist', procedure=adopted, grounds='Bedrijfsgevoelige bedragen.')
@@ -46,7 +46,7 @@ def test_texts_are_off_the_public_pages_from_the_request_on(app, adopted, monkey
     assert 'Werklijn 5: warmte' in page and 'Voeg werklijn 5 toe.' not in page
 
 
-@pytest.mark.rule('Gegevenswisseling 1: kept unless the law, a court ruling or the deal requires disclosure')
+@pytest.mark.rule('Gegevenswisseling lid 1: kept unless the law, a court ruling or the deal requires disclosure')
 def test_the_projectleider_keeps_it_or_lifts_it_with_a_reason(app, adopted):
     first = start_procedure(app, 'geheimhouding', by='zeist', procedure=adopted, grounds='Bedragen.')['id']
     task = one_task(app, 'geheimhouding_toetsen', role='projectleider')
@@ -70,7 +70,7 @@ def test_the_projectleider_keeps_it_or_lifts_it_with_a_reason(app, adopted):
     assert any(m['subject'].startswith('Geheimhouding opgeheven') for m in app.outbox())
 
 
-@pytest.mark.rule('Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once')
+@pytest.mark.rule('Gegevenswisseling lid 1: on a Party\'s request information is kept confidential, in principle at once')
 def test_only_the_requesting_party_lifts_its_own_request(app, adopted):
     asked = start_procedure(app, 'geheimhouding', by='zeist', procedure=adopted, party='tilburg',
                             grounds='Persoonsgegevens.')['id']
@@ -85,7 +85,7 @@ def test_only_the_requesting_party_lifts_its_own_request(app, adopted):
     assert all(s['statement'] for s in _public(app)['statements'])
 
 
-@pytest.mark.rule('Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once')
+@pytest.mark.rule('Gegevenswisseling lid 1: on a Party\'s request information is kept confidential, in principle at once')
 def test_a_request_needs_grounds_a_procedure_and_a_statement_that_exists(app, adopted):
     before = snapshot(app)
     cases = [(dict(procedure=adopted), 'grounds'), (dict(procedure=999, grounds='x'), 'procedure'),
@@ -98,7 +98,7 @@ def test_a_request_needs_grounds_a_procedure_and_a_statement_that_exists(app, ad
     assert snapshot(app) == before
 
 
-@pytest.mark.rule('Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once')
+@pytest.mark.rule('Gegevenswisseling lid 1: on a Party\'s request information is kept confidential, in principle at once')
 def test_asked_from_the_procedure_page_and_through_the_api(app, adopted, monkeypatch):
     fast_hashing(monkeypatch)
     add_accounts(app)
@@ -125,7 +125,7 @@ def test_asked_from_the_procedure_page_and_through_the_api(app, adopted, monkeyp
     assert answer.status_code == 403
 
 
-@pytest.mark.rule('Gegevenswisseling 1: on a Party\'s request information is kept confidential, in principle at once')
+@pytest.mark.rule('Gegevenswisseling lid 1: on a Party\'s request information is kept confidential, in principle at once')
 def test_the_public_pdfs_and_documents_obey_a_request_for_confidentiality(app, api, make_site):
     from engine import appendix_pdf, documents
     from engine.unit_of_work import Actor

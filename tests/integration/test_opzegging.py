@@ -15,7 +15,7 @@ def party(app, code):
     return next(p for p in app.parties() if p['code'] == code)
 
 
-@pytest.mark.rule('Opzegging 1: 3 months notice')
+@pytest.mark.rule('Opzegging lid 1: 3 months notice')
 def test_notice_on_30_november_takes_effect_on_28_february(app, clock):
     clock.set(datetime(2021, 11, 30, 15, 0, tzinfo=AMSTERDAM))
     pid = start_procedure(app, 'opzegging', by='tiwos', circumstances=CIRCUMSTANCES)['id']
@@ -24,8 +24,8 @@ def test_notice_on_30_november_takes_effect_on_28_february(app, clock):
     assert app.show(pid)['next_timer'] == '2022-02-28T00:00:00+01:00'
 
 
-@pytest.mark.rule('Opzegging 1: 3 months notice')
-@pytest.mark.rule('Opzegging 4: contribution for the year of notice stays due')
+@pytest.mark.rule('Opzegging lid 1: 3 months notice')
+@pytest.mark.rule('Opzegging lid 3: contribution for the year of notice stays due')
 def test_at_the_effective_date_the_party_is_withdrawn_and_owes_the_year(app, clock):
     clock.set(datetime(2021, 11, 30, 15, 0, tzinfo=AMSTERDAM))
     pid = start_procedure(app, 'opzegging', by='weert', circumstances=CIRCUMSTANCES)['id']
@@ -44,7 +44,7 @@ def test_at_the_effective_date_the_party_is_withdrawn_and_owes_the_year(app, clo
     assert result == dict(result, procedure_id=pid, status='completed', outcome='withdrawn')
 
 
-@pytest.mark.rule('Opzegging 3: the deal stays in force for the others')
+@pytest.mark.rule('Opzegging lid 2: the deal stays in force for the others')
 def test_projectleider_records_whether_the_deal_stands(app):
     pid = start_procedure(app, 'opzegging', by='zayaz', circumstances=CIRCUMSTANCES)['id']
     task = one_task(app, role='projectleider', name='opzegging_bevestigen')
@@ -60,7 +60,7 @@ def test_projectleider_records_whether_the_deal_stands(app):
                              'reason': 'Zonder de corporatie valt werklijn 3 weg.'}
 
 
-@pytest.mark.rule('Opzegging 2: the notice must state the changed circumstances')
+@pytest.mark.rule('Opzegging lid 1: the notice must state the changed circumstances')
 def test_a_notice_without_circumstances_is_incomplete(app):
     before = snapshot(app)
     with pytest.raises(CommandRefused) as refused:
@@ -92,7 +92,7 @@ def test_a_withdrawing_party_is_still_asked_a_withdrawn_one_no_longer(app, clock
         start_amendment(app, by='tiwos')
 
 
-@pytest.mark.rule('Opzegging 1: 3 months notice')
+@pytest.mark.rule('Opzegging lid 1: 3 months notice')
 def test_a_notice_that_takes_effect_inside_the_projectleiders_command_withdraws_the_party(app, clock):
     """Notice on 30 November 2021 takes effect on 28 February 2022 at the latest (1 March at 00:00 ...); the
     projectleider confirms it on 1 March 2022 before any tick: the timer fires inside that command, the

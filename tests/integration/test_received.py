@@ -108,7 +108,7 @@ def test_an_auditor_registers_nothing(app):
                   {'title': 'x', 'text': 'y', 'received': '2021-04-01'})
 
 
-@pytest.mark.rule('Wijziging 2: the answer window starts when the consultation opens and lasts consent_period_weeks')
+@pytest.mark.rule('Wijzigingen lid 2: the answer window starts when the consultation opens and lasts consent_period_weeks')
 def test_the_answer_window_starts_when_the_consultation_opens(app, clock):
     pid = start_amendment(app)
     clock.set(at(2021, 5, 3, 10, 0))
@@ -121,7 +121,7 @@ def test_the_answer_window_starts_when_the_consultation_opens(app, clock):
                               'answer_deadline': '2021-06-14T23:59:59+02:00', 'days_late': 0}
 
 
-@pytest.mark.rule('Wijziging 2: the answer window starts when the consultation opens and lasts consent_period_weeks')
+@pytest.mark.rule('Wijzigingen lid 2: the answer window starts when the consultation opens and lasts consent_period_weeks')
 def test_an_accession_window_starts_when_the_request_is_found_complete(app, clock):
     pid = start_procedure(app, 'toetreding', **ACCESSION)['id']
     clock.set(at(2021, 5, 20, 10, 0))
@@ -129,7 +129,7 @@ def test_an_accession_window_starts_when_the_request_is_found_complete(app, cloc
     assert {t['due'] for t in app.tasks() if t['party']} == {'2021-07-01T23:59:59+02:00'}
 
 
-@pytest.mark.rule('Wijziging 2: the consultation opens within 6 weeks; a late opening is recorded as late')
+@pytest.mark.rule('Wijzigingen lid 2: the consultation opens within 6 weeks; a late opening is recorded as late')
 def test_an_opening_not_done_in_time_is_reminded_and_escalated_to_the_secretaris(app, clock):
     pid = start_amendment(app)
     clock.set(at(2021, 5, 25, 9, 0))
@@ -144,7 +144,7 @@ def test_an_opening_not_done_in_time_is_reminded_and_escalated_to_the_secretaris
     assert (opened['data']['late'], opened['data']['days_late']) == (True, 2)
 
 
-@pytest.mark.rule('Wijziging 2: the consultation opens within 6 weeks; a late opening is recorded as late')
+@pytest.mark.rule('Wijzigingen lid 2: the consultation opens within 6 weeks; a late opening is recorded as late')
 def test_an_opening_in_time_is_not_escalated(app, clock):
     pid = start_amendment(app)
     open_consultation(app, pid)
@@ -153,7 +153,7 @@ def test_an_opening_in_time_is_not_escalated(app, clock):
     assert outbox(app, 'opening_late') == []
 
 
-@pytest.mark.rule('Wijziging 2: no answer window shorter than minimum_consent_days')
+@pytest.mark.rule('Wijzigingen lid 2: no answer window shorter than minimum_consent_days')
 def test_a_window_the_end_of_the_term_would_cut_short_is_refused_naming_the_end(app, clock):
     clock.set(at(2024, 3, 15, 9, 0))
     pid = start_amendment(app)
@@ -167,7 +167,7 @@ def test_a_window_the_end_of_the_term_would_cut_short_is_refused_naming_the_end(
     assert app.show(pid)['status'] == 'running'
 
 
-@pytest.mark.rule('Wijziging 2: no answer window shorter than minimum_consent_days')
+@pytest.mark.rule('Wijzigingen lid 2: no answer window shorter than minimum_consent_days')
 def test_a_window_cut_by_the_end_but_long_enough_closes_the_day_before_the_end(app, clock):
     clock.set(at(2024, 3, 1, 9, 0))
     pid = start_amendment(app)
@@ -176,7 +176,7 @@ def test_a_window_cut_by_the_end_but_long_enough_closes_the_day_before_the_end(a
     assert app.show(pid)['deadline'] == '2024-03-31T23:59:59+02:00'
 
 
-@pytest.mark.rule('Wijziging 2: no answer window shorter than minimum_consent_days')
+@pytest.mark.rule('Wijzigingen lid 2: no answer window shorter than minimum_consent_days')
 def test_the_accession_window_is_bound_by_the_minimum_too(app, clock):
     clock.set(at(2024, 3, 15, 9, 0))
     start_procedure(app, 'toetreding', **ACCESSION)

@@ -47,7 +47,7 @@ def test_an_end_date_agreed_for_a_day_already_past_ends_the_deal(app, clock):
     assert app.deal()['status'] == 'ended'
 
 
-@pytest.mark.rule('Wijziging 2: the consultation opens within 6 weeks; a late opening is recorded as late')
+@pytest.mark.rule('Wijzigingen lid 2: the consultation opens within 6 weeks; a late opening is recorded as late')
 def test_a_late_projectleider_still_opens_and_every_party_gets_the_full_window(app, clock):
     pid = start_amendment(app)
     clock.set(clock.now() + timedelta(weeks=7))
@@ -59,7 +59,7 @@ def test_a_late_projectleider_still_opens_and_every_party_gets_the_full_window(a
     assert opened['data']['late'] is True and opened['data']['days_late'] == 7
 
 
-@pytest.mark.rule('Opzegging 1: 3 months notice')
+@pytest.mark.rule('Opzegging lid 1: 3 months notice')
 def test_a_withdrawn_party_cannot_answer_and_its_open_requests_lapse(app, clock):
     start_procedure(app, 'opzegging', by='zayaz', circumstances='Fusie.')
     clock.set(datetime(2021, 7, 1, 9, 0, tzinfo=AMSTERDAM))
@@ -77,7 +77,7 @@ def test_a_withdrawn_party_cannot_answer_and_its_open_requests_lapse(app, clock)
     assert any(e['event'] == 'consent_request_lapsed' for e in shown['timeline'])
 
 
-@pytest.mark.rule('Opzegging 4: contribution for the year of notice stays due')
+@pytest.mark.rule('Opzegging lid 3: contribution for the year of notice stays due')
 def test_a_notice_overtaken_by_the_end_of_the_term_still_leaves_the_contribution_due(app, clock):
     clock.set(datetime(2024, 1, 15, 9, 0, tzinfo=AMSTERDAM))
     pid = start_procedure(app, 'opzegging', by='weert', circumstances='Bezuinigingen.')['id']

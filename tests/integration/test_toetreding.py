@@ -18,9 +18,9 @@ def check_criteria(app, complete=True, reason=''):
     return complete_task(app, task['id'], 'projectleider', {'complete': str(complete).lower(), 'reason': reason})
 
 
-@pytest.mark.rule('Toetreding 1: with the consent of all Partijen')
-@pytest.mark.rule('Toetreding 4: status of Partij')
-@pytest.mark.rule('Toetreding 5: request and statements as appendices')
+@pytest.mark.rule('Toetreding lid 1: with the consent of all Partijen')
+@pytest.mark.rule('Toetreding lid 3: status of Partij')
+@pytest.mark.rule('Toetreding lid 4: request and statements as appendices')
 def test_all_consent_admits_the_applicant_as_a_party(app, clock):
     pid = apply_(app)
     check_criteria(app)
@@ -42,7 +42,7 @@ def test_all_consent_admits_the_applicant_as_a_party(app, clock):
     assert len(appendix['statements']) == 17
 
 
-@pytest.mark.rule('Toetreding 1: with the consent of all Partijen')
+@pytest.mark.rule('Toetreding lid 1: with the consent of all Partijen')
 def test_one_objection_refuses_the_accession(app):
     pid = apply_(app)
     check_criteria(app)
@@ -51,7 +51,7 @@ def test_one_objection_refuses_the_accession(app):
     assert 'eindhoven' not in [p['code'] for p in app.parties()]
 
 
-@pytest.mark.rule('Toetreding 3: criteria')
+@pytest.mark.rule('Deel 2, Aansluiten nieuwe deelnemers: criteria')
 def test_an_incomplete_request_is_returned_with_a_reason(app):
     pid = apply_(app)
     with pytest.raises(CommandRefused, match='reason'):
@@ -62,7 +62,7 @@ def test_an_incomplete_request_is_returned_with_a_reason(app):
     assert returned['data']['reason'] == 'Inzet met mensen ontbreekt.'
 
 
-@pytest.mark.rule('Toetreding 2: the request must state the concrete contribution')
+@pytest.mark.rule('Toetreding lid 2: the request must state the concrete contribution')
 def test_contribution_and_endorsement_are_required(app):
     before = snapshot(app)
     with pytest.raises(CommandRefused) as refused:

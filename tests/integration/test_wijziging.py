@@ -9,8 +9,8 @@ from tests.conftest import (
     start_procedure)
 
 
-@pytest.mark.rule('Wijziging 1: consent of all Partijen')
-@pytest.mark.rule('Wijziging 3: amendment and consent statements become a bijlage')
+@pytest.mark.rule('Wijzigingen lid 1: consent of all Partijen')
+@pytest.mark.rule('Wijzigingen lid 3: amendment and consent statements become a bijlage')
 def test_all_parties_consent_and_the_amendment_becomes_an_appendix(app):
     pid = start_amendment(app)
     open_consultation(app, pid)
@@ -27,7 +27,7 @@ def test_all_parties_consent_and_the_amendment_becomes_an_appendix(app):
     assert app.tasks() == []
 
 
-@pytest.mark.rule('Wijziging 2: consultation within 6 weeks of reaching projectleider and secretaris')
+@pytest.mark.rule('Wijzigingen lid 2: consultation within 6 weeks of reaching projectleider and secretaris')
 def test_request_is_registered_with_projectleider_and_secretaris_and_a_six_week_deadline(app):
     pid = start_amendment(app)
     shown = app.show(pid)
@@ -38,7 +38,7 @@ def test_request_is_registered_with_projectleider_and_secretaris_and_a_six_week_
     assert task['name'] == 'consultatie_openen' and task['due'] == shown['deadline']
 
 
-@pytest.mark.rule('Wijziging 1: consent of all Partijen')
+@pytest.mark.rule('Wijzigingen lid 1: consent of all Partijen')
 def test_one_objection_means_not_adopted(app):
     pid = start_amendment(app)
     open_consultation(app, pid)
@@ -61,7 +61,7 @@ def test_an_objection_without_statement_is_refused_and_changes_nothing(app):
     assert snapshot(app) == before
 
 
-@pytest.mark.rule('Wijziging 2: answers after the deadline are refused')
+@pytest.mark.rule('Wijzigingen lid 2: answers after the deadline are refused')
 def test_an_answer_after_the_deadline_is_refused_even_before_the_timer_fired(app, clock):
     pid = start_amendment(app)
     open_consultation(app, pid)
@@ -73,7 +73,7 @@ def test_an_answer_after_the_deadline_is_refused_even_before_the_timer_fired(app
     assert snapshot(app) == before
 
 
-@pytest.mark.rule('Wijziging 2: projectleider extends or closes at the deadline')
+@pytest.mark.rule('Wijzigingen lid 2: projectleider extends or closes at the deadline')
 def test_deadline_with_answers_missing_then_extension_then_adoption(app, clock):
     pid = start_amendment(app)
     open_consultation(app, pid)
@@ -98,7 +98,7 @@ def test_deadline_with_answers_missing_then_extension_then_adoption(app, clock):
     assert len(app.appendices()[0]['statements']) == 17
 
 
-@pytest.mark.rule('Wijziging 2: projectleider extends or closes at the deadline')
+@pytest.mark.rule('Wijzigingen lid 2: projectleider extends or closes at the deadline')
 def test_deadline_then_close_means_not_adopted(app, clock):
     pid = start_amendment(app)
     open_consultation(app, pid)

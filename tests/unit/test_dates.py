@@ -5,7 +5,7 @@ import pytest
 from engine.dates import add_months, end_of_day, start_of_day
 
 
-@pytest.mark.rule('Opzegging 1: 3 months notice')
+@pytest.mark.rule('Opzegging lid 1: 3 months notice')
 @pytest.mark.parametrize('start, months, expected', [
     (date(2021, 11, 30), 3, date(2022, 2, 28)),
     (date(2023, 11, 30), 3, date(2024, 2, 29)),

@@ -35,7 +35,7 @@ def test_the_openapi_document_describes_every_operation(api):
     assert document == SPEC.to_dict()
 
 
-@pytest.mark.rule('Wijziging 1: consent of all Partijen')
+@pytest.mark.rule('Wijzigingen lid 1: consent of all Partijen')
 def test_an_amendment_started_and_decided_through_the_api(api, app):
     started = api('POST', '/api/v1/procedures', 'bzk', json={'type': 'wijziging', 'title': 'API', 'text': 'Via de API.'})
     assert started.status_code == 201 and started.headers['Location'] == '/api/v1/procedures/1'
