@@ -47,7 +47,8 @@ def _parser():
     p = command('complete', 'complete an open task')
     p.add_argument('task')
     p.add_argument('--as', dest='acting_for', required=True, help='party code or role')
-    p.add_argument('--decision', choices=('consent', 'objection'))
+    p.add_argument('--decision', help="the task's decision: consent or objection on a consent request, keep or lift "
+                                      'on geheimhouding_toetsen (the engine checks it against the task)')
     p.add_argument('--statement')
     p.add_argument('--revise', action='store_true',
                    help='replace your answer to a consent request while its round is open')
@@ -137,10 +138,11 @@ def _start_parser(p, type_):
     for spec in describe(type_.start_schema):
         flag = '--' + spec.name.replace('_', '-')
         if spec.kind == 'yesno':
-            p.add_argument(flag, dest=spec.name, action='store_true')
+            p.add_argument(flag, dest=spec.name, action='store_true', help=spec.help)
         else:
+            choices = f"one of {', '.join(spec.choices)}" if spec.choices else None
             p.add_argument(flag, dest=spec.name, required=spec.required,
-                           help=f"one of {', '.join(spec.choices)}" if spec.choices else None)
+                           help='; '.join(part for part in (spec.help, choices) if part) or None)
     p.add_argument('--document', action='append', default=[], metavar='PATH',
                    help='attach a file to the request (repeatable)')
     p.add_argument('--json', action='store_true', help='machine-readable output')

@@ -124,7 +124,9 @@ class Beslissing(Schema):
     """A decision on a task: consent or objection on a consent task, or the task's form fields."""
     class Meta:
         unknown = EXCLUDE
-    decision = fields.String(validate=validate.OneOf(('consent', 'objection')))
+    #: the task's own form decides what is allowed (consent|objection, keep|lift): refused there with a code
+    decision = fields.String(validate=validate.Length(max=40), metadata={
+        'description': 'consent or objection on a consent request; keep or lift on geheimhouding_toetsen'})
     statement = fields.String(validate=validate.Length(max=20000))
     fields_ = fields.Dict(keys=fields.String(), values=fields.String(), data_key='fields', load_default=dict)
     documents = fields.List(fields.Integer(strict=True), metadata={

@@ -159,8 +159,10 @@ class FieldSpec:
     kind: str  # choice, text, line, yesno, date or number
     required: bool
     choices: tuple = ()
+    #: a line for the command line's help (the field's ``metadata={'help': ...}``)
+    help: str | None = None
 
 
 def describe(schema):
-    return [FieldSpec(name, getattr(f, 'kind', 'text'), f.required, getattr(f, 'choices', ()))
+    return [FieldSpec(name, getattr(f, 'kind', 'text'), f.required, getattr(f, 'choices', ()), f.metadata.get('help'))
             for name, f in schema().fields.items() if not f.dump_only]

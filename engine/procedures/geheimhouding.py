@@ -21,10 +21,11 @@ REVIEW_TASK = 'geheimhouding_toetsen'
 
 
 class Start(f.CodedSchema):
-    procedure = f.Number(required=True)
-    party = f.Line(load_default=None, required=False, max_length=80)
-    grounds = f.Text(required=False)
-    lift = f.YesNo(load_default=False)
+    procedure = f.Number(required=True, metadata={'help': 'the procedure whose texts are to be kept confidential'})
+    party = f.Line(load_default=None, required=False, max_length=80,
+                   metadata={'help': "only this party's statement in it (its code)"})
+    grounds = f.Text(required=False, metadata={'help': 'why (required to ask)'})
+    lift = f.YesNo(load_default=False, metadata={'help': "lift your party's own request"})
 
 
 def start(ctx, values):

@@ -166,3 +166,19 @@ def test_the_revise_page_of_another_partys_answer_is_forbidden(api, app, client)
         client.post('/uitloggen', {}, token_from='/taken')
     assert client.login('tilburg').status_code == 302
     assert 'Onze eigen afweging' in client.get(f'/taken/{task}/herzien').get_data(as_text=True)
+
+
+def test_the_decision_field_carries_the_tasks_own_choices(api, app):
+    from tests.conftest import consent_all, one_task
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    consent_all(app, pid)
+    start = api('POST', '/api/v1/procedures', 'zeist', json={'type': 'geheimhouding', 'procedure': pid,
+                                                              'grounds': 'Bedragen van derden.'})
+    assert start.status_code == 201, start.get_json()
+    task = one_task(app, 'geheimhouding_toetsen', role='projectleider')['id']
+    wrong = api('POST', f'/api/v1/taken/{task}/beslissing', 'projectleider', json={'decision': 'consent'})
+    assert wrong.status_code == 400 and wrong.get_json()['invalid-params'][0]['name'] == 'decision'
+    assert wrong.get_json()['invalid-params'][0]['code']
+    kept = api('POST', f'/api/v1/taken/{task}/beslissing', 'projectleider', json={'decision': 'keep'})
+    assert kept.status_code == 201, kept.get_json()
