@@ -30,8 +30,11 @@ def start(ctx, values):
     if existing:
         raise CommandRefused.one('jaarcyclus.exists', 'year', rules.GOVERNANCE, year=year, procedure=existing.id)
     midpoint = midpoint_of(ctx.deal)
-    request = {'year': year, 'midterm': midpoint.year == year}
-    data = {'year': year, 'is_midterm_year': midpoint.year == year}
+    # The report is asked once: in the cycle of the midpoint's year, unless a cycle before already asked it
+    # (the term changed after that cycle began, moving the midpoint to a later year).
+    midterm = midpoint.year == year and not _midterm_asked(ctx.session)
+    request = {'year': year, 'midterm': midterm}
+    data = {'year': year, 'is_midterm_year': midterm}
     return runner.launch(ctx, TYPE, request, data, subject_key=f'year:{year}')
 
 
@@ -94,6 +97,11 @@ def term_changed(ctx):
                 reminders.plan(ctx.session, definition, procedure, row)
 
 
+def _midterm_asked(session):
+    return any(p.request.get('midterm') for p in session.scalars(
+        select(Procedure).where(Procedure.type == TYPE.id, Procedure.status != 'cancelled')))
+
+
 def existing_cycle(session, year):
     return session.scalars(select(Procedure).where(Procedure.type == TYPE.id, Procedure.subject_key == f'year:{year}',
                                                    Procedure.status != 'cancelled')).first()
@@ -133,11 +141,12 @@ class MidtermForm(f.CodedSchema):
 
 
 def _midterm(ctx, procedure, task, values):
-    """Not filed before the year the midpoint falls in (a cycle started early offers it already)."""
-    midpoint = midpoint_of(ctx.deal)
-    if local_date(ctx.now).year < midpoint.year:
-        raise CommandRefused.one('jaarcyclus.midterm_not_yet', 'report', rules.MONITORING, year=midpoint.year,
-                                 midpoint=midpoint)
+    """Not filed before the year of the cycle that asks it, the midpoint's year when the cycle began (a cycle
+    started early offers it already; one that asked it before the term moved the midpoint keeps it)."""
+    year = procedure.request['year']
+    if local_date(ctx.now).year < year:
+        raise CommandRefused.one('jaarcyclus.midterm_not_yet', 'report', rules.MONITORING, year=year,
+                                 midpoint=midpoint_of(ctx.deal))
     return plain(ctx, procedure, task, values)
 
 

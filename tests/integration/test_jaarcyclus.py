@@ -82,6 +82,8 @@ def test_a_late_task_of_the_cycle_is_reminded_at_its_due_date(app, clock):
     app.tick()
     overdue = [m for m in app.outbox() if m['event'] == 'overdue' and m['recipient'] == 'projectleider']
     assert any('31 juli 2021' in m['text'] for m in overdue)
+    # a task of the cycle opens no consultation: it is never escalated as a consultation opened late
+    assert [m for m in app.outbox() if m['event'] == 'opening_late'] == []
 
 
 @pytest.mark.rule('Jaarcyclus: midterm report halfway through the term')
@@ -100,3 +102,10 @@ def test_the_midterm_report_is_due_at_the_midpoint_recomputed_when_the_term_chan
     consent_all(app, pid)
     [midterm] = [t for t in app.tasks(role='projectleider') if t['name'] == 'midterm_opleveren']
     assert midterm['due'] == '2023-03-18T23:59:59+01:00'
+    # asked in the 2022 cycle, it stays there: filed in 2022 (early for the new midpoint), never asked again
+    clock.set(datetime(2022, 6, 1, 10, 0, tzinfo=AMSTERDAM))
+    do(app, 'projectleider', 'midterm_opleveren', {'report': 'Halverwege: de proeftuinen lopen.'})
+    start_procedure(app, 'jaarcyclus', year=2023)
+    assert [t for t in app.tasks(role='projectleider') if t['name'] == 'midterm_opleveren'] == []
+    do(app, 'projectleider', 'evaluatie_opleveren', EVALUATION)
+    assert [t for t in app.tasks(role='projectleider') if t['name'] == 'midterm_opleveren'] == []
