@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta, timezone
 from sqlalchemy import delete, select
 
 from engine import audit, notices, outbox, runner
+from engine import procedures as registry
 from engine.dates import local_date, zone
 from engine.models import OpenTask, Party, Procedure, Reminder
 
@@ -39,7 +40,7 @@ def plan(session, deal_definition, procedure, row):
             # reminded of at that deadline: nobody else can move the procedure on.
             session.add(Reminder(procedure_id=procedure.id, task_id=row.id, kind='overdue', recipient=row.role,
                                  due_dt=row.due_dt, dedupe_key=f'overdue-at-deadline:{row.id}'))
-            if row.role != ESCALATE_TO:
+            if row.role != ESCALATE_TO and registry.form(procedure.type, row.name).escalates_when_late:
                 # Late, it is escalated: the secretaris hears that the consultation was not opened in time.
                 session.add(Reminder(procedure_id=procedure.id, task_id=row.id, kind=LATE, recipient=ESCALATE_TO,
                                      due_dt=row.due_dt, dedupe_key=f'late-escalated:{row.id}'))

@@ -26,6 +26,9 @@ class TaskForm:
     record: Callable | None = None
     #: what a file attached with this task's answer is for (a document's ``purpose``)
     document_purpose: str = 'document'
+    #: the task opens a consultation: still open at its due date, it is escalated to the secretaris as late
+    #: (``opening_late``); other role tasks are only reminded
+    escalates_when_late: bool = False
 
 
 @dataclass(frozen=True)

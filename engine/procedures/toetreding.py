@@ -253,7 +253,7 @@ TYPE = ProcedureType(
     started_by=frozenset({PUBLIC}),
     start=start,
     register_problems=lambda session, values: register_problems(session, values['applicant']),
-    forms={CRITERIA_TASK: TaskForm(CriteriaForm, rules.AANSLUITEN, _criteria),
+    forms={CRITERIA_TASK: TaskForm(CriteriaForm, rules.AANSLUITEN, _criteria, escalates_when_late=True),
            consent_round.CONSENT_TASK: consent_round.CONSENT, consent_round.EXTEND_TASK: consent_round.EXTEND,
            'partij_vastleggen': TaskForm(NewPartyForm, rules.TOETREDING_3, _new_party)},
     effects=dict(consent_round.EFFECTS, accession_returned=accession_returned, party_admitted=party_admitted,
