@@ -3,13 +3,14 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from engine import (accession_requests, accounts, appendix_pdf, audit, calendar_feeds, commands, deal_file,
                     documents, ending, housekeeping, lease, outbox, queries, register, seal, timers, totp)
 from engine import procedures as registry
-from engine.dates import local_date
+from engine.dates import local_date, use_zone
+from engine.models import Deal
 from engine.queries import calendar_items
 from engine.clock import SystemClock
 from engine.errors import CommandRefused, Conflict, NotFound
@@ -42,6 +43,8 @@ class CityDeal:
         self._reading = partial(UnitOfWork, make_session_factory(self.engine, read_only=True), self.clock, renderer,
                                 writes=False)
         self._schema_checked = False
+        #: the loaded deal's time zone, read once
+        self._deal_zone = None
 
     @staticmethod
     def real_now():
@@ -56,6 +59,15 @@ class CityDeal:
             if not inspect(self.engine).has_table('deals'):
                 raise CommandRefused.one('deal.not_loaded', 'database')
             self._schema_checked = True
+        if self._deal_zone is None:
+            with self._reading() as uow:
+                found = uow.session.scalars(select(Deal)).first()
+                if found is not None:
+                    self._deal_zone = register.definition(found).timezone
+        if self._deal_zone is not None:
+            # A read that never loads the deal row still shows its times in the deal's zone (a command that
+            # loads it sets the zone again, from the row).
+            use_zone(self._deal_zone)
 
     def _command(self, operation, *args, **kwargs):
         """Run a command; when another writer got there first, run it again from the start.
@@ -84,6 +96,7 @@ class CityDeal:
         """Create or upgrade the schema and load the deal; returns (deal slug, 'loaded', 'unchanged' or
         'contacts updated')."""
         definition = deal_file.load(deal_path)
+        self._deal_zone = None  # read again from the deal loaded now
         upgrade_schema(self.engine)
         with self.unit_of_work() as uow:
             deal, created = register.load_deal(uow.session, definition, uow.now, INSTALLER)

@@ -133,6 +133,14 @@ def test_the_days_begin_and_end_in_the_deal_files_zone(db_url, clock, tmp_path):
         # the notice takes effect when 13 April begins in London, not in Amsterdam
         assert app.show(pid)['next_timer'] == '2023-04-13T00:00:00+01:00'
         assert 'TZID:Europe/London' in app.calendar()
+        # a read in a thread (a process) of its own, before any command loaded the deal there
+        import threading
+        fresh, shown = CityDeal(url=db_url, clock=clock), []
+        reader = threading.Thread(target=lambda: shown.append(fresh.show(pid)['next_timer']))
+        reader.start()
+        reader.join()
+        fresh.close()
+        assert shown == ['2023-04-13T00:00:00+01:00']
     finally:
         app.close()
         from engine.dates import use_zone
