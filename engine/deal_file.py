@@ -363,7 +363,7 @@ PERIODS = (('terms', 'consultation_weeks'), ('terms', 'notice_months'), ('terms'
 
 def answer_window_days(terms):
     """How long a Party has to answer a consultation, in days."""
-    weeks = terms.get('consent_period_weeks', terms.get('consultation_weeks'))
+    weeks = terms.get('consent_period_weeks', Terms.consent_period_weeks)
     return _number(weeks) and _number(weeks) * 7
 
 
@@ -425,6 +425,10 @@ def consistency_problems(raw):
             if _number(days) is not None and days >= window:
                 problem('deal_file.reminder_not_shorter', f'reminders.before_deadline_days[{index}]', days=days,
                         window=window)
+    minimum = _number(terms.get('minimum_consent_days', Terms.minimum_consent_days))
+    if window and minimum and window < minimum:
+        # no consultation could ever open: every answer window would be refused as too short
+        problem('deal_file.window_shorter_than_minimum', 'terms.consent_period_weeks', days=window, minimum=minimum)
     lead = _number(terms.get('continuation_months_before_end'))
     if lead and 0 < lead <= 24 and start and end and end > start and add_months(end, -lead) <= start:
         problem('deal_file.continuation_not_shorter', 'terms.continuation_months_before_end', months=lead,

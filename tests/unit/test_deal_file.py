@@ -144,3 +144,17 @@ def test_phases_may_overlap_and_the_kinds_come_from_the_file(raw):
     assert {'provincie', 'waterschap', 'bedrijf', 'maatschappelijke organisatie'} <= set(deal.party_kinds)
     raw['deal']['party_kinds'] = ['gemeente', 'rijk', 'woningcorporatie', 'kennisinstelling']
     assert deal_file.parse(raw).party_kinds == ('gemeente', 'rijk', 'woningcorporatie', 'kennisinstelling')
+
+
+@pytest.mark.rule('Deal file: one message per problem')
+def test_the_answer_window_is_its_own_term_and_no_shorter_than_the_minimum(raw):
+    raw['terms'].pop('consent_period_weeks', None)
+    raw['terms']['consultation_weeks'] = 4
+    raw['reminders']['before_deadline_days'] = [30, 1]  # within the default 6-week answer window, not the 4 weeks
+    assert deal_file.parse(raw).reminders.before_deadline_days == (30, 1)
+    raw['terms']['consent_period_weeks'] = 1
+    raw['reminders']['before_deadline_days'] = [2]
+    with pytest.raises(CommandRefused) as refused:
+        deal_file.parse(raw)
+    assert [(p.field, p.code) for p in refused.value.problems] == [
+        ('terms.consent_period_weeks', 'deal_file.window_shorter_than_minimum')]
