@@ -445,12 +445,15 @@ class CityDeal:
             deal = uow.deal()
             definition = register.definition(deal)
             today = local_date(uow.now)
+            status = ending.status(deal, today)
             return {'slug': deal.slug, 'name': deal.name, 'citeertitel': deal.citeertitel,
                     'start': str(deal.start_date), 'end': str(deal.end_date),
                     'last_day_in_force': str(deal.end_date - timedelta(days=1)),
-                    'status': ending.status(deal, today),
+                    'status': status,
                     'ended_on': deal.ended_on and str(deal.ended_on), 'ended_reason': deal.ended_reason,
-                    'phase': [p.number for p in definition.phases if p.start <= today <= p.end],
-                    'parties': len(register.consulted_parties(uow.session, today)),
+                    # an ended deal is in no phase and has no Parties any more
+                    'phase': [] if status == 'ended' else [p.number for p in definition.phases
+                                                           if p.start <= today <= p.end],
+                    'parties': 0 if status == 'ended' else len(register.consulted_parties(uow.session, today)),
                     'terms': definition.terms, 'phases': definition.phases, 'party_kinds': definition.party_kinds,
                     'continuation_start': str(local_date(register.continuation_start_instant(deal)))}

@@ -49,6 +49,8 @@ def end_deal(ctx, reason, ended_on, *, by_withdrawal=None, note=''):
                 owed.append({'party': party.code, 'year': year, 'amount_eur': party.annual_contribution_eur})
     why = f'the deal ended on {ended_on}: {reason}'
     for procedure in ctx.session.scalars(select(Procedure).where(Procedure.status == 'running')):
+        if by_withdrawal is not None and procedure.id == by_withdrawal.id:
+            continue  # the withdrawal that ends the deal runs to its end: the party has withdrawn
         type_ = registry.get(procedure.type)
         if type_.on_deal_end:
             type_.on_deal_end(ctx, procedure)

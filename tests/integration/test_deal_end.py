@@ -38,6 +38,8 @@ def test_a_deal_that_does_not_stand_ends_for_all_when_the_withdrawal_takes_effec
     deal = app.deal()
     assert (deal['status'], deal['ended_on'], deal['ended_reason']) == ('ended', '2022-02-28', 'deal_does_not_stand')
     assert app.show(amendment)['status'] == 'cancelled'
+    # the withdrawal that ended it ran to its end
+    assert (app.show(1)['status'], app.show(1)['outcome']) == ('completed', 'withdrawn')
     assert app.tasks() == []
     # Opzegging lid 3: every remaining party owes its contribution for the year of the notice
     owed = {o['party']: o for o in app.show(1)['contributions_owed']}
@@ -93,6 +95,7 @@ def test_the_deal_ends_when_fewer_than_two_parties_would_remain(app, clock):
     app.tick()
     deal = app.deal()
     assert (deal['status'], deal['ended_reason'], deal['ended_on']) == ('ended', 'too_few_parties', '2022-02-28')
+    assert (deal['phase'], deal['parties']) == ([], 0)  # an ended deal is in no phase and has no Parties
     assert party(app, codes[-1])['status'] == 'active'
     assert all(p['status'] == 'withdrawn' for p in app.parties()[:-1])
 
