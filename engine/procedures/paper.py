@@ -42,6 +42,20 @@ def received_day(ctx, values, rule):
     return day
 
 
+def received_problems(ctx, raw, rule):
+    """What ``received_day`` would refuse in the raw start values, as problems, so that a start reports them
+    with the other fields' (a bad day itself is the schema's to name)."""
+    try:
+        day = f.Day(load_default=None).deserialize(raw.get('received')) if isinstance(raw, dict) else None
+    except f.ValidationError:
+        return []
+    try:
+        received_day(ctx, {'received': day}, rule)
+    except CommandRefused as refused:
+        return list(refused.problems)
+    return []
+
+
 def entry(ctx, day):
     """What the request keeps of its arrival: the day it was received and who entered it, when."""
     return {'received': day.isoformat(), 'entered_dt': ctx.now.isoformat(), 'entered_by': ctx.actor.person or None,

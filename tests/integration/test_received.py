@@ -187,3 +187,13 @@ def test_the_accession_window_is_bound_by_the_minimum_too(app, clock):
     assert codes(refused) == [('consultation.window_too_short', 'task')]
     # returning an incomplete request opens no window: allowed
     complete_task(app, task['id'], 'projectleider', {'complete': 'false', 'reason': 'Te laat in de looptijd.'})
+
+
+@pytest.mark.rule('Received: every period counts from the day the written request or notice was received')
+def test_a_day_received_in_the_future_is_named_with_the_other_problems(app):
+    before = snapshot(app)
+    with pytest.raises(CommandRefused) as refused:
+        start_procedure(app, 'wijziging', by='bzk', title='', text='Tekst.', received='2030-01-01')
+    assert sorted((p.field, p.code) for p in refused.value.problems) == [
+        ('received', 'received.in_future'), ('title', 'field.required')]
+    assert snapshot(app) == before
