@@ -121,9 +121,11 @@ class CityDeal:
         return {'procedure_id': procedure.id, 'status': procedure.status, 'outcome': procedure.outcome,
                 'receipt': receipt}
 
-    def revise(self, task_id, caller, values):
+    def revise(self, task_id, caller, values, files=(), document_ids=()):
         """Replace an answer to a consent request while its round is open (issue 11, point 4)."""
-        procedure, receipt = self._command(lambda uow: commands.revise(uow.context(), task_id, caller, values))
+        attachments = documents.Attachments(self.documents, tuple(files), tuple(document_ids))
+        procedure, receipt = self._command(lambda uow: commands.revise(uow.context(), task_id, caller, values,
+                                                                       attachments))
         return {'procedure_id': procedure.id, 'status': procedure.status, 'outcome': procedure.outcome,
                 'receipt': receipt}
 

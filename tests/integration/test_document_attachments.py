@@ -138,3 +138,18 @@ def test_the_api_attaches_uploaded_ids_to_a_start_and_an_answer(app, monkeypatch
     spec = api('GET', '/api/v1/openapi.json', 'zeist').get_json()
     assert 'documents' in spec['components']['schemas']['Beslissing']['properties']
     assert 'documents' in spec['components']['schemas']['NieuweWijziging']['properties']
+
+
+def test_a_revised_answer_takes_its_files_and_a_refused_one_refuses_the_revision(app):
+    pid = app.start('wijziging', Caller.operator_as('bzk', None), AMENDMENT)['id']
+    open_consultation(app, pid)
+    task = one_task(app, party='zeist')['id']
+    app.complete(task, Caller.operator_as('zeist', None), {'decision': 'objection', 'statement': 'Te duur.'})
+    before = snapshot(app)
+    with pytest.raises(CommandRefused) as refused:
+        app.revise(task, Caller.operator_as('zeist', None), {'decision': 'consent'}, files=[('akkoord.pdf', EXE)])
+    assert refused.value.problems[0].field == 'document' and snapshot(app) == before
+    app.revise(task, Caller.operator_as('zeist', None), {'decision': 'consent'}, files=[('akkoord.pdf', PDF)])
+    [document] = app.show(pid)['documents']
+    assert document['name'] == 'akkoord.pdf'
+    assert "'purpose': 'statement'" in str(_audit(app, 'document_added')).replace('"', "'")
