@@ -13,7 +13,7 @@ from engine.dates import local_date, use_zone
 from engine.models import Deal
 from engine.queries import calendar_items
 from engine.clock import SystemClock
-from engine.errors import CommandRefused, Conflict, NotFound
+from engine.errors import CommandRefused, Conflict, Damaged, NotFound
 from engine.database import database_url, make_engine, make_session_factory, upgrade_schema
 from engine.runner import Actor
 from engine.unit_of_work import UnitOfWork
@@ -402,15 +402,17 @@ class CityDeal:
         def read(session):
             found = documents.get(session, document_id)
             if viewer is not ANYONE and not documents.may_read(session, found, viewer):
-                raise NotFound.one('document', f'no document with id {document_id}')
+                raise NotFound.one('document.not_found', 'document', id=document_id)
             return documents.as_dict(found)
         described = self._read(read)
         try:
-            return described, self.documents.read(described['sha256'])
+            content = self.documents.read(described['sha256'])
         except FileNotFoundError:
-            raise CommandRefused.one('document', f"the file of document {document_id} is missing from the store "
-                                                 f"({self.documents.root}); `citydeal audit verify` names every "
-                                                 "missing or changed file") from None
+            raise Damaged.one('document.file_missing', 'document', id=document_id) from None
+        if documents.sha256(content) != described['sha256']:
+            # never served as the record: what is on disk is not what was recorded
+            raise Damaged.one('document.file_changed', 'document', id=document_id)
+        return described, content
 
     def verify_documents(self):
         return self._read(documents.verify_all, self.documents)

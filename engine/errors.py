@@ -51,5 +51,10 @@ class Forbidden(CommandRefused):
     """The actor may not do this: not their party's, not their role's."""
 
 
+class Damaged(CommandRefused):
+    """What the record holds no longer matches what it recorded (a stored file changed or missing): a fault
+    of the installation, to be put right by its operator, never served as if it were the record."""
+
+
 class Conflict(Exception):
     """Another writer changed the same procedure first; the command can be retried."""

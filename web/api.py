@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine import documents, rights
 from engine import procedures as registry
-from engine.errors import CommandRefused, Conflict, Forbidden, NotFound
+from engine.errors import CommandRefused, Conflict, Damaged, Forbidden, NotFound
 from engine.rights import Caller
 from engine.runner import Actor
 from web import api_schemas as s
@@ -62,6 +62,9 @@ def handle_error(error):
         return problem(404, 'Not found', '; '.join(p.message(LANGUAGE) for p in error.problems))
     if isinstance(error, Forbidden):
         return problem(403, 'Forbidden', '; '.join(p.message(LANGUAGE) for p in error.problems))
+    if isinstance(error, Damaged):
+        return problem(500, 'The record is damaged', 'Nothing was served.',
+                       [(p.field, p.message(LANGUAGE), p.code) for p in error.problems])
     if isinstance(error, CommandRefused):
         return problem(400, 'The request was refused', 'Nothing was changed.',
                        [(p.field, p.message(LANGUAGE) + (f' (rule: {p.rule})' if p.rule else ''), p.code)

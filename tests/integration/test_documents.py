@@ -212,6 +212,28 @@ def test_the_web_download_obeys_the_same_rights(api, app, monkeypatch):
     assert tiwos.get(f"/documenten/{doc['id']}").status_code == 404
 
 
+def test_a_file_changed_or_missing_on_disk_is_never_served_as_the_record(api, app, store, monkeypatch):
+    from engine.errors import Damaged
+    from tests.web_support import Browser
+    doc = app.add_document('werkplan.pdf', PDF, actor=Actor('de heer W. Catsburg', 'zeist'))
+    path = store.path(doc['sha256'])
+    path.chmod(0o600)
+    path.write_bytes(PDF + b'%tampered\n')
+    with pytest.raises(Damaged) as damaged:
+        app.document(doc['id'])
+    assert damaged.value.problems[0].code == 'document.file_changed'
+    answer = api('GET', f"/api/v1/documenten/{doc['id']}", 'zeist')
+    assert answer.status_code == 500 and answer.get_json()['invalid-params'][0]['code'] == 'document.file_changed'
+    zeist = Browser(create_app(app, {'TESTING': True}).test_client())
+    assert zeist.login('zeist').status_code == 302
+    assert zeist.get(f"/documenten/{doc['id']}").status_code == 500
+    path.unlink()
+    answer = api('GET', f"/api/v1/documenten/{doc['id']}", 'zeist')
+    assert answer.status_code == 500 and answer.get_json()['invalid-params'][0] == {
+        'name': 'document', 'code': 'document.file_missing', 'reason': answer.get_json()['invalid-params'][0]['reason']}
+    assert str(store.root) not in answer.get_data(as_text=True)  # the server's folders are not told
+
+
 @pytest.mark.cli
 def test_the_commands(databases, tmp_path):
     import subprocess
