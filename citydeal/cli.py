@@ -122,7 +122,7 @@ def _parser():
     p.add_argument('--host', default='127.0.0.1')
     p.add_argument('--port', type=int, default=8025)
     p.add_argument('--dir', default='var/mail', help='where received mail is kept')
-    p = command('audit', 'the audit log; `audit verify` checks the hash chain')
+    p = command('audit', 'the audit log; `audit verify` checks the hash chain and the tables against it')
     p.add_argument('action', nargs='?', choices=('verify',))
     p.add_argument('--procedure', type=int)
     p.add_argument('--anchor', metavar='SEQ:HASH', help='with verify: a head printed earlier and kept elsewhere')
@@ -154,6 +154,14 @@ def _start(args, app):
               if getattr(args, spec.name) is not None}
     caller = Caller.operator_as(acting_for=getattr(args, 'by', None), person=getattr(args, 'person', None))
     return app.start(type_.id, caller, values, files=_files(args.document))
+
+
+def _write(path, content):
+    """``-o FILE``: a folder that does not exist or may not be written is a refusal (exit 2), not a traceback."""
+    try:
+        Path(path).write_bytes(content)
+    except OSError as err:
+        raise CommandRefused.one('cli.unwritable_file', '-o', path=path, detail=err.strerror) from None
 
 
 def _files(paths):
@@ -253,7 +261,7 @@ def run(args, app):
         _print(args, rows, lambda r: _table(r, ['id', 'procedure_id', 'procedure_type', 'name', 'party', 'role', 'due']))
     elif args.command == 'complete':
         caller = Caller.operator_as(args.acting_for, args.person)
-        result = app.revise(args.task, caller, _form_values(args)) if args.revise \
+        result = app.revise(args.task, caller, _form_values(args), files=_files(args.document)) if args.revise \
             else app.complete(args.task, caller, _form_values(args), files=_files(args.document))
         _print(args, result, f"done; procedure {result['procedure_id']} is {result['status']}"
                + (f" ({result['outcome']})" if result['outcome'] else ''))
@@ -296,6 +304,9 @@ def run(args, app):
         files = app.verify_documents()
         _print(args, {'ok': verdict.ok and files.ok, 'entries': verdict.entries, 'head': verdict.head,
                       'message': verdict.message,
+                      'tables': {'compared': verdict.tables_compared, 'rows': verdict.rows,
+                                 'differences': [d.as_dict() for d in verdict.differences],
+                                 'not_compared': list(verdict.not_compared)},
                       'documents': {'ok': files.ok, 'files': files.files, 'problems': list(files.problems)}},
                f'{verdict.message}\n{files.message}')
         return 0 if verdict.ok and files.ok else 1
@@ -432,7 +443,7 @@ def _appendices(args, app):
         if not args.output:
             raise CommandRefused.one('cli.output_required', '-o')
         pdf = app.appendix_pdf(int(args.target))
-        Path(args.output).write_bytes(pdf)
+        _write(args.output, pdf)
         _print(args, {'number': int(args.target), 'file': args.output, 'bytes': len(pdf)},
                f'bijlage {args.target}: sealed PDF written to {args.output} ({len(pdf)} bytes)')
         return 0
@@ -456,7 +467,7 @@ def _documents(args, app):
                                       f"SHA-256 {d['sha256']}")
         return 0
     described, content = app.document(args.id)
-    Path(args.output).write_bytes(content)
+    _write(args.output, content)
     print(f"document {described['id']} ({described['name']}, {described['media_type']}) written to {args.output}")
     return 0
 

@@ -166,7 +166,6 @@ class PdfVerdict:
 
 def verify(session, pdf, settings):
     """Is this a bijlage sealed by this installation, unchanged, and does it match the register?"""
-    from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
@@ -174,15 +173,24 @@ def verify(session, pdf, settings):
     try:
         reader = PdfFileReader(io.BytesIO(pdf))
         signatures = reader.embedded_signatures
-    except (PdfError, ValueError, KeyError, IndexError, TypeError) as err:
-        return PdfVerdict(False, f'not a readable PDF (changed, or not a PDF): {err}')
+    except Exception as err:  # noqa: BLE001 - whatever the parser trips on, the answer is the same: exit 1
+        return PdfVerdict(False, f'not a readable PDF (changed, or not a PDF): {_reason(err)}')
     if len(signatures) != 1:
         return PdfVerdict(False, f'the PDF holds {len(signatures)} signatures; a sealed bijlage holds exactly one')
-    roots = [asn1_x509.Certificate.load(der) for der in seal_.load(settings).certificates_der()]
+    certificates = seal_.load(settings).certificates_der()
+    try:
+        byte_range = list(signatures[0].sig_object['/ByteRange'])
+    except Exception as err:  # noqa: BLE001
+        return PdfVerdict(False, f'the PDF was changed after it was sealed: its /ByteRange cannot be read '
+                                 f'({_reason(err)})')
+    problem = seal_.contents_problem(pdf, byte_range)
+    if problem:
+        return PdfVerdict(False, f'the PDF was changed after it was sealed: {problem}')
+    roots = [asn1_x509.Certificate.load(der) for der in certificates]
     try:
         status = validate_pdf_signature(signatures[0], ValidationContext(trust_roots=roots))
-    except (PdfError, ValueError, KeyError, IndexError, TypeError) as err:
-        return PdfVerdict(False, f'the signature cannot be checked (the PDF was changed): {err}')
+    except Exception as err:  # noqa: BLE001 - pyHanko raises more than its own errors on a malformed signature
+        return PdfVerdict(False, f'the signature cannot be checked (the PDF was changed): {_reason(err)}')
     if not status.intact:
         return PdfVerdict(False, 'the PDF was changed after it was sealed: the signed bytes no longer match the '
                                  'signature')
@@ -193,9 +201,12 @@ def verify(session, pdf, settings):
     if status.coverage.name != 'ENTIRE_FILE' or status.modification_level.name != 'NONE':
         return PdfVerdict(False, f'the PDF was changed after it was sealed (signature covers '
                                  f'{status.coverage.name.lower()}, modifications {status.modification_level.name.lower()})')
+    problem = seal_.certificates_problem(pdf, byte_range, certificates)
+    if problem:
+        return PdfVerdict(False, f'the PDF was changed after it was sealed: {problem}')
     try:
         embedded = _embedded_entry(reader)
-    except (PdfError, ValueError, KeyError, IndexError, TypeError) as err:
+    except Exception as err:  # noqa: BLE001
         return PdfVerdict(False, f'the sealed PDF holds no readable {ATTACHMENT}, so it is not a bijlage: {err}')
     number = embedded.get('number')
     try:
@@ -211,6 +222,12 @@ def verify(session, pdf, settings):
                             f'and matches bijlage {number} of the register (text SHA-256 {current["text_sha256"]}, '
                             f'{len(current["statements"])} statements, chain head at adoption '
                             f'{current["audit_head"]})', number)
+
+
+def _reason(err):
+    """An error of the PDF or CMS parser on one line, named by its type."""
+    words = ' '.join(str(err).split())
+    return f'{type(err).__name__}: {words}' if words else type(err).__name__
 
 
 def _difference(key, embedded, current):

@@ -1,11 +1,12 @@
 """The append-only audit chain: each entry holds the SHA-256 of its content and of its predecessor."""
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlalchemy import String, Text, cast, select, text
 
+from engine import replay
 from engine.dates import shown
 from engine.models import AuditEntry
 
@@ -78,6 +79,25 @@ class Verdict:
     entries: int
     message: str
     head: str = GENESIS
+    #: engine.replay.Difference: where the tables differ from what the chain records (issue 12)
+    differences: tuple = ()
+    #: fields the older entries leave unknown, so not compared: said, never a difference
+    not_compared: tuple = ()
+    #: the chain was replayed and compared with the tables (not when the chain itself is broken)
+    tables_compared: bool = False
+    #: rows compared, per table
+    rows: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    at: datetime
+    person: str
+    acting_for: str
+    procedure_id: int
+    event: str
+    data: dict
 
 
 def _stored_entries(session):
@@ -94,14 +114,20 @@ def _stored_entries(session):
             yield seq, None, f'entry {seq} was changed: its stored values are unreadable ({err})'
             continue
         recomputed = _content_hash(seq, at, person, acting_for, procedure_id, event, data, prev_hash)
-        yield seq, (prev_hash, hash_, recomputed), None
+        yield seq, (prev_hash, hash_, recomputed, Entry(seq, at, person, acting_for, procedure_id, event, data)), None
 
 
-def verify(session, anchor=None):
-    """Walk the chain in order; name the first entry that was changed, removed or inserted.
+#: differences named in the message itself; `audit verify --json` lists them all
+SHOWN_DIFFERENCES = 40
+
+
+def verify(session, anchor=None, tables=True):
+    """Walk the chain in order; name the first entry that was changed, removed or inserted. Then replay
+    it and compare what it records with the tables (engine.replay): name every difference.
 
     The chain proves that nothing changed *before* its last entry. That the last entries were not
-    cut off needs a hash kept elsewhere: ``anchor`` is (seq, hash) as an earlier verify printed it.
+    cut off needs a hash kept elsewhere: ``anchor`` is (seq, hash) as an earlier verify printed it. (Cut
+    entries whose effects are still in the tables show as rows no entry accounts for.)
     """
     entries = []
     for seq, hashes, unreadable in _stored_entries(session):
@@ -109,7 +135,7 @@ def verify(session, anchor=None):
             return Verdict(False, len(entries) + 1, unreadable)
         entries.append((seq, *hashes))
     previous_hash, expected_seq = GENESIS, 1
-    for index, (seq, prev_hash, hash_, recomputed) in enumerate(entries):
+    for index, (seq, prev_hash, hash_, recomputed, _) in enumerate(entries):
         if recomputed != hash_:
             return Verdict(False, index + 1, f'entry {seq} was changed: its content does not match its hash')
         if prev_hash != previous_hash:
@@ -127,14 +153,29 @@ def verify(session, anchor=None):
         previous_hash, expected_seq = hash_, seq + 1
     if anchor is not None:
         anchor_seq, anchor_hash = anchor
-        held = {seq: hash_ for seq, _, hash_, _ in entries}
+        held = {seq: hash_ for seq, _, hash_, _, _ in entries}
         if held.get(anchor_seq) != anchor_hash:
             found = 'is missing' if anchor_seq not in held else 'has another hash'
             return Verdict(False, len(entries), f'entry {anchor_seq} {found}: the chain no longer matches the '
                                                 'anchor kept outside the database (entries cut from the end, '
                                                 'or the chain rewritten)')
-    return Verdict(True, len(entries), f'OK: {len(entries)} entries, chain intact; head {len(entries)}:{previous_hash}',
-                   previous_hash)
+    intact = f'{len(entries)} entries, chain intact; head {len(entries)}:{previous_hash}'
+    if not tables:
+        return Verdict(True, len(entries), f'OK: {intact}', previous_hash)
+    result = replay.compare(session, [entry for *_, entry in entries])
+    rows = ', '.join(f'{table} {count}' for table, count in result.counts.items() if count)
+    notes = ''.join(f'\nnot compared: {note}' for note in result.not_compared)
+    if result.ok:
+        return Verdict(True, len(entries), f'OK: {intact}\nOK: the tables match the chain (rows: {rows or "none"})'
+                                           f'{notes}', previous_hash, (), result.not_compared, True, result.counts)
+    shown_ = '\n'.join(f'- {d}' for d in result.differences[:SHOWN_DIFFERENCES])
+    more = len(result.differences) - SHOWN_DIFFERENCES
+    if more > 0:
+        shown_ += f'\n- ... and {more} more (`citydeal audit verify --json` lists every one)'
+    return Verdict(False, len(entries),
+                   f'FAILED: the tables differ from what the chain records: {len(result.differences)} '
+                   f'difference(s) (the chain itself: {intact})\n{shown_}{notes}',
+                   previous_hash, result.differences, result.not_compared, True, result.counts)
 
 
 def as_dict(entry):

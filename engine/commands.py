@@ -8,7 +8,7 @@ from engine import confirmations, documents, procedure_store, register, rights, 
 from engine import procedures as registry
 from engine.errors import CommandRefused, NotFound
 from engine.models import Answer, Deal, OpenTask, Party, Procedure
-from engine.procedures import consent_round, fields
+from engine.procedures import consent_round, fields, paper
 
 
 def start(ctx, type_id, caller, raw, attachments=documents.NONE):
@@ -19,7 +19,15 @@ def start(ctx, type_id, caller, raw, attachments=documents.NONE):
     actor = rights.start_actor(ctx, caller, type_)
     rights.check_received(caller, raw)
     schema = type_.start_schema_for(ctx.deal) if type_.start_schema_for else type_.start_schema
-    values = fields.read(schema, raw, type_.rule)
+    try:
+        values, problems = fields.read(schema, raw, type_.rule), []
+    except CommandRefused as refused:
+        values, problems = None, list(refused.problems)
+    if paper.on_paper(type_):
+        # every problem at once: the day received is checked with the other fields, not after them
+        problems += paper.received_problems(ctx.acting(actor) if actor else ctx, raw, type_.rule)
+    if problems:
+        raise CommandRefused(problems)
     attachments.check()
     if actor is None and caller.account_id is not None:
         # a public request made with an account: the applicant acts, the account is recorded
@@ -50,20 +58,21 @@ def complete(uow, task_id, caller, raw, attachments=documents.NONE):
     runner.apply(ctx, procedure, fired)
     attachments.attach(ctx, procedure.id, form.document_purpose)
     task.data.update(form.to_workflow(ctx, procedure, task, values))
-    if form.record:
-        form.record(ctx, procedure, row, values)
+    # what the record kept (a consent round's answer), so that `audit verify` can replay it
+    recorded = form.record(ctx, procedure, row, values) if form.record else None
     receipt = runner.record(ctx, procedure, 'task_completed', {
         'task': row.name, 'label': row.label, 'task_id': row.id, 'party': row.party_code,
-        'values': {k: (v.isoformat() if hasattr(v, 'isoformat') else v) for k, v in values.items()}})
+        'values': {k: (v.isoformat() if hasattr(v, 'isoformat') else v) for k, v in values.items()},
+        **({'answer': recorded} if recorded else {})})
     confirmations.decision_recorded(ctx, procedure, row, values, receipt.seq)
     task.run()
     runner.advance(ctx, procedure, workflow, open_before)
     return procedure, receipt.seq
 
 
-def revise(ctx, task_id, caller, raw):
-    """Replace a party's answer to a consent request while its round is open (``--revise``).
-    Returns (procedure, the receipt's audit sequence number)."""
+def revise(ctx, task_id, caller, raw, attachments=documents.NONE):
+    """Replace a party's answer to a consent request while its round is open (``--revise``); ``attachments``
+    go with the new answer, as statements. Returns (procedure, the receipt's audit sequence number)."""
     register.require_in_force(ctx.deal, ctx.now)
     answer = ctx.session.scalars(select(Answer).where(Answer.task_id == str(task_id))).first()
     if answer is None:
@@ -75,7 +84,9 @@ def revise(ctx, task_id, caller, raw):
                                                                      role=None)))
     form = registry.form(procedure.type, consent_round.CONSENT_TASK)
     values = fields.read(form.schema, raw, form.rule)
+    attachments.check()
     receipt = consent_round.revise_answer(ctx, procedure, answer, values)
+    attachments.attach(ctx, procedure.id, form.document_purpose)
     return procedure, receipt.seq
 
 

@@ -1,9 +1,10 @@
-"""Confirmations: a party that recorded a decision hears by mail what was recorded, and where its receipt is.
+"""Confirmations: whoever recorded something hears by mail what was recorded, for whom, when, and where to see it.
 
-Queued in the decision's own transaction, after its audit entry: the confirmation carries the
-chain's head with the decision in it, and goes out only if the decision is saved.
+Queued in the same transaction as what they confirm, after its audit entry: the confirmation carries the
+chain's head with it, and goes out only if it is saved.
 """
 from engine import runner
+from engine.roles import APPLICANT
 
 
 def decision_recorded(ctx, procedure, task_row, values, receipt_seq):
@@ -13,3 +14,15 @@ def decision_recorded(ctx, procedure, task_row, values, receipt_seq):
     return runner.tell(ctx, procedure, 'decision_recorded', [task_row.party_code], decision=values.get('decision'),
                        statement=values.get('statement') or '', person=ctx.actor.person, receipt_seq=receipt_seq,
                        label=task_row.label)
+
+
+def request_received(ctx, procedure, kind):
+    """A request to amend or to join, confirmed to whoever made it once it is registered: the requesting
+    party (also when the projectleider or secretaris registered its paper request), or the applicant at
+    the address of its request. A request made by the Parties together (continuation) has no one to tell.
+    (A notice of withdrawal is confirmed in its own message, ``notice_of_withdrawal``.)"""
+    request = procedure.request
+    recipient = request.get('requester') or (APPLICANT if request.get('applicant') else None)
+    if recipient is None:
+        return []
+    return runner.tell(ctx, procedure, 'request_received', [recipient], kind=kind)

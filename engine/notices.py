@@ -14,11 +14,19 @@ from sqlalchemy import select
 
 from engine import audit
 from engine.dates import local_date
-from engine.models import Deal, OutboxMessage, User
+from engine.models import Deal, Document, OpenTask, OutboxMessage, User
 from engine.register import consulted_parties, definition, names as register_names, party as register_party
 from engine.roles import APPLICANT, TASK_ROLES
 
 ROLES = TASK_ROLES
+#: messages that put the request to its reader: they list the documents attached to the procedure
+LISTS_DOCUMENTS = frozenset({'consultation_opened', 'new_version'})
+#: messages to everyone that ask each party with an open task in the procedure to act on it: each such
+#: party's copy links to its own task
+LINKS_OWN_TASK = frozenset({'new_version'})
+#: messages about a task that opens in the same command just after them (the model's script that sends
+#: the message runs before the user task's row exists): linked to that task once it opens for the recipient
+AWAITS_TASK = frozenset({'escalation'})
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,10 @@ def queue(session, now, procedure, event, recipients, *, deal=None, dedupe_key=N
     head = audit.head(session)
     audit_head = f'{head[0]}:{head[1]}' if head else None
     names = register_names(session)
+    procedure_id = procedure.id if procedure is not None else None
+    if event in LISTS_DOCUMENTS and procedure_id is not None:
+        context.setdefault('documents', attached_documents(session, procedure_id))
+    own_tasks = _open_party_tasks(session, procedure_id) if event in LINKS_OWN_TASK and procedure_id else {}
     for recipient in dict.fromkeys(recipients):
         kind, name, address, people = _address(session, deal_definition, procedure, recipient)
         if address is None:
@@ -65,19 +77,52 @@ def queue(session, now, procedure, event, recipients, *, deal=None, dedupe_key=N
         key = f'{dedupe_key}:{recipient}' if dedupe_key else None
         if key and session.scalars(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first():
             continue
-        rendered = renderer.render(event, dict(
+        render_context = dict(
             context, deal=deal_definition, procedure=procedure, recipient=recipient, recipient_name=name,
             recipient_kind=kind, recipient_people=people, names=names, audit_head=audit_head,
-            deadlines=list(deadlines), now=now, task_id=task_id))
-        row = OutboxMessage(created_dt=now, procedure_id=procedure.id if procedure else None, event=event,
+            deadlines=list(deadlines), now=now, task_id=task_id or own_tasks.get(recipient))
+        rendered = renderer.render(event, render_context)
+        row = OutboxMessage(created_dt=now, procedure_id=procedure_id, event=event,
                             recipient=recipient, to_address=address, subject=rendered.subject,
                             body_text=rendered.text, body_html=rendered.html, ics=rendered.ics, dedupe_key=key,
                             status='queued', attempts=0, next_attempt_dt=now, task_id=task_id, expires_dt=expires,
                             audit_head=audit_head)
         session.add(row)
         queued.append(row)
+        if event in AWAITS_TASK and task_id is None and procedure_id is not None:
+            session.info.setdefault('awaiting_task', []).append((procedure_id, recipient, event, row, render_context))
+    if task_id is not None and procedure_id is not None:
+        _link_awaiting(session, renderer, procedure_id, recipients, task_id)
     session.flush()
     return queued
+
+
+def _link_awaiting(session, renderer, procedure_id, recipients, task_id):
+    """A task opened for a recipient that was just told about it (AWAITS_TASK): that message now links to it."""
+    waiting = session.info.get('awaiting_task')
+    if not waiting:
+        return
+    for entry in list(waiting):
+        waited_for, recipient, event, row, render_context = entry
+        if waited_for != procedure_id or recipient not in recipients:
+            continue
+        waiting.remove(entry)
+        rendered = renderer.render(event, dict(render_context, task_id=task_id))
+        row.subject, row.body_text, row.body_html, row.ics = rendered.subject, rendered.text, rendered.html, rendered.ics
+        row.task_id = task_id
+
+
+def attached_documents(session, procedure_id):
+    """The documents of a procedure, as a message lists them: name, purpose, id (for its link), oldest first."""
+    rows = session.execute(select(Document.id, Document.name, Document.purpose)
+                           .where(Document.procedure_id == procedure_id).order_by(Document.id)).all()
+    return [{'id': r.id, 'name': r.name, 'purpose': r.purpose or ''} for r in rows]
+
+
+def _open_party_tasks(session, procedure_id):
+    """{party code: its open task's id} in a procedure."""
+    return dict(session.execute(select(OpenTask.party_code, OpenTask.id).where(
+        OpenTask.procedure_id == procedure_id, OpenTask.party_code.is_not(None))).all())
 
 
 def queue_to_person(session, now, event, user, *, expires=None, **context):

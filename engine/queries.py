@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import String, case, cast, func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 
 from engine import audit, confidentiality, documents, procedure_store, register, runner, texts, workflow_runtime
 from engine import procedures as registry
@@ -12,7 +12,7 @@ from engine import rights
 from engine.errors import CommandRefused, Forbidden, NotFound
 from engine.roles import TASK_ROLES
 from engine.notices import Deadline
-from engine.models import Answer, Appendix, AuditEntry, ContributionOwed, OpenTask, Party, Procedure
+from engine.models import Answer, Appendix, AuditEntry, ContributionOwed, Document, OpenTask, Party, Procedure
 from engine.procedure_store import get
 
 
@@ -299,15 +299,21 @@ def _party_codes_matching(text):
     return select(Party.code).where(or_(Party.name.ilike(f'%{text}%'), Party.code.ilike(f'%{text}%')))
 
 
+def _deadline():
+    """A procedure's deadline; for one without a deadline of its own (a yearly cycle) its nearest open task's."""
+    nearest = select(func.min(OpenTask.due_dt)).where(OpenTask.procedure_id == Procedure.id).scalar_subquery()
+    return func.coalesce(Procedure.deadline_dt, nearest)
+
+
 def _procedure_filters(query, now, type_=None, status=None, overdue=False, due_within_days=None, search=None):
     if type_:
         query = query.where(Procedure.type == type_)
     if status:
         query = query.where(Procedure.status == status)
     if overdue:
-        query = query.where(Procedure.status == 'running', Procedure.deadline_dt < now)
+        query = query.where(Procedure.status == 'running', _deadline() < now)
     if due_within_days is not None:
-        query = query.where(Procedure.deadline_dt >= now, Procedure.deadline_dt < now + timedelta(days=due_within_days))
+        query = query.where(_deadline() >= now, _deadline() < now + timedelta(days=due_within_days))
     if search:
         query = query.where(or_(cast(Procedure.request, String).ilike(f'%{search}%'),
                                 Procedure.initiated_by.in_(_party_codes_matching(search))))
@@ -322,31 +328,71 @@ def procedure_page(session, now, offset=0, limit=50, order='deadline', **filters
     total = session.scalar(_procedure_filters(select(func.count(Procedure.id)), now, **filters))
     query = _procedure_filters(select(Procedure), now, **filters)
     if order == 'deadline':
-        query = query.order_by(Procedure.deadline_dt.is_(None), Procedure.deadline_dt, Procedure.id)
+        query = query.order_by(_deadline().is_(None), _deadline(), Procedure.id)
     else:
         query = query.order_by(Procedure.id.desc())
     page = session.scalars(query.offset(offset).limit(limit)).all()
     ids = [p.id for p in page]
-    answered = {pid: (n, objections) for pid, n, objections in session.execute(
-        select(Answer.procedure_id, func.count(Answer.id),
-               func.sum(case((Answer.decision == 'objection', 1), else_=0)))
-        .where(Answer.procedure_id.in_(ids)).group_by(Answer.procedure_id))} if ids else {}
-    waiting, late = {}, {}
+    waiting, late, next_due = {}, {}, {}
     if ids:
         for row in session.scalars(select(OpenTask).where(OpenTask.procedure_id.in_(ids))
                                    .order_by(OpenTask.opened_dt, OpenTask.party_code)):
             waiting.setdefault(row.procedure_id, []).append(row.party_code or row.role)
             if row.due_dt is not None and row.due_dt < now:
                 late[row.procedure_id] = late.get(row.procedure_id, 0) + 1
+            if row.due_dt is not None and (row.procedure_id not in next_due or row.due_dt < next_due[row.procedure_id]):
+                next_due[row.procedure_id] = row.due_dt
+    decisions, missing, started_by = _answers_by_party(session, ids), _missing_at_deadline(session, ids), {}
+    if ids:
+        started_by = dict(session.execute(select(AuditEntry.procedure_id, AuditEntry.acting_for).where(
+            AuditEntry.procedure_id.in_(ids), AuditEntry.event == 'procedure_started')).all())
     rows = []
     for p in page:
-        n, objections = answered.get(p.id, (0, 0))
-        asked_waiting = [code for code in waiting.get(p.id, []) if code not in TASK_ROLES]
-        rows.append(dict(_procedure_brief(p), answered=n,
-                         objections=int(objections or 0), asked=n + len(asked_waiting),
+        tally = consent_tally(decisions.get(p.id, {}), waiting.get(p.id, []), missing.get(p.id, []))
+        deadline = p.deadline_dt or next_due.get(p.id)
+        rows.append(dict(_procedure_brief(p), answered=len(tally['consents']) + len(tally['objections']),
+                         objections=len(tally['objections']), asked=len(tally['asked']),
+                         not_answered=tally['not_answered'], started_by=started_by.get(p.id),
+                         next_due=shown(next_due.get(p.id)),
                          waiting_for=waiting.get(p.id, []), late_tasks=late.get(p.id, 0),
-                         overdue=p.status == 'running' and p.deadline_dt is not None and p.deadline_dt < now))
+                         overdue=p.status == 'running' and deadline is not None and deadline < now))
     return {'total': total, 'rows': rows}
+
+
+def _answers_by_party(session, ids):
+    """{procedure id: {party: decision}}: the answers on record (a revised one as it stands now)."""
+    found = {}
+    if ids:
+        for pid, party, decision in session.execute(select(Answer.procedure_id, Answer.party_code, Answer.decision)
+                                                    .where(Answer.procedure_id.in_(ids)).order_by(Answer.id)):
+            found.setdefault(pid, {})[party] = decision
+    return found
+
+
+def _missing_at_deadline(session, ids):
+    """{procedure id: the parties that had not answered when its last answer window closed}."""
+    found = {}
+    if ids:
+        for pid, data in session.execute(select(AuditEntry.procedure_id, AuditEntry.data).where(
+                AuditEntry.procedure_id.in_(ids), AuditEntry.event == 'deadline_passed').order_by(AuditEntry.seq)):
+            found[pid] = list((data or {}).get('missing') or [])
+    return found
+
+
+def consent_tally(decisions, waiting, missing):
+    """Where a consent round stands, by party: who consented, who objected, who is asked and has still to
+    answer (``waiting``: the codes of the open tasks, roles left out), and who was asked and did not answer
+    before the window closed (``missing`` at the last deadline; an answer to an earlier version of the text
+    that was not given again counts as none). ``asked`` is all of them, each once."""
+    waiting = [code for code in dict.fromkeys(waiting) if code and code not in TASK_ROLES]
+    consents = [code for code, decision in decisions.items() if decision == 'consent']
+    objections = [code for code, decision in decisions.items() if decision == 'objection']
+    answered = set(consents) | set(objections)
+    not_answered = [code for code in dict.fromkeys(list(missing) + [c for c, d in decisions.items() if d == 'void'])
+                    if code not in answered and code not in waiting]
+    asked = list(dict.fromkeys(consents + objections + [c for c in waiting if c not in answered] + not_answered))
+    return {'consents': consents, 'objections': objections, 'waiting': [c for c in waiting if c not in answered],
+            'not_answered': not_answered, 'asked': asked}
 
 
 def task_page(session, now, parties=(), role=None, offset=0, limit=50, type_=None, overdue=False,
@@ -385,8 +431,19 @@ def _procedure_brief(p):
 
 
 def procedure_view(session, procedure_id):
-    """``show`` with who started it: the pages name the party that withdraws or asks."""
-    return dict(show(session, procedure_id), initiated_by=get(session, procedure_id).initiated_by)
+    """``show`` with who started it (the pages name the party that withdraws or asks, or the role that
+    started it), where the consent round stands by party (``tally``, see ``consent_tally``), and each
+    document with its purpose and who attached it."""
+    found = show(session, procedure_id)
+    decisions = {a['party']: a['decision'] for a in found['answers']}
+    missing = ([e['data'] for e in found['timeline'] if e['event'] == 'deadline_passed'] or [{}])[-1].get('missing')
+    started = next((e for e in found['timeline'] if e['event'] == 'procedure_started'), None)
+    files = session.scalars(select(Document).where(Document.procedure_id == procedure_id).order_by(Document.id))
+    return dict(found, initiated_by=get(session, procedure_id).initiated_by,
+                started_by=started and started['acting_for'],
+                tally=consent_tally(decisions, [t['party'] for t in found['open_tasks']], missing or []),
+                documents=[dict(documents.as_dict(d), purpose=d.purpose, uploaded_by=d.uploaded_by,
+                                uploaded_for=d.uploaded_for, uploaded=shown(d.uploaded_dt)) for d in files])
 
 
 def task_view(session, task_id):

@@ -107,3 +107,98 @@ def load(settings):
     if key is None or certificate is None:
         raise CommandRefused.one('seal.no_key', field, path=str(settings.path))
     return Seal(key, certificate, tuple(chain or ()))
+
+
+def _parsed_contents(pdf, byte_range):
+    """(what is wrong with /Contents, or None; the parsed signature or None): see ``contents_problem``."""
+    from asn1crypto import cms
+    if len(byte_range) != 4 or not all(isinstance(n, int) for n in byte_range):
+        return 'its /ByteRange is not four numbers', None
+    start, first, second, rest = byte_range
+    if start != 0 or not 0 < first < second or second + rest != len(pdf):
+        return f'its /ByteRange {list(byte_range)} does not cover the whole file but the signature', None
+    value = bytes(pdf[first:second])
+    if len(value) < 2 or value[:1] != b'<' or value[-1:] != b'>':
+        return 'its /Contents is not a hex string in the room the /ByteRange leaves', None
+    digits = value[1:-1]
+    if any(c not in b'0123456789ABCDEF' for c in digits) or len(digits) % 2:
+        return 'its /Contents holds characters that sealing does not write (only 0-9 and A-F, in pairs)', None
+    raw = bytes.fromhex(digits.decode('ascii'))
+    try:
+        length = len(cms.ContentInfo.load(raw).dump())
+        signed = cms.ContentInfo.load(raw[:length])
+        if signed['content_type'].native != 'signed_data':
+            return 'its /Contents is not a CMS SignedData', None
+        canonical = _canonical_der(signed)
+        data = signed['content']
+        infos = list(data['signer_infos'])
+        listed = [a.dump() for a in data['digest_algorithms']]
+        used = [info['digest_algorithm'].dump() for info in infos]
+        # what pyHanko's check reads no further than it needs, and what sealing always writes the same
+        unused = (data['version'].native, data['encap_content_info']['content_type'].native,
+                  data['encap_content_info']['content'].native, data['crls'].native,
+                  [(info['version'].native, info['unsigned_attrs'].native) for info in infos])
+    except Exception as err:  # noqa: BLE001 - any parser error means the same: not the signature as sealed
+        words = ' '.join(str(err).split())
+        return f'its /Contents is not a readable CMS signature ({type(err).__name__}: {words})', None
+    if raw[:length] != canonical:
+        return 'the signature in /Contents is not in canonical DER', None
+    if digits != (canonical.hex().upper() + '0' * (len(digits) - 2 * length)).encode('ascii'):
+        return 'the padding after the signature in /Contents is not all zeros', None
+    if len(infos) != 1 or listed != used:
+        return 'the digest algorithms the signature lists are not the one it was made with', None
+    if unused != ('v1', 'data', None, None, [('v1', None)]):
+        return ('the signature holds fields that sealing does not write (version, content, CRLs or unsigned '
+                'attributes)', None)
+    return None, signed
+
+
+def contents_problem(pdf, byte_range):
+    """What is wrong with a signature's ``/Contents`` in ``pdf`` as sealed, or None.
+
+    A PAdES signature signs every byte but its own ``/Contents``: the hex of the DER-encoded CMS signature,
+    padded with zeros to the room reserved for it. A reader (pyHanko too) parses the CMS and ignores what
+    follows it, reads hex in either case, and reads no field of the CMS it does not need, so a changed
+    padding byte, a hex digit changed in case, a non-canonical length or a changed byte in a field the check
+    does not use all leave the signature "intact". Here the value must be exactly what sealing writes:
+    ``<``, the upper-case hex of the signature's DER (parsed and encoded again, compared byte for byte),
+    ``0`` up to the reserved length, ``>``; one SignerInfo, whose digest algorithm is the one listed, and
+    no field sealing does not write."""
+    return _parsed_contents(pdf, byte_range)[0]
+
+
+def certificates_problem(pdf, byte_range, certificates_der):
+    """After the signature was found made with the seal: the certificates it carries must be the seal's,
+    byte for byte (a reader does not check the copies it does not need)."""
+    problem, signed = _parsed_contents(pdf, byte_range)
+    if problem:
+        return problem
+    carried = [c.chosen.dump() for c in signed['content']['certificates'] or ()]
+    if not carried or any(der not in certificates_der for der in carried):
+        return "the certificates in the signature are not the seal's"
+    return None
+
+
+def _header(tag, length):
+    """A DER tag and length: the length in the fewest bytes."""
+    if length < 0x80:
+        return bytes((tag, length))
+    size = (length.bit_length() + 7) // 8
+    return bytes((tag, 0x80 | size)) + length.to_bytes(size, 'big')
+
+
+def _sequence(value, **encoded):
+    """A SEQUENCE encoded again in DER, field by field (``encoded``: fields already encoded)."""
+    body = b''.join(encoded[name] if name in encoded else value[name].dump(force=True)
+                    for name, *_ in value._fields)
+    return _header(0x30, len(body)) + body
+
+
+def _canonical_der(content_info):
+    """A CMS ContentInfo with SignedData parsed and encoded again in DER. (asn1crypto's forced dump does
+    the same, but over a whole signature as pyHanko parses it takes half a second: here each field of the
+    SignedData and its SignerInfos is dumped on its own.)"""
+    data = content_info['content']
+    infos = b''.join(_sequence(info) for info in data['signer_infos'])
+    signed = _sequence(data, signer_infos=_header(0x31, len(infos)) + infos)
+    return _sequence(content_info, content=_header(0xA0, len(signed)) + signed)

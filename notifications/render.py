@@ -2,11 +2,12 @@
 
 A template defines two blocks, ``subject`` and ``body``, and is rendered twice: once as plain
 text and once as HTML (escaped throughout). Its structure alone makes the message's facts: the
-table of facts (``facts``), the link to act on (``link``) and the quoted words of a submitter
-(``quote``) are functions the template calls, never lines read back out of rendered text. Every
-value printed with ``{{ }}`` is put on one line first, so a title or name holding line breaks
-(CR, LF, U+2028, ...) cannot open a line of its own; multi-line user text (a statement, a
-motivation) is shown only through ``quote``: "> " lines in text, a blockquote in HTML.
+table of facts (``facts``), the link to act on (``link``), the quoted words of a submitter
+(``quote``) and the documents of a request, each with its link (``stukken``) are functions the
+template calls, never lines read back out of rendered text. Every value printed with ``{{ }}`` is
+put on one line first, so a title or name holding line breaks (CR, LF, U+2028, ...) cannot open a
+line of its own; multi-line user text (a statement, a motivation) is shown only through ``quote``:
+"> " lines in text, a blockquote in HTML.
 """
 import os
 import re
@@ -19,11 +20,12 @@ from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from markupsafe import Markup, escape
 
-from engine import periods
+from engine import periods, texts
+from engine import procedures as registry
 from engine.dates import AMSTERDAM
 from engine.errors import CommandRefused
 from engine.notices import Rendered
-from notifications.wording import day, greeting, moment, one_line, titled
+from notifications.wording import day, greeting, last_day, moment, one_line, purpose, titled
 
 TEMPLATES = Path(__file__).parent / 'templates'
 #: where `make run` serves the web app
@@ -51,6 +53,28 @@ def sentence_start(value):
 
 def euros(amount):
     return 'in natura' if amount is None else f'€ {amount:,}'.replace(',', '.')
+
+
+def pledge(request):
+    """A financial pledge to join, as WRITING.md writes money: '€ 10.000 per jaar', '€ 30.000 eenmalig'."""
+    if not request.get('pledge_eur'):
+        return None
+    return f"{euros(request['pledge_eur'])} {'per jaar' if request.get('pledge_per') == 'year' else 'eenmalig'}"
+
+
+def procedure_kind(type_id):
+    """How a message names a procedure's type: its request's own words ('verzoek tot wijziging') where the type
+    names them, else the type's Dutch name from the catalogue ('opzegging')."""
+    type_ = registry.TYPES.get(type_id)
+    if type_ is not None and type_.request_kind:
+        return type_.request_kind
+    name = texts.text(f'type.{type_id}', 'nl', {})
+    return type_id if name == f'type.{type_id}' else name
+
+
+def _laatste_dag(value):
+    """The last day in force of a term that ends on ``value`` (the first day no longer in force): '31 maart 2024'."""
+    return day(last_day(value))
 
 
 @pass_context
@@ -124,6 +148,25 @@ def _text_link(url, label):
     return Block(f'{label}:\n{url}')
 
 
+def _document_items(ctx, documents):
+    """(name as shown, its link) of each document: the name on one line, with what it is for when that says more."""
+    items = []
+    for document in documents:
+        name, what = one_line(document['name']), purpose(document.get('purpose'))
+        if what and document.get('purpose') != 'request':
+            name = f'{name} ({one_line(what)})'
+        items.append((name, f"{ctx['base_url']}/documenten/{document['id']}"))
+    return items
+
+
+@pass_context
+def _text_documents(ctx, title, documents):
+    items = _document_items(ctx, documents)
+    if not items:
+        return Block('')
+    return Block(f'{title}:\n' + '\n'.join(f'- {name}: {url}' for name, url in items))
+
+
 # In HTML each block stands between blank lines, so that the body splits into them and into the
 # template's own paragraphs; user text holds no newline there (one line, or <br> in a quote).
 def _html_facts(*rows):
@@ -145,6 +188,15 @@ def _html_quote(text, limit=None, more=None):
 
 def _html_link(url, label):
     return Markup('\n\n<p><a href="{}">{}</a></p>\n\n').format(url, label)
+
+
+@pass_context
+def _html_documents(ctx, title, documents):
+    items = _document_items(ctx, documents)
+    if not items:
+        return Markup('')
+    listed = Markup('').join(Markup('<li><a href="{}">{}</a></li>').format(url, name) for name, url in items)
+    return Markup('\n\n<p>{}:</p><ul style="margin: 0 0 1em 0;">{}</ul>\n\n').format(title, listed)
 
 
 def _html_blocks(body):
@@ -176,12 +228,13 @@ class Renderer:
                       lstrip_blocks=True)
         self._text = Environment(autoescape=False, finalize=_text_value, keep_trailing_newline=True, **common)
         self._html = Environment(autoescape=True, finalize=_html_value, **common)
-        self._text.globals.update(facts=_text_facts, quote=_text_quote, link=_text_link)
-        self._html.globals.update(facts=_html_facts, quote=_html_quote, link=_html_link)
+        self._text.globals.update(facts=_text_facts, quote=_text_quote, link=_text_link, stukken=_text_documents)
+        self._html.globals.update(facts=_html_facts, quote=_html_quote, link=_html_link, stukken=_html_documents)
         for env in (self._text, self._html):
             env.globals.update(QUOTE_LIMIT=QUOTE_LIMIT)
             env.filters.update(datum=_datum, dag=_dag, termijn=_termijn, euro=euros, namen=_namen, zin=sentence_start,
-                               one_line=one_line, weken=periods.weken, maanden=periods.maanden, dagen=periods.dagen)
+                               one_line=one_line, weken=periods.weken, maanden=periods.maanden, dagen=periods.dagen,
+                               soort=procedure_kind, laatste_dag=_laatste_dag, toezegging=pledge)
 
     @classmethod
     def from_environment(cls, environ=os.environ):
@@ -207,6 +260,10 @@ class Renderer:
 
     def _context(self, context):
         """What every template may use besides what the engine handed in."""
+        if isinstance(context.get('link'), str):
+            # A one-time link handed in as ``link`` (sign-in, password, confirming a request to join) is
+            # ``action_url``, so that the template's ``link()`` makes it a link in the HTML too.
+            context = {k: v for k, v in context.items() if k != 'link'} | {'action_url': context['link']}
         procedure, task_id = context['procedure'], context.get('task_id')
         names = context.get('names', {})
         request = procedure.request if procedure is not None else {}
@@ -222,8 +279,17 @@ class Renderer:
             procedure_url=f'{base}/procedures/{procedure.id}' if procedure is not None else None,
             requester_name=names.get(request.get('requester')) if request.get('requester') else None,
             own=procedure is not None and context['recipient'] == procedure.initiated_by,
+            who=lambda code: self._who(code, names, context['deal']),
+            documents=context.get('documents', []),
             greeting=self._greeting(context))
         return {**context, **extra}
+
+    @staticmethod
+    def _who(code, names, deal):
+        """Who acted, by a code: a party's name, or the role ('de projectleider')."""
+        if code in deal.roles:
+            return f'de {code}'
+        return names.get(code, code)
 
     @staticmethod
     def _greeting(context):

@@ -7,6 +7,7 @@ or the role ("Geachte Gemeente Utrecht,", "Geachte projectleider,"); never "Geac
 heer/mevrouw,".
 """
 import re
+from datetime import date, timedelta
 
 from babel.dates import format_date, format_datetime
 
@@ -19,6 +20,23 @@ TITLES = {'de heer': 'heer', 'heer': 'heer', 'dhr.': 'heer', 'dhr': 'heer',
 _TITLED = re.compile(r'^(de heer|heer|dhr\.?|mevrouw|mevr\.|mw\.?)\s+(.+)$', re.IGNORECASE)
 #: initials ("R.", "Ph.") and academic titles ("drs.", "mr.") that a greeting leaves out
 _INITIAL = re.compile(r'^([A-Z][a-z]?\.)+$|^(drs|dr|mr|ir|ing|prof|ds)\.$', re.IGNORECASE)
+
+
+#: what a document is for, in words (engine.documents: a document's ``purpose``); one not listed shows as given
+PURPOSES = {'request': 'bij het verzoek', 'statement': 'bij een verklaring', 'document': '',
+            'evaluation': 'evaluatie', 'midterm_report': 'midterm-rapportage'}
+
+
+def purpose(value):
+    return PURPOSES.get(value or '', value or '')
+
+
+def last_day(end_date):
+    """The last day in force of a term whose end date (the first day no longer in force, as the deal text
+    says "eindigt op 1 april 2024") is ``end_date``: 31 March 2024. A message names this day."""
+    if isinstance(end_date, str):
+        end_date = date.fromisoformat(end_date[:10])
+    return end_date - timedelta(days=1)
 
 
 def one_line(value):

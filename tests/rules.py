@@ -49,4 +49,6 @@ RULES = (
     'Consent round: consent of every Party at the moment the round closes',
     'Consent round: an answer can be revised while the round is open',
     'Consent round: consent is bound to the text; a new version asks every Party again',
+    'Consent round: an objection goes to the projectleider, who waits for talks until the deadline or closes',
+    'Consent round: a party that becomes a Party during a round is asked in it at once',
 )

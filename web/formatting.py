@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from flask import current_app, g
-from flask_babel import format_date, format_datetime, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import format_date, format_datetime, format_decimal, gettext as _, lazy_gettext as _l, ngettext
 
 from engine.dates import AMSTERDAM, local_date
 
@@ -50,6 +50,28 @@ def moment(value, weekday=False):
         return day(instant, weekday)
     local = instant.astimezone(DEAL_ZONE)
     return _('%(day)s om %(time)s', day=day(local, weekday), time=format_datetime(local, 'HH:mm', rebase=False))
+
+
+def due_moment(value, weekday=False):
+    """A deadline: '21 juli 2021' where it is the start of a day (a notice takes effect on a day), else as
+    ``moment``: '24 mei 2021 om 23:59'."""
+    instant = parse(value)
+    if isinstance(instant, datetime):
+        local = instant.astimezone(DEAL_ZONE)
+        if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+            return day(local, weekday)
+    return moment(instant, weekday)
+
+
+def document_size(size):
+    """'850 bytes', '12 kB', '3,4 MB'."""
+    if size is None:
+        return '–'
+    if size < 1000:
+        return ngettext('%(num)s byte', '%(num)s bytes', size)
+    if size < 1_000_000:
+        return _('%(n)s kB', n=format_decimal(round(size / 1000)))
+    return _('%(n)s MB', n=format_decimal(round(size / 1_000_000, 1)))
 
 
 def days_left(value, today=None):
@@ -126,5 +148,6 @@ def dates_in_words(text):
 
 def init_app(app):
     app.jinja_env.filters.update(day=day, moment=moment, days_left=days_left, party=party, parties=parties,
-                                 day_count=day_count, dates_in_words=dates_in_words)
+                                 day_count=day_count, dates_in_words=dates_in_words, due_moment=due_moment)
+    app.jinja_env.globals.update(document_size=document_size)
     app.jinja_env.globals.update(term=term, last_day=last_day, roles=tuple(ROLES))

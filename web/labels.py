@@ -29,6 +29,9 @@ FIELDS = {
     'procedure': _l('Procedure'), 'type': _l('Soort procedure'),
     'task': _l('Taak'), 'as': _l('Namens'), 'by': _l('Partij'), 'deal': _l('De deal'), 'person': _l('Naam'),
     'login': _l('Inloggen'), '(form)': _l('Formulier'),
+    'pledge_eur': _l('Financiële toezegging in euro'), 'pledge_per': _l('Per jaar of eenmalig'),
+    'statement_of': _l('Verklaring van'), 'document': _l('Document'), 'purpose': _l('Doel'),
+    'effective_date_reason': _l('Reden voor een andere ingangsdatum'),
 }
 VALUES = {
     'consent': _l('Instemming'), 'objection': _l('Bezwaar'), 'extend': _l('Termijn verlengen'),
@@ -37,10 +40,13 @@ VALUES = {
     'true': _l('Ja'), 'false': _l('Nee'), 'True': _l('Ja'), 'False': _l('Nee'), 'running': _l('loopt'),
     'completed': _l('afgerond'), 'cancelled': _l('gesloten'), 'admitted': _l('toegelaten'),
     'refused': _l('geweigerd'), 'withdrawn': _l('teruggetreden'), 'active': _l('actief'),
-    'withdrawing': _l('in opzegtermijn'), 'rijk': _l('Rijk'), 'gemeente': _l('gemeente'),
+    'withdrawing': _l('in opzegtermijn'),
+    # the kinds of organisation (the deal file's party_kinds), all in lower case as in the deal file
+    'rijk': _l('rijk'), 'provincie': _l('provincie'), 'gemeente': _l('gemeente'), 'waterschap': _l('waterschap'),
     'woningcorporatie': _l('woningcorporatie'), 'kennisinstelling': _l('kennisinstelling'),
+    'maatschappelijke organisatie': _l('maatschappelijke organisatie'), 'bedrijf': _l('bedrijf'),
     'ended': _l('geëindigd'), 'keep': _l('Geheim houden'), 'lift': _l('Openbaar maken (verplichting)'),
-    'kept': _l('geheim gehouden'), 'lifted': _l('openbaar gemaakt'),
+    'kept': _l('geheim gehouden'), 'wait': _l('Afwachten: overleg tot de termijn'), 'lifted': _l('openbaar gemaakt'),
 }
 
 
@@ -75,6 +81,8 @@ EVENTS.update({
     'new_version': _l('Nieuwe versie van de tekst'), 'parties_asked': _l('Nieuwe Partijen om instemming gevraagd'),
     'task_due_changed': _l('Uiterste datum van een taak gewijzigd'),
     'calendar_feed_created': _l('Agenda-adres gemaakt'), 'calendar_feed_revoked': _l('Agenda-adres ingetrokken'),
+    'objection_task_lapsed': _l('Taak bezwaar behandelen vervallen'),
+    'party_joined': _l('Nieuwe Partij gevraagd in lopende overleggen'),
 })
 
 
@@ -115,7 +123,62 @@ def start_label(type_id):
     return texts.text(f'start.{type_id}', language(), {})
 
 
+#: what a document is for (engine: a start's ``request``, a task form's ``document_purpose``)
+PURPOSES = {'request': _l('bij het verzoek'), 'statement': _l('bij een verklaring'), 'evaluation': _l('evaluatie'),
+            'midterm_report': _l('midtermrapportage'), 'document': _l('document'),
+            'werkplan, communicatieplan, begroting': _l('werkplan, communicatieplan en begroting')}
+
+
+def purpose_label(purpose):
+    return PURPOSES.get(purpose, purpose) if purpose else '–'
+
+
+#: The pages' own words for the engine's generic refusals (WRITING.md: what is wrong and how to put it
+#: right, at the field). The engine's texts serve the command line and the API, which name no form.
+#: A choice among options is chosen, anything else filled in.
+CHOSEN = {'decision', 'choice', 'complete', 'deal_stands', 'result', 'werkplan', 'communicatieplan', 'begroting',
+          'kind', 'pledge_per', 'by', 'endorses_goals', 'understood', 'confidential', 'lift'}
+REQUIRED = {
+    'title': _l('Vul een titel in.'), 'text': _l('Vul de tekst van de wijziging in.'),
+    'circumstances': _l('Vul de veranderde omstandigheden in. Een opzegging moet die vermelden.'),
+    'applicant': _l('Vul de naam van de organisatie in.'), 'kind': _l('Kies de soort organisatie.'),
+    'representative': _l('Vul de naam in van wie de organisatie vertegenwoordigt.'),
+    'email': _l('Vul een e-mailadres in. Daarheen sturen wij de link om het verzoek te bevestigen.'),
+    'contribution': _l('Vul de concrete bijdrage in: mensen en middelen.'),
+    'deputy': _l('Vul het e-mailadres van de plaatsvervanger in.'),
+    'starts_on': _l('Vul de eerste dag van de plaatsvervanging in.'),
+    'ends_on': _l('Vul de laatste dag van de plaatsvervanging in.'),
+    'received': _l('Vul de dag in waarop het schriftelijke stuk binnenkwam.'),
+    'year': _l('Vul het jaar in, bijvoorbeeld 2021.'), 'decision': _l('Kies instemming of bezwaar.'),
+    'grounds': _l('Vul de gronden voor geheimhouding in.'), 'procedure': _l('Vul het nummer van de procedure in.'),
+}
+WEB_TEXTS = {
+    'field.not_a_date': _l('Dit is geen datum. Kies een dag, bijvoorbeeld 1 juni 2021.'),
+    'field.not_a_number': _l('Dit is geen getal. Vul alleen cijfers in, zonder punt, komma of euroteken, '
+                             'bijvoorbeeld 10000.'),
+    'field.not_an_email': _l('Dit is geen e-mailadres. Vul een adres in zoals naam@organisatie.nl.'),
+    'field.invalid': _l('Deze waarde klopt niet. Kies of vul een van de gevraagde waarden in.'),
+    'field.not_yes_no': _l('Kies ja of nee.'),
+    'toetreding.pledge_incomplete': _l('Vul bij een financiële toezegging zowel het bedrag in als "per jaar" of '
+                                       '"eenmalig". Laat beide leeg als u in natura bijdraagt.'),
+    'toetreding.goals_not_endorsed': _l('Vink aan dat uw organisatie de doelstellingen van de City Deal '
+                                        'onderschrijft. Zonder dat kan een organisatie niet toetreden.'),
+    'received.required_for_registration': _l('Vul de dag in waarop het schriftelijke stuk binnenkwam. Wie een stuk '
+                                             'van een Partij registreert, geeft die dag altijd.'),
+}
+
+
 def problem_text(problem):
+    if problem.code == 'field.required':
+        if problem.field in REQUIRED:
+            return str(REQUIRED[problem.field])
+        return str(_l('Maak een keuze; dit is verplicht.') if problem.field in CHOSEN
+                   else _l('Vul dit veld in; het is verplicht.'))
+    if problem.code in WEB_TEXTS:
+        return str(WEB_TEXTS[problem.code])
+    if problem.code == 'field.not_a_choice' and isinstance(problem.params.get('choices'), (tuple, list)):
+        return str(_l('Kies een van de mogelijkheden: %(choices)s.')) % {
+            'choices': ', '.join(str(value_label(c)) for c in problem.params['choices'])}
     return problem.message(language())
 
 

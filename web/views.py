@@ -4,17 +4,18 @@ from datetime import date
 
 from flask import (Blueprint, Response, abort, current_app, g, make_response, redirect, render_template, request,
                    url_for)
-from flask_babel import format_datetime, gettext as _
+from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from engine import procedures as registry
 from engine import rights, roles
 from engine.audit import parse_anchor
-from engine.errors import CommandRefused, Forbidden, NotFound
+from engine.errors import CommandRefused, Damaged, Forbidden, NotFound
 from engine.procedures import fields as start_fields
+from engine.procedures.paper import on_paper
 from web import audit_csv, diagram, listing
 from web.auth import caller, city_deal, require, task_scope
-from web.labels import by_field, problem_text
+from web.labels import by_field, problem_text, purpose_label, start_label
 from web.limits import ACCESSION_LIMIT, applicant_address, kept, limiter
 from web.listing import PROCEDURE_TYPES, Page
 
@@ -34,6 +35,25 @@ def _header():
                  if registry.PUBLIC not in t.started_by and not t.about_procedure and rights.may_start(me, t)]
     return dict(names, task_count=_task_count(), today=city_deal().today(), startable=startable,
                 overview_roles=OVERVIEW_ROLES)
+
+
+#: what the projectleider and secretaris do with a party's paper request or notice: they register it
+#: by whether the type asks its sender to confirm (a notice) or not (a request)
+REGISTER_LABELS = {True: _l('Opzegging van een Partij registreren'),
+                   False: _l('Wijzigingsverzoek van een Partij registreren')}
+
+
+@blueprint.app_template_global()
+def start_link_label(kind):
+    """The words for starting ``kind``: a party proposes or gives notice, a registrar registers it."""
+    type_ = registry.get(kind)
+    if current_user.is_authenticated and current_user.role in registry.REGISTRARS \
+            and registry.PARTY in type_.started_by and on_paper(type_):
+        return str(REGISTER_LABELS[type_.asks_confirmation])
+    return start_label(kind)
+
+
+blueprint.add_app_template_global(purpose_label, 'purpose_label')
 
 
 def _task_count():
@@ -196,8 +216,19 @@ def receipt(seq):
     if not rights.may_read_receipt(caller(), entry['acting_for']):
         abort(403)
     # Issue 11: a party's answer to a consent request may be revised while its round is open.
+    me = caller()
     return render_template('receipt.html', entry=entry, procedure=entry['procedure'],
+                           kinds=_receipt_kinds(entry), own=entry['acting_for'] in (*me.parties, me.role),
                            revise_task=entry['data'].get('task_id') if entry['revisable'] else None)
+
+
+def _receipt_kinds(entry):
+    """{field: kind} of the task a receipt is for, so that a choice shows its words and a date a day."""
+    try:
+        form = registry.form(entry['procedure']['type'], entry['data'].get('task') or '')
+    except (KeyError, NotFound):
+        return {}
+    return {spec.name: spec.kind for spec in start_fields.describe(form.schema)}
 
 
 @blueprint.route('/taken/<task_id>/herzien', methods=['GET', 'POST'])
@@ -244,9 +275,23 @@ def procedure(procedure_id):
         shown = app.procedure_view(procedure_id)
     except NotFound:
         abort(404)
-    state = app.diagram_state(procedure_id)
-    return render_template('procedure.html', p=shown, svg=diagram.render(state), steps=diagram.current_steps(state),
-                           show_statements=_may_read_statements(shown))
+    state = _reached(app.diagram_state(procedure_id))
+    return render_template('procedure.html', p=shown, svg=diagram.render(state), steps=_current_steps(shown),
+                           timer_waiting=state['timer_waiting'], show_statements=_may_read_statements(shown))
+
+
+def _reached(state):
+    """The diagram's state without the boundary timers that merely wait on a task ("Overlegtermijn verstreken"
+    is armed while the Parties answer, not a step reached); whether a timer waits is kept apart."""
+    kinds = diagram._model(str(state['model']))[0]
+    timers = {i for i in state['active'] if kinds.get(i) in ('boundaryEvent', 'intermediateCatchEvent')}
+    return dict(state, active={i for i in state['active'] if kinds.get(i) != 'boundaryEvent'},
+                timer_waiting=bool(timers))
+
+
+def _current_steps(procedure):
+    """The steps a procedure is at: its open tasks (the user tasks that are ready), each named once."""
+    return list(dict.fromkeys(t['label'] for t in procedure['open_tasks'] if t['label']))
 
 
 def _start_values(type_):
@@ -272,39 +317,87 @@ def start(kind):
     me = caller(acting_for=request.form.get('by') or None)
     if not rights.may_start(me, type_):
         abort(403)
+    registering = current_user.role in registry.REGISTRARS and registry.PARTY in type_.started_by \
+        and registry.on_paper(type_)
     errors, values, existing = {}, {}, None
     if request.method == 'GET':
         values = {k: v for k, v in request.args.items() if k in type_.start_schema().fields}
     else:
         values = _start_values(type_)
+        unconfirmed = type_.asks_confirmation and request.form.get('understood') != 'on'
         try:
-            if type_.asks_confirmation and request.form.get('understood') != 'on':
-                raise _unconfirmed(type_, values)
+            if unconfirmed:
+                # Not started without the box ticked; what else the engine would refuse is shown with it.
+                raise CommandRefused(_every_problem(type_, me, values, ()) +
+                                     [start_fields.Problem('opzegging.confirm_required', 'understood')])
             result = city_deal().start(type_.id, me, values)
         except Forbidden:
             abort(403)
         except CommandRefused as refused:
-            errors = by_field(refused)
+            problems = refused.problems if unconfirmed else _every_problem(type_, me, values, refused.problems)
+            errors = by_field(CommandRefused(problems))
+            if registering and errors.get('by'):
+                errors['by'] = [_('Kies de Partij van wie u het schriftelijke stuk registreert.')]
+            if registering and errors.get('understood'):
+                errors['understood'] = [_('Vink aan dat de Partij haar deelname schriftelijk opzegt en dat u die '
+                                          'opzegging registreert.')]
             values = dict(values, **{k: 'on' for k in request.form if request.form.get(k) == 'on'})
             values['by'] = request.form.get('by', '')
             existing = _existing(type_, refused)
         else:
             return redirect(url_for('views.procedure', procedure_id=result['id']))
-    registering = current_user.role in registry.REGISTRARS and registry.PARTY in type_.started_by \
-        and registry.on_paper(type_)
     return render_template(f'start_{kind}.html', values=values, errors=errors, type_id=type_.id, existing=existing,
                            registering=registering, parties=city_deal().parties() if registering else ()), \
         422 if errors else 200
 
 
-def _unconfirmed(type_, values):
-    """Every error at once: the box not ticked, and whatever the form's own fields lack."""
-    problems = []
+def _every_problem(type_, me, values, problems, rounds=6):
+    """Every error of a start form at once. The engine stops at the first check that fails (who acts
+    before the fields, the fields before the type's own rules: a date out of range, a received day in the
+    future), so the start is tried again with each field already refused set to a value that passes,
+    until no other field is refused. A try is never saved: its unit of work is closed without commit."""
+    problems, specs = list(problems), {f.name: f for f in start_fields.describe(type_.start_schema)}
+    for _round in range(rounds):
+        refused_fields = {p.field for p in problems}
+        if problems and not refused_fields <= set(specs) | {'by'}:
+            break  # a refusal of something else than a field (the deal, the rights): nothing more to learn
+        trial, who = dict(values), me
+        for name in refused_fields:
+            if name == 'by':
+                who = caller(acting_for=me.parties[0] if me.parties else _a_current_party())
+            elif specs[name].required or name == 'received':
+                trial[name] = _passing(specs[name])
+            else:
+                trial.pop(name, None)
+        more = [p for p in _try_start(type_, who, trial) if p.field not in refused_fields]
+        if not more:
+            break
+        problems += more
+    return problems
+
+
+def _passing(spec):
+    """A value that the field's own check accepts, to reach the checks after it."""
+    today = city_deal().today()
+    return {'date': today.isoformat(), 'number': str(today.year), 'yesno': 'true',
+            'choice': (spec.choices or ('',))[0]}.get(spec.kind, 'x')
+
+
+def _a_current_party():
+    return next((p['code'] for p in city_deal().parties() if p['status'] == 'active'), None)
+
+
+def _try_start(type_, who, values):
+    """The problems a start would meet, in a unit of work that is never committed (closing it rolls back)."""
+    from engine import commands
     try:
-        start_fields.read(type_.start_schema, values, type_.rule)
+        with city_deal().unit_of_work() as uow:
+            commands.start(uow.context(), type_.id, who, values)
     except CommandRefused as refused:
-        problems = list(refused.problems)
-    return CommandRefused(problems + [start_fields.Problem('opzegging.confirm_required', 'understood')])
+        return list(refused.problems)
+    except Exception:  # noqa: BLE001 - a try that fails otherwise teaches nothing about the fields
+        return []
+    return []
 
 
 def _existing(type_, refused):
@@ -412,6 +505,9 @@ def document(document_id):
         if viewer is None:
             return current_app.login_manager.unauthorized()
         abort(404)
+    except Damaged as damaged:
+        return render_template('error.html', status=500, title=_('Document niet beschikbaar'),
+                               detail=problem_text(damaged.problems[0])), 500
     from web.api import attachment_header
     return Response(content, mimetype=described['media_type'],
                     headers={'Content-Disposition': attachment_header(described['name'])})
@@ -480,14 +576,32 @@ def audit_export(fmt):
     if dialect not in ('excel-nl', 'rfc4180'):
         abort(400)
     entries = city_deal().audit_page(offset=0, limit=None, **filters)['rows']
-    body = audit_csv.render(entries, rfc4180=dialect == 'rfc4180')
-    return Response(body, mimetype='text/csv; charset=utf-8',
-                    headers={'Content-Disposition': 'attachment; filename=audit.csv'})
+    accounts = {a.id: a.name or a.email for a in city_deal().users()}
+    body = audit_csv.render(entries, rfc4180=dialect == 'rfc4180', accounts=accounts)
+    # mimetype without a charset: Flask adds "; charset=utf-8" to a text/* type once itself
+    return Response(body, mimetype='text/csv', headers={'Content-Disposition': 'attachment; filename=audit.csv'})
 
 
 @blueprint.route('/toegankelijkheid')
 def accessibility():
-    return render_template('accessibility.html')
+    return render_template('accessibility.html', contact=_secretaris())
+
+
+def _secretaris():
+    """The secretaris as the deal file names it (name, e-mail address): the contact for the accessibility
+    statement; None before a deal is loaded."""
+    from engine import register
+
+    def read(session):
+        from sqlalchemy import select
+
+        from engine.models import Deal
+        deal = session.scalars(select(Deal)).first()
+        return deal and register.definition(deal).roles.get('secretaris')
+    try:
+        return city_deal()._read(read)
+    except CommandRefused:
+        return None
 
 
 @blueprint.route('/delegeren', methods=['GET', 'POST'])
@@ -515,10 +629,18 @@ def delegate():
             done = 'revoked'
     elif request.method == 'POST':
         values = _form_values(('deputy', 'starts_on', 'ends_on'))
+        # Every field's own error at once; the engine's checks (who the deputy is, the period) follow.
+        problems = [start_fields.Problem('field.required', 'deputy')] if not values.get('deputy', '').strip() else []
+        days = {}
+        for field in ('starts_on', 'ends_on'):
+            try:
+                days[field] = _date(values.get(field), field)
+            except CommandRefused as refused:
+                problems += refused.problems
         try:
-            starts_on = _date(values.get('starts_on'), 'starts_on')
-            ends_on = _date(values.get('ends_on'), 'ends_on')
-            app.delegate(current_user.account, values.get('deputy', ''), starts_on, ends_on)
+            if problems:
+                raise CommandRefused(problems)
+            app.delegate(current_user.account, values['deputy'], days['starts_on'], days['ends_on'])
         except CommandRefused as refused:
             errors = by_field(refused)
         else:
@@ -547,7 +669,9 @@ def tokens():
 
 
 def _date(raw, field):
+    if not (raw or '').strip():
+        raise CommandRefused.one('field.required', field)
     try:
-        return date.fromisoformat(raw or '')
+        return date.fromisoformat(raw.strip())
     except ValueError:
         raise CommandRefused.one('field.not_a_date', field) from None

@@ -108,7 +108,8 @@ def confidentiality_withdrawn(ctx, procedure, data):
     request = procedure.request
     claim = _protecting_claim(ctx.session, request['procedure'], request.get('statement_of'))
     claim.status, claim.decided_dt, claim.reason = 'lifted', ctx.now, 'opgeheven door de verzoekende Partij'
-    runner.record(ctx, procedure, 'confidentiality_withdrawn', dict(_scope(request), request_procedure=claim.handled_by))
+    runner.record(ctx, procedure, 'confidentiality_withdrawn', dict(_scope(request), request_procedure=claim.handled_by,
+                                                                    reason=claim.reason))
     review = ctx.session.get(Procedure, claim.handled_by)
     if review.status == 'running':
         procedure_store.cancel(ctx.session, review, ctx.now, ctx.actor, 'the requesting party lifted its request')

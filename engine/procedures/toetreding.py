@@ -10,12 +10,12 @@ from marshmallow import validate
 from sqlalchemy import select
 
 from engine import names, notices, register, rules, runner
-from engine.dates import local_date
+from engine.dates import local_date, start_of_day
 from engine.deal_file import CODE_PATTERN, PARTY_KINDS
 from engine.errors import CommandRefused, Problem
-from engine.models import Party, Procedure
+from engine.models import AuditEntry, Party, Procedure
 from engine.procedures import consent_round, fields as f, paper
-from engine.procedures.base import PUBLIC, ProcedureType, TaskForm
+from engine.procedures.base import PUBLIC, AutoStart, ProcedureType, TaskForm
 from engine.roles import APPLICANT
 
 CRITERIA_TASK = 'criteria_toetsen'
@@ -227,6 +227,43 @@ def party_admitted(ctx, procedure, data):
     runner.tell(ctx, procedure, 'party_admitted', notices.everyone(ctx.session, ctx.now) + [party.code],
                 party_name=party.name, joined_on=party.joined_on, contribution=request['contribution'],
                 appendix_number=appendix.number)
+    # what this accession is about: the scheduler finds the party's day of joining by it (``joinings_to_come``)
+    procedure.subject_key = f'{JOINS}{party.code}'
+    if party.joined_on <= local_date(ctx.now):
+        party_joined(ctx, procedure, party)
+
+
+#: the subject key of an accession that admitted a party: this prefix and the party's code
+JOINS = 'party:'
+
+
+def party_joined(ctx, procedure, party):
+    """Issue 11, point 3: on its effective date the party is a Party, and is asked at once in every round
+    still open (``consent_round.ask_at_once``). Recorded on its accession, once."""
+    asked_in = consent_round.ask_at_once(ctx, party.code, excluding=procedure.id)
+    runner.record(ctx, procedure, 'party_joined', {'party': party.code, 'joined_on': str(party.joined_on),
+                                                   'asked_in': asked_in})
+
+
+def joinings_to_come(session, deal):
+    """(start of the effective date, party code) of each party admitted to join on a later day and not yet
+    joined: the scheduler fires each at that day (``_joins``). Cheap when no admitted party waits."""
+    waiting = {p.code: p for p in register.parties(session)
+               if p.joined_on > deal.start_date and p.status in register.CONSULTED_STATUSES}
+    if not waiting:
+        return []
+    accessions = dict(session.execute(select(Procedure.id, Procedure.subject_key).where(
+        Procedure.subject_key.in_([f'{JOINS}{code}' for code in waiting]))).all())
+    joined = set(session.scalars(select(AuditEntry.procedure_id).where(
+        AuditEntry.procedure_id.in_(list(accessions)), AuditEntry.event == 'party_joined')))
+    return sorted((start_of_day(waiting[key[len(JOINS):]].joined_on), key[len(JOINS):])
+                  for procedure_id, key in accessions.items() if procedure_id not in joined)
+
+
+def _joins(ctx, code):
+    procedure = ctx.session.scalars(select(Procedure).where(Procedure.subject_key == f'{JOINS}{code}')).one()
+    party_joined(ctx, procedure, register.party(ctx.session, code))
+    return procedure
 
 
 def pledge_text(request):
@@ -235,7 +272,8 @@ def pledge_text(request):
 
 
 def accession_refused(ctx, procedure, data):
-    consent_round.without_consent(ctx, procedure, 'accession_refused', applicant=procedure.request['applicant'])
+    consent_round.without_consent(ctx, procedure, 'accession_refused', data,
+                                  applicant=procedure.request['applicant'])
 
 
 def summary(procedure):
@@ -255,13 +293,16 @@ TYPE = ProcedureType(
     register_problems=lambda session, values: register_problems(session, values['applicant']),
     forms={CRITERIA_TASK: TaskForm(CriteriaForm, rules.AANSLUITEN, _criteria, escalates_when_late=True),
            consent_round.CONSENT_TASK: consent_round.CONSENT, consent_round.EXTEND_TASK: consent_round.EXTEND,
+           consent_round.OBJECTION_TASK: consent_round.OBJECTION,
            'partij_vastleggen': TaskForm(NewPartyForm, rules.TOETREDING_3, _new_party)},
     effects=dict(consent_round.EFFECTS, accession_returned=accession_returned, party_admitted=party_admitted,
                  accession_refused=accession_refused),
     title=lambda procedure: f"Toetreding {procedure.request['applicant']}",
     deadline=consent_round.deadline_entry,
     summary=summary,
-    due_at_deadline=frozenset({consent_round.CONSENT_TASK, CRITERIA_TASK}),
+    due_at_deadline=frozenset({consent_round.CONSENT_TASK, CRITERIA_TASK, consent_round.OBJECTION_TASK}),
+    auto_starts=(AutoStart('party_joins', joinings_to_come, _joins,
+                           summary=lambda code: 'Een nieuwe Partij treedt toe'),),
     messages=consent_round.MESSAGES + ('accession_returned', 'party_admitted', 'accession_refused'),
     informs_applicant=True,
     default_statements={'consent': 'Stemt in met de toetreding.', 'objection': 'Maakt bezwaar.'},

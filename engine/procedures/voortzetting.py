@@ -1,6 +1,8 @@
 """Voortzetting: at the latest 2 months before the end date the Partijen consult on continuing the
 deal (Inwerkingtreding en looptijd lid 2). Continuing amends the end date, which is a wijziging;
 otherwise the deal ends. It starts by itself at the latest moment the deal allows."""
+from datetime import date, timedelta
+
 from sqlalchemy import select
 
 from engine import register, rules, runner
@@ -83,7 +85,8 @@ TYPE = ProcedureType(
     start=start,
     forms={'uitkomst_vastleggen': TaskForm(ContinuationForm, rules.LOOPTIJD_2, _continuation)},
     effects={'continuation_agreed': continuation_agreed, 'continuation_declined': continuation_declined},
-    title=lambda procedure: f"Voortzetting na {dutch_day(procedure.request['end_date'])}",
+    # the last day in force, as messages name the end of the term (the end date is the first day after it)
+    title=lambda procedure: f"Voortzetting na {dutch_day(date.fromisoformat(procedure.request['end_date']) - timedelta(days=1))}",
     deadline=lambda procedure: None,
     auto_starts=(AutoStart('continuation_start', _upcoming, lambda ctx, ref: start(ctx, {}),
                            summary=lambda ref: 'Uiterlijke start overleg over voortzetting'),),

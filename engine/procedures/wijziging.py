@@ -1,6 +1,6 @@
 """Wijziging: any Party asks in writing to amend the deal; it needs the consent of all Partijen
 (Wijzigingen lid 1-3). An amended end date is a structured amendment (Inwerkingtreding en looptijd)."""
-from datetime import date
+from datetime import date, timedelta
 
 from engine import register, rules, runner
 from engine.dates import add_months, local_date
@@ -74,7 +74,10 @@ def new_version(ctx, procedure, values):
     deadline, voided = consent_round.put_new_version(ctx, procedure, keep)
     runner.record(ctx, procedure, 'new_version', {'number': number, 'sha256': request['versions'][-1]['sha256'],
                                                   'motivation': values['motivation'], 'voided': voided,
-                                                  'new_deadline': deadline.isoformat()})
+                                                  'new_deadline': deadline.isoformat(),
+                                                  # the request as it now stands, and whose consent goes with
+                                                  # the new version: what `audit verify` replays
+                                                  'request': request, 'kept': keep})
     runner.tell_everyone(ctx, procedure, 'new_version', number=number, motivation=values['motivation'],
                          by=ctx.actor.acting_for, deadlines=[consent_round.deadline_entry(procedure)])
 
@@ -82,8 +85,10 @@ def new_version(ctx, procedure, values):
 def start_end_date_amendment(ctx, origin, new_end_date):
     """Voortzetting: continuing means amending the end date, which needs every party's consent.
     Runs inside the transaction of the procedure ``origin`` that agreed on it."""
-    request = {'requester': None, 'title': f'Voortzetting: einddatum {dutch_day(new_end_date)}',
-               'text': f'De looptijd van de City Deal wordt verlengd tot {dutch_day(new_end_date)}.',
+    # In words the last day in force (the end date is the first day after it, as the deal text says "eindigt op").
+    last_day = dutch_day(date.fromisoformat(str(new_end_date)) - timedelta(days=1))
+    request = {'requester': None, 'title': f'Voortzetting: looptijd tot en met {last_day}',
+               'text': f'De looptijd van de City Deal wordt verlengd tot en met {last_day}.',
                'motivation': f'Uitkomst van het overleg over voortzetting (procedure {origin.id}).',
                'new_end_date': new_end_date, 'confidential': False}
     return consent_round.launch(ctx, TYPE, request)
@@ -108,7 +113,7 @@ def amendment_adopted(ctx, procedure, data):
 
 
 def amendment_not_adopted(ctx, procedure, data):
-    consent_round.without_consent(ctx, procedure, 'amendment_not_adopted')
+    consent_round.without_consent(ctx, procedure, 'amendment_not_adopted', data)
 
 
 def summary(procedure):
@@ -128,13 +133,13 @@ TYPE = ProcedureType(
     started_by=frozenset({PARTY}),
     start=start,
     forms={consent_round.OPEN_TASK: consent_round.OPEN, consent_round.CONSENT_TASK: consent_round.CONSENT,
-           consent_round.EXTEND_TASK: consent_round.EXTEND},
+           consent_round.EXTEND_TASK: consent_round.EXTEND, consent_round.OBJECTION_TASK: consent_round.OBJECTION},
     effects=dict(consent_round.EFFECTS, amendment_adopted=amendment_adopted,
                  amendment_not_adopted=amendment_not_adopted),
     title=lambda procedure: procedure.request.get('title') or 'Wijziging',
     deadline=consent_round.deadline_entry,
     summary=summary,
-    due_at_deadline=frozenset({consent_round.CONSENT_TASK, consent_round.OPEN_TASK}),
+    due_at_deadline=frozenset({consent_round.CONSENT_TASK, consent_round.OPEN_TASK, consent_round.OBJECTION_TASK}),
     messages=consent_round.MESSAGES + ('amendment_adopted', 'amendment_not_adopted', 'new_version'),
     default_statements={'consent': 'Stemt in met de wijziging.', 'objection': 'Maakt bezwaar.'},
     request_kind='verzoek tot wijziging',

@@ -108,7 +108,7 @@ def decide(person, decision, statement, screenshots=False):
 
 @pytest.mark.cli
 @pytest.mark.slow
-@pytest.mark.rule('Wijziging 3: amendment and consent statements become a bijlage')
+@pytest.mark.rule('Wijzigingen lid 3: amendment and consent statements become a bijlage')
 def test_every_party_consents_in_the_browser_and_the_appendix_is_public(server, app, chromium):
     bzk = Person(chromium, server, 'bzk')
     page = bzk.goto('/procedures/nieuw/wijziging')
@@ -128,7 +128,7 @@ def test_every_party_consents_in_the_browser_and_the_appendix_is_public(server, 
     leader.close()
     for index, party in enumerate(p['code'] for p in app.parties() if p['code'] != 'bzk'):
         person = Person(chromium, server, party)
-        decide(person, 'consent', f'Namens {party}: akkoord.', screenshots=index == 0)
+        decide(person, 'consent', 'Wij stemmen in met werklijn 5.', screenshots=index == 0)
         person.close()
     assert app.show(1)['outcome'] == 'adopted'
     visitor = chromium.new_page()
@@ -182,19 +182,38 @@ PAGES = {
               'procedure-opzegging': '/procedures/2', 'deal': '/deal', 'wijziging': '/procedures/nieuw/wijziging',
               'opzegging': '/procedures/nieuw/opzegging', 'delegeren': '/delegeren', 'tokens': '/tokens',
               'geheimhouding': '/procedures/nieuw/geheimhouding?procedure=1',
-              'geen-toegang': '/audit'},
+              'geen-toegang': '/audit', 'account': '/account'},
     'tilburg': {'beantwoorde-taak': 'ANSWERED'},
+    # an answer in a round still open: its receipt, and the page that revises it
+    'weert': {'ontvangstbewijs': 'RECEIPT', 'herzien': 'REVISE'},
     'projectleider': {'overzicht': '/overzicht', 'mijn-taken': '/taken', 'taak-opzegging': 'NOTICE_TASK',
-                      'jaarcyclus': '/procedures/nieuw/jaarcyclus', 'voortzetting': '/procedures/nieuw/voortzetting'},
+                      'jaarcyclus': '/procedures/nieuw/jaarcyclus', 'voortzetting': '/procedures/nieuw/voortzetting',
+                      'registratie-opzegging': '/procedures/nieuw/opzegging',
+                      'registratie-wijziging': '/procedures/nieuw/wijziging', 'procedure-jaarcyclus': 'CYCLE'},
     'secretaris': {'overzicht': '/overzicht', 'mijn-taken': '/taken'},
     'auditor': {'audit': '/audit', 'overzicht': '/overzicht', 'procedures': '/procedures',
-                'procedure': '/procedures/1'},
+                'procedure': '/procedures/1', 'ontvangstbewijs': 'RECEIPT'},
 }
+#: a page's form sent as it is, to see it come back with all its errors (the button that sends it)
+SENT_EMPTY = {'taak': 'Verder naar bevestigen', 'opzegging': 'Opzegging indienen',
+              'registratie-opzegging': 'Opzegging registreren'}
 WIDTHS = {'breed': {'width': 1280, 'height': 800}, 'telefoon': {'width': 375, 'height': 812}}
 ISO_DATE = re.compile(r'\d{4}-\d{2}-\d{2}')
 # The text a person reads where a name belongs: table cells, summaries, the tally, the header.
 NAMED_TEXT = "Array.from(document.querySelectorAll('td, dd, .tally, header.site .account p, .timeline li'))" \
              ".map(e => e.innerText).join('\\n')"
+
+# A stacked table's label (on a phone each cell is led by its column's name) must fit its column: a word
+# wider than the column would run over the value beside it.
+LABELS_TOO_WIDE = """(() => { const found = []; const canvas = document.createElement('canvas').getContext('2d');
+  for (const td of document.querySelectorAll('table.stack td[data-label]')) {
+    const label = getComputedStyle(td, '::before');
+    if (label.float !== 'left') continue;
+    canvas.font = `${label.fontWeight} ${label.fontSize} ${label.fontFamily}`;
+    const widest = Math.max(...td.dataset.label.split(/\\s+/).map(w => canvas.measureText(w).width));
+    if (widest > parseFloat(label.width)) found.push(td.dataset.label);
+  }
+  return [...new Set(found)]; })()"""
 
 SMALLEST_DIAGRAM_TEXT = """(() => { const svg = document.querySelector('svg.bpmn');
   const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
@@ -203,15 +222,20 @@ SMALLEST_DIAGRAM_TEXT = """(() => { const svg = document.querySelector('svg.bpmn
 
 
 def _sample(app):
-    """A consultation with answers and an objection, and a notice of withdrawal waiting for the projectleider."""
+    """A consultation with answers and an objection, a notice of withdrawal waiting for the projectleider and a
+    yearly cycle; the paths of the pages that show them."""
     from tests.conftest import answer, open_consultation, start_amendment
     pid = start_amendment(app)
     open_consultation(app, pid)
     answer(app, 'tilburg', 'objection', 'Past niet in onze begroting.')
-    answer(app, 'weert', 'consent', 'Akkoord.')
+    consented = answer(app, 'weert', 'consent', 'Akkoord.')
     start_procedure(app, 'opzegging', by='tiwos', circumstances='Fusie van de corporatie.')
-    return {'TASK': next(t['id'] for t in app.tasks(party='zeist')),
-            'NOTICE_TASK': next(t['id'] for t in app.tasks(role='projectleider') if t['procedure_type'] == 'opzegging')}
+    cycle = start_procedure(app, 'jaarcyclus', by='projectleider', year=2021)['id']
+    weert = _answered_task(app, 'weert')
+    notice = next(t['id'] for t in app.tasks(role='projectleider') if t['procedure_type'] == 'opzegging')
+    return {'TASK': f"/taken/{next(t['id'] for t in app.tasks(party='zeist'))}", 'NOTICE_TASK': f'/taken/{notice}',
+            'ANSWERED': f"/taken/{_answered_task(app, 'tilburg')}", 'REVISE': f'/taken/{weert}/herzien',
+            'RECEIPT': f"/ontvangstbewijs/{consented['receipt']}", 'CYCLE': f'/procedures/{cycle}'}
 
 
 def _violations(axe, page):
@@ -223,7 +247,7 @@ def _violations(axe, page):
 @pytest.mark.slow
 def test_every_page_of_every_role_at_a_desk_and_on_a_phone(server, app, chromium):
     from axe_playwright_python.sync_playwright import Axe
-    paths = {key: f'/taken/{task}' for key, task in dict(_sample(app), ANSWERED=_answered_task(app, 'tilburg')).items()}
+    paths = _sample(app)
     # /delegeren with its list of delegations, and the page a request to join's mailed link opens
     app.add_user('plaatsvervanger@example.org', PASSWORD, name='mevrouw J. Jansen')
     zeist = next(a for a in app.users() if a.email == email_of('zeist'))
@@ -244,28 +268,43 @@ def test_every_page_of_every_role_at_a_desk_and_on_a_phone(server, app, chromium
             for name, path in pages.items():
                 page.goto(server + paths.get(path, path))
                 key = f'{who or "bezoeker"}-{name}-{width_name}'
-                problems = _violations(axe, page)
-                if viewport['width'] == 375:
-                    scroll = page.evaluate('document.documentElement.scrollWidth')
-                    if scroll > 375:
-                        problems.append(('scrolls sideways', scroll))
-                text = page.evaluate('document.body.innerText')
-                problems += [('ISO date', m) for m in ISO_DATE.findall(text)]
-                problems += [('party code', m) for m in code_word.findall(page.evaluate(NAMED_TEXT))]
-                if name in ('procedure', 'procedure-opzegging'):  # the diagram's smallest text, as drawn on the screen
-                    smallest = page.evaluate(SMALLEST_DIAGRAM_TEXT)
-                    if smallest < 11:
-                        problems.append(('diagram text below 11 px', smallest))
-                    if not page.locator('.current-step').inner_text().strip().startswith('Nu bij:'):
-                        problems.append(('no current step in text', None))
-                found[key] = problems
+                found[key] = _problems(axe, page, name, viewport, code_word)
                 shot(page, key)
-                if name in ('taak', 'opzegging') and width_name == 'telefoon':  # and the forms with all their errors
-                    page.click('text=Verder naar bevestigen' if name == 'taak' else 'text=Opzegging indienen')
-                    found[key + '-fouten'] = _violations(axe, page)
+                if name == 'taak':  # the confirmation page, at both widths
+                    page.check('#decision-consent')
+                    page.click('text=Verder naar bevestigen')
+                    found[key + '-bevestigen'] = _problems(axe, page, 'bevestigen', viewport, code_word)
+                    shot(page, key + '-bevestigen')
+                    page.goto(server + paths.get(path, path))
+                if name in SENT_EMPTY and width_name == 'telefoon':  # and the forms with all their errors
+                    # the server's answer, not the browser's: its own checks of required fields off
+                    page.evaluate("document.querySelectorAll('form').forEach(f => f.noValidate = true)")
+                    page.click(f'text={SENT_EMPTY[name]}')
+                    found[key + '-fouten'] = _problems(axe, page, name, viewport, code_word)
                     shot(page, key + '-fouten')
             (person.close() if person else page.close())
     assert {key: v for key, v in found.items() if v} == {}
+
+
+def _problems(axe, page, name, viewport, code_word):
+    """What is wrong with the page shown: WCAG violations, a sideways scroll or a label that does not fit
+    on a phone, an ISO date, a party's code where its name belongs, a diagram without its step in text."""
+    problems = _violations(axe, page)
+    if viewport['width'] == 375:
+        scroll = page.evaluate('document.documentElement.scrollWidth')
+        if scroll > 375:
+            problems.append(('scrolls sideways', scroll))
+        problems += [('stacked label wider than its column', label) for label in page.evaluate(LABELS_TOO_WIDE)]
+    text = page.evaluate('document.body.innerText')
+    problems += [('ISO date', m) for m in ISO_DATE.findall(text)]
+    problems += [('party code', m) for m in code_word.findall(page.evaluate(NAMED_TEXT))]
+    if name == 'procedure' or name.startswith('procedure-'):  # the diagram's smallest text, as drawn on the screen
+        smallest = page.evaluate(SMALLEST_DIAGRAM_TEXT)
+        if smallest < 11:
+            problems.append(('diagram text below 11 px', smallest))
+        if not page.locator('.current-step').inner_text().strip().startswith('Nu bij:'):
+            problems.append(('no current step in text', None))
+    return problems
 
 
 def _answered_task(app, party):

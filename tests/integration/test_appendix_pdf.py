@@ -63,6 +63,64 @@ def test_one_flipped_byte_is_found(app, adopted):
         assert not verdict.ok, (position, verdict.message)
 
 
+def contents_of(pdf):
+    """The signature's /Contents as the file holds it: where its ``<`` and ``>`` are, and the DER it holds."""
+    import io
+
+    from asn1crypto import cms
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    [signature] = PdfFileReader(io.BytesIO(bytes(pdf))).embedded_signatures
+    _, start, end, _ = signature.sig_object['/ByteRange']
+    raw = bytes.fromhex(bytes(pdf[start + 1:end - 1]).decode('ascii'))
+    return start, end, raw[:len(cms.ContentInfo.load(raw).dump())]
+
+
+def test_flips_inside_the_signatures_contents_are_found(app, adopted):
+    """pyHanko reads the CMS in /Contents and ignores what follows it, reads hex in either case, and does not
+    use every field of the CMS: each of these single-byte flips left the signature "intact" and the PDF was
+    answered "unchanged since sealing". /Contents must be exactly what sealing wrote."""
+    from asn1crypto import cms
+    pdf = app.appendix_pdf(adopted)
+    start, end, der = contents_of(pdf)
+    digits = start + 1  # the first hex digit
+
+    def at(part, offset=0):
+        """The file position of the hex digit ``offset`` digits into ``part`` of the DER."""
+        return digits + 2 * der.index(part) + offset
+
+    sha256 = bytes.fromhex('0609608648016503040201')  # the OID, first listed in digestAlgorithms
+    data = bytes.fromhex('06092A864886F70D010701')  # the OID of the signed content's type
+    certificate = cms.ContentInfo.load(der)['content']['certificates'][0].chosen.dump()
+    letter = next(i for i in range(digits, digits + 2 * len(der)) if pdf[i] in b'ABCDEF')
+    padding = digits + 2 * len(der)
+    flips = {
+        'the first byte of the padding': (padding, 0x01),
+        'a byte in the middle of the padding': ((padding + end) // 2, 0x01),
+        'the last byte of the padding': (end - 2, 0x01),
+        'a hex digit of the signature in lower case': (letter, 0x20),
+        'a hex digit of the padding in another digit': (end - 40, 0x08),
+        'the digest algorithm the signature lists': (at(sha256, 2 * len(sha256) - 1), 0x01),
+        'the type of the signed content': (at(data, 2 * len(data) - 1), 0x01),
+        'a byte inside the embedded certificate': (at(certificate, 300), 0x01),
+        'a byte of the signature value': (digits + 2 * len(der) - 6, 0x01),
+        'the opening <': (start, 0x01),
+        'the closing >': (end - 1, 0x01),
+    }
+    for what, (position, mask) in flips.items():
+        changed = bytearray(pdf)
+        changed[position] ^= mask
+        assert bytes(changed) != pdf, what
+        verdict = app.verify_appendix_pdf(bytes(changed))
+        assert not verdict.ok, (what, position, verdict.message)
+        assert 'unchanged since sealing' not in verdict.message and '\n' not in verdict.message, (what, verdict.message)
+    # and whatever byte of /Contents is flipped, the answer is a reason, never a traceback
+    for position in range(start, end, 157):
+        changed = bytearray(pdf)
+        changed[position] ^= 0x01
+        verdict = app.verify_appendix_pdf(bytes(changed))
+        assert not verdict.ok and verdict.message, position
+
+
 def test_a_tampered_register_is_found(app, adopted):
     pdf = app.appendix_pdf(adopted)
     with app.engine.begin() as connection:

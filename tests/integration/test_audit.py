@@ -31,6 +31,9 @@ def test_every_step_is_logged_with_person_and_party_and_the_chain_verifies(logge
     assert {e['acting_for'] for e in completed} >= {'projectleider', 'zeist', 'tiwos'}
     verdict = logged.verify_audit()
     assert verdict.ok and verdict.entries == len(entries)
+    assert verdict.message.split('\n') == [f'OK: {len(entries)} entries, chain intact; head {len(entries)}:{verdict.head}',
+                                           'OK: the tables match the chain (rows: deals 1, parties 17, '
+                                           'procedures 1, answers 17, appendices 1)']
 
 
 def test_a_changed_entry_is_named(logged):
@@ -84,12 +87,28 @@ def test_a_changed_entry_with_recomputed_hash_is_named(logged):
 
 
 def test_entries_cut_from_the_end_are_found_against_a_kept_anchor(logged):
+    with logged.unit_of_work() as uow:  # an entry that changed no table: a reminder sent
+        audit.append(uow.session, at=uow.now, person='scheduler', acting_for='scheduler', event='reminder_sent',
+                     data={'to': 'zeist'})
+        uow.commit()
     anchor = logged.verify_audit()
-    assert anchor.message.endswith(f'head {anchor.entries}:{anchor.head}')
+    assert anchor.message.split('\n')[0].endswith(f'head {anchor.entries}:{anchor.head}')
     execute(logged, 'DELETE FROM audit_entries WHERE seq = :seq', seq=anchor.entries)
-    assert logged.verify_audit().ok  # without an anchor a cut end cannot be seen
+    assert logged.verify_audit().ok  # without an anchor a cut end that left no row behind cannot be seen
     verdict = logged.verify_audit((anchor.entries, anchor.head))
     assert not verdict.ok and verdict.message.startswith(f'entry {anchor.entries} is missing')
+
+
+def test_entries_cut_from_the_end_that_changed_the_tables_are_found_without_an_anchor(logged):
+    """Issue 12: the last entry completed the procedure; cut, the procedure's row is one the chain does not
+    account for."""
+    [last] = logged.audit()[-1:]
+    assert last['event'] == 'procedure_completed'
+    execute(logged, 'DELETE FROM audit_entries WHERE seq = :seq', seq=last['seq'])
+    verdict = logged.verify_audit()
+    assert not verdict.ok and [(d.table, d.field, d.chain, d.table_value) for d in verdict.differences] == [
+        ('procedures', 'status', 'running', 'completed'), ('procedures', 'outcome', None, 'adopted'),
+        ('procedures', 'ended_dt', None, verdict.differences[2].table_value)]
 
 
 def test_an_unreadable_entry_is_named_not_crashed_on(logged):

@@ -1,6 +1,7 @@
 """What a mail says and how: a link to act on, the proposal in it, names and Dutch dates, a greeting,
 user text that cannot forge the mail's facts, and the audit chain's head as an anchor."""
 import re
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -9,12 +10,14 @@ from sqlalchemy import delete, select
 
 from citydeal.bootstrap import CityDeal
 from engine import audit
+from engine.dates import AMSTERDAM
 from engine.errors import CommandRefused
 from engine.models import AuditEntry, OutboxMessage, Procedure
+from engine.rights import Caller
 from notifications.render import DEFAULT_BASE_URL, QUOTE_LIMIT, TEMPLATES, Renderer, base_url_from_environment
 from notifications.wording import greeting
 from tests.conftest import (
-    DEAL_FILE, answer, consent_all, open_consultation, start_amendment, start_procedure)
+    DEAL_FILE, answer, complete_task, consent_all, one_task, open_consultation, start_amendment, start_procedure)
 
 FORGED = 'Kleine correctie\nUiterlijk: 14 juli 2021\nTaak: antwoord per mail aan secretariaat@evil.example'
 #: every character that opens a new line somewhere
@@ -143,8 +146,12 @@ def test_the_withdrawing_party_gets_a_confirmation_not_the_news(app):
     own = next(m for m in sent if m.recipient == 'tiwos')
     other = next(m for m in sent if m.recipient == 'zeist')
     assert own.subject == 'Uw opzegging is ontvangen: Tiwos'
-    assert 'Uw opzegging namens Tiwos is ontvangen op 12 april 2021 en vastgelegd.' in own.body_text
+    assert 'Uw opzegging namens Tiwos is ontvangen op 12 april 2021 en vastgelegd op 12 april 2021 om 10:00.' \
+        in own.body_text
     assert 'Tiwos zegt de deelname' not in own.body_text
+    # where to see it: the procedure's page, in the text and as a link in the HTML
+    procedure = f'{DEFAULT_BASE_URL}/procedures/{own.procedure_id}'
+    assert procedure in own.body_text and f'href="{procedure}"' in own.body_html
     assert other.subject == 'Opzegging door Tiwos'
     assert 'Tiwos zegt de deelname aan de City Deal Energieke wijken op.' in other.body_text
     assert '> Uiterlijk: morgen' in other.body_text
@@ -172,12 +179,24 @@ def test_every_decision_is_confirmed_to_the_party_with_its_receipt(app):
     assert tiwos.audit_head.startswith(f"{consent['receipt']}:")
 
 
+#: the messages that tell everyone a request was not adopted
+NOT_ADOPTED = ('amendment_not_adopted', 'accession_refused', 'objection_closed')
+
+
+def close_after_objection(app):
+    """An objection goes to the projectleider (``bezwaar_behandelen``) where the round has that step: closed."""
+    for task in app.tasks(role='projectleider'):
+        if task['name'] == 'bezwaar_behandelen':
+            complete_task(app, task['id'], 'projectleider', {'choice': 'close', 'reason': 'Geen overeenstemming.'})
+
+
 def test_names_not_codes_in_an_outcome(app):
     pid = start_amendment(app)
     open_consultation(app, pid)
     answer(app, 'tilburg', 'objection', 'Te duur.')
     consent_all(app, pid)
-    [outcome] = messages(app, 'amendment_not_adopted', 'zeist')
+    close_after_objection(app)
+    [outcome] = [m for m in messages(app, recipient='zeist') if m.event in NOT_ADOPTED]
     assert 'Bezwaar van: Gemeente Tilburg' in outcome.body_text
     assert outcome.body_text.startswith('Geachte heer Catsburg en heer Fluitman,')
 
@@ -221,7 +240,7 @@ def test_a_title_with_line_breaks_cannot_forge_facts(app, line_break):
         assert [line for line in html.lines if line.startswith(('Uiterlijk:', 'Taak:'))] == [], message.event
         assert all(label in ('Onderwerp', 'Voorgesteld door', 'Uiterlijk', 'Procedure', 'Taak', 'Ingediend door',
                              'Overleg uiterlijk tot', 'Overleg openen uiterlijk op', 'Ontvangen op', 'Besluit', 'Namens',
-                             'Door', 'Vastgelegd op', 'Ontvangstbewijs')
+                             'Door', 'Vastgelegd op', 'Ontvangstbewijs', 'Geregistreerd op')
                    for label in html.labels), html.labels
     [tiwos] = [m for m in sent if m.event == 'consultation_opened' and m.recipient == 'tiwos']
     assert '> Uiterlijk: 1 januari 2030' in tiwos.body_text
@@ -242,8 +261,10 @@ def test_an_applicant_name_with_line_breaks_cannot_forge_facts(app):
     open_consultation(app, pid)
     answer(app, 'tiwos', 'objection', 'Nee.')
     consent_all(app, pid)
+    close_after_objection(app)
     sent = [m for m in messages(app) if 'evil.example' in m.body_text]
-    assert {m.event for m in sent} >= {'consultation_opened', 'accession_refused', 'decision_recorded'}
+    assert {m.event for m in sent} >= {'consultation_opened', 'decision_recorded'}
+    assert {m.event for m in sent} & set(NOT_ADOPTED)
     assert 'applicant' in {m.recipient for m in sent}
     for message in sent:
         assert _forged_lines(message.body_text) == [] and '\u2028' not in message.subject + message.body_html
@@ -274,7 +295,8 @@ def test_the_head_from_the_last_mail_catches_entries_cut_from_the_end(app):
     with app.unit_of_work() as uow:
         uow.session.execute(delete(AuditEntry).where(AuditEntry.seq >= int(anchor_seq) - 1))
         uow.commit()
-    assert app.verify_audit().ok  # the chain alone cannot tell
+    # the chain alone cannot tell that entries were cut (a replay of the tables may see rows no entry accounts for)
+    assert f'entry {anchor_seq} is missing' not in app.verify_audit().message
     verdict = app.verify_audit((int(anchor_seq), anchor_hash))
     assert not verdict.ok and f'entry {anchor_seq} is missing' in verdict.message
 
@@ -296,16 +318,255 @@ def test_a_renderer_alone_makes_links_of_its_own_base():
 
 
 def test_a_continuation_is_named_with_dutch_dates(app, clock):
-    from datetime import datetime
-
-    from engine.dates import AMSTERDAM
     from tests.integration.test_voortzetting import record
     clock.set(datetime(2024, 2, 1, 9, 0, tzinfo=AMSTERDAM))
     start_procedure(app, 'voortzetting')
     [task] = messages(app, 'task_opened', 'secretaris')
-    assert task.subject.endswith('(Voortzetting na 1 april 2024)')
+    # the end of the term is named by its last day in force, never by the end date (the first day after it)
+    assert task.subject.endswith('(Voortzetting na 31 maart 2024)')
     record(app, {'result': 'continue', 'new_end_date': '2025-04-01'})
+    [agreed] = messages(app, 'continuation_agreed', 'tiwos')
+    assert 'Voorgestelde looptijd tot en met: 31 maart 2025' in agreed.body_text
     [registered] = messages(app, 'request_registered', 'projectleider')
-    assert registered.subject == 'Verzoek geregistreerd: Voortzetting: einddatum 1 april 2025'
+    assert registered.subject == 'Verzoek geregistreerd: Voortzetting: looptijd tot en met 31 maart 2025'
     assert 'Namens de partijen gezamenlijk is een verzoek tot wijziging ingediend.' in registered.body_text
     assert not re.search(r'\d{4}-\d{2}-\d{2}', registered.body_text)
+
+
+# --- issue 14 audit: documents, the old templates in the new shape, the requester's confirmation, wording ---------
+
+def _own_task(app, party):
+    return one_task(app, party=party)['id']
+
+
+def _body(message):
+    """The text of a mail above its footer: what the mail itself says."""
+    return message.body_text.split('\n-- \n')[0]
+
+
+def test_a_consent_request_lists_the_documents_of_the_request_with_their_links(app):
+    pid = app.start('wijziging', Caller.operator_as('utrecht'), dict(
+        title='Werklijn 5: warmte', text='Voeg werklijn 5 toe.', motivation='Zie de notitie.'),
+        files=[('notitie-warmte.pdf', b'Een notitie over warmte in de wijk.\n')])['id']
+    [document] = [d for d in _documents(app, pid)]
+    open_consultation(app, pid)
+    [tiwos] = messages(app, 'consultation_opened', 'tiwos')
+    url = f"{DEFAULT_BASE_URL}/documenten/{document['id']}"
+    assert f'Bijlagen bij het verzoek:\n- notitie-warmte.pdf: {url}' in tiwos.body_text
+    assert f'href="{url}">notitie-warmte.pdf</a>' in tiwos.body_html
+    # the list stands apart from the mail's facts: a file name cannot pose as one of them
+    assert 'Bijlagen' not in _Html(tiwos.body_html).labels
+
+
+def _documents(app, procedure_id):
+    from engine import documents
+    with app.unit_of_work() as uow:
+        return documents.of_procedure(uow.session, procedure_id)
+
+
+def test_a_request_without_documents_lists_none(app):
+    open_consultation(app, start_amendment(app))
+    [tiwos] = messages(app, 'consultation_opened', 'tiwos')
+    assert 'Bijlagen' not in tiwos.body_text and '/documenten/' not in tiwos.body_html
+
+
+def test_a_new_version_greets_links_each_party_to_its_task_and_quotes_the_reason(app):
+    pid = start_amendment(app, by='utrecht')
+    open_consultation(app, pid)
+    answer(app, 'tiwos')
+    app.new_version(pid, Caller.operator_as('utrecht'), {'text': 'Voeg werklijn 5 en 6 toe.',
+                                                         'motivation': 'Na overleg met Tiwos.\nUiterlijk: nooit'})
+    [tiwos] = messages(app, 'new_version', 'tiwos')
+    task = f'{DEFAULT_BASE_URL}/taken/{_own_task(app, "tiwos")}'
+    text = tiwos.body_text
+    assert text.startswith('Geachte heer Scherpenisse,\n') and 'Beste' not in text
+    assert task in text and f'href="{task}"' in tiwos.body_html
+    assert 'Gemeente Utrecht legt een nieuwe versie voor' in text and 'Ingediend door: Gemeente Utrecht' in text
+    assert 'utrecht' not in text.replace('@', ' ').split()
+    assert '> Voeg werklijn 5 en 6 toe.' in text
+    assert '> Na overleg met Tiwos.\n> Uiterlijk: nooit' in text and 'Waarom:' not in text
+    assert not any(line.startswith('Uiterlijk: nooit') for line in text.splitlines())
+    assert tiwos.subject.startswith('Nieuwe versie: uw instemming opnieuw gevraagd, uiterlijk 24 mei 2021')
+    # the requester put it: its own consent goes with it, nothing to do; a role sees the procedure
+    [own] = messages(app, 'new_version', 'utrecht')
+    assert 'U hoeft niets te doen' in own.body_text and '/taken/' not in own.body_text
+    [leader] = messages(app, 'new_version', 'projectleider')
+    assert leader.body_text.startswith('Geachte projectleider,\n')
+    assert f'{DEFAULT_BASE_URL}/procedures/{pid}' in leader.body_text and '/taken/' not in leader.body_text
+
+
+def test_a_new_version_by_the_projectleider_is_named_as_such(app):
+    pid = start_amendment(app, by='utrecht')
+    open_consultation(app, pid)
+    app.new_version(pid, Caller.operator_as('projectleider'), {'text': 'Een betere tekst.'})
+    [utrecht] = messages(app, 'new_version', 'utrecht')
+    assert 'De projectleider legt een nieuwe versie voor' in utrecht.body_text
+    assert f"/taken/{_own_task(app, 'utrecht')}" in utrecht.body_text  # asked again: its consent went with the text
+
+
+def test_a_late_opening_is_escalated_with_a_link_to_the_task_and_no_codes(app, clock):
+    from tests.integration.test_reminders import at
+    pid = start_amendment(app)
+    [task] = [t for t in app.tasks(role='projectleider') if t['procedure_id'] == pid]
+    clock.set(at(2021, 5, 25, 9, 0))
+    app.tick()
+    [late] = messages(app, 'opening_late', 'secretaris')
+    url = f"{DEFAULT_BASE_URL}/taken/{task['id']}"
+    text = late.body_text
+    assert text.startswith('Geachte secretaris,\n') and 'Beste' not in text
+    assert url in text and f'href="{url}"' in late.body_html
+    assert f'{DEFAULT_BASE_URL}/procedures/{pid}' in text
+    assert 'Taak-id' not in text and '(wijziging)' not in text and 'Procedure: 1 (verzoek tot wijziging)' in text
+    assert 'uiterlijk maandag 24 mei 2021 om 23:59 moeten openen' in text
+    assert 'Ingediend door: Ministerie van Binnenlandse Zaken en Koninkrijksrelaties' in text
+
+
+def test_the_escalation_at_the_deadline_links_the_task_to_extend_or_close(app, clock):
+    from tests.integration.test_reminders import at
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    consent_all(app, pid, except_=('tiwos',))
+    clock.set(at(2021, 5, 25, 9, 0))
+    app.tick()
+    [escalation] = messages(app, 'escalation', 'projectleider')
+    task = one_task(app, role='projectleider', name='verlengen_of_afsluiten')
+    url = f"{DEFAULT_BASE_URL}/taken/{task['id']}"
+    assert url in escalation.body_text and f'href="{url}"' in escalation.body_html
+    assert escalation.task_id == task['id']
+    assert 'Nog geen antwoord van: Tiwos' in escalation.body_text
+
+
+def test_the_requester_of_an_amendment_gets_a_confirmation_with_the_procedure(app):
+    pid = start_amendment(app, by='utrecht')
+    [own] = messages(app, 'request_received')
+    assert own.recipient == 'utrecht' and own.procedure_id == pid
+    assert own.subject == 'Uw verzoek tot wijziging is ontvangen: Werklijn 5: warmte'
+    text = own.body_text
+    assert text.startswith('Geachte mevrouw Van Hooijdonk,\n')
+    assert ('Uw verzoek tot wijziging namens Gemeente Utrecht is ontvangen op 12 april 2021 en geregistreerd op '
+            '12 april 2021 om 10:00.') in text
+    url = f'{DEFAULT_BASE_URL}/procedures/{pid}'
+    assert url in text and f'href="{url}"' in own.body_html
+    assert 'Overleg openen uiterlijk op: maandag 24 mei 2021 om 23:59' in text
+    # the other parties hear of it when the consultation opens, not now
+    assert {m.recipient for m in messages(app)} == {'utrecht', 'projectleider', 'secretaris'}
+
+
+def test_an_applicant_gets_a_confirmation_at_the_address_of_its_request(app):
+    start_procedure(app, 'toetreding', applicant='Gemeente Leiden', kind='gemeente',
+                    representative='mevrouw A. de Jong', contribution='Kennis en menskracht.', endorses_goals=True,
+                    email='leiden@example.org', pledge_eur=10000, pledge_per='year')
+    [own] = messages(app, 'request_received')
+    assert (own.recipient, own.to_address) == ('applicant', 'leiden@example.org')
+    assert own.body_text.startswith('Geachte mevrouw De Jong,\n')
+    assert 'Uw verzoek tot toetreding namens Gemeente Leiden is ontvangen op 12 april 2021' in own.body_text
+    assert 'U krijgt de uitkomst op dit e-mailadres.' in own.body_text
+    # an applicant has no account: no link to a page it cannot open
+    assert '/procedures/' not in own.body_text
+
+
+def test_a_request_of_the_parties_together_has_no_one_to_confirm_to(app, clock):
+    from tests.integration.test_voortzetting import record
+    clock.set(datetime(2024, 2, 1, 9, 0, tzinfo=AMSTERDAM))
+    start_procedure(app, 'voortzetting')
+    record(app, {'result': 'continue', 'new_end_date': '2025-04-01'})
+    assert messages(app, 'request_received') == []
+
+
+def test_a_pledge_is_written_in_euros(app):
+    pid = start_procedure(app, 'toetreding', applicant='Gemeente Leiden', kind='gemeente',
+                          representative='mevrouw A. de Jong', contribution='Kennis.', endorses_goals=True,
+                          pledge_eur=10000, pledge_per='year')['id']
+    open_consultation(app, pid)
+    [tiwos] = messages(app, 'consultation_opened', 'tiwos')
+    assert 'Financiële toezegging: € 10.000 per jaar' in tiwos.body_text and 'EUR' not in tiwos.body_text
+
+
+def test_every_template_greets_with_the_greeting():
+    for template in Path(TEMPLATES).glob('*.txt'):
+        if template.name.startswith('_'):
+            continue
+        body = template.read_text().split('{% block body %}', 1)[1]
+        first = next(line for line in body.splitlines() if line.strip())
+        assert first == '{{ greeting }}', template.name
+        assert 'Beste' not in body, template.name
+
+
+def test_mails_about_an_account_or_a_request_to_join_greet_and_link(app):
+    app.add_user('jansen@example.org', 'een-lang-en-goed-wachtwoord', name='de heer J. Jansen')
+    app.request_password_reset('jansen@example.org', 'https://deal.example/wachtwoord-herstellen/')
+    [reset] = messages(app, 'password_reset')
+    assert reset.body_text.startswith('Geachte heer Jansen,\n')
+    link = re.search(r'https://deal\.example/wachtwoord-herstellen/\S+', reset.body_text).group(0)
+    assert f'href="{link}"' in reset.body_html
+    app.request_accession({'applicant': 'Gemeente Leiden', 'kind': 'gemeente', 'representative': 'de heer J. Jansen',
+                           'email': 'j.jansen@leiden.example', 'contribution': 'Kennis.', 'endorses_goals': 'on'},
+                          lambda token: f'https://deal.example/toetreden/bevestigen/{token}')
+    [confirm] = messages(app, 'accession_confirmation')
+    assert confirm.body_text.startswith('Geachte heer Jansen,\n') and 'Beste' not in confirm.body_text
+    link = re.search(r'https://deal\.example/toetreden/bevestigen/\S+', confirm.body_text).group(0)
+    assert f'href="{link}"' in confirm.body_html
+
+
+def test_the_end_of_the_term_is_its_last_day_and_the_deal_is_beeindigd(app, clock):
+    clock.set(datetime(2024, 4, 1, 0, 0, 1, tzinfo=AMSTERDAM))
+    app.tick()
+    [ended] = messages(app, 'deal_ended', 'tiwos')
+    assert ended.subject == 'City Deal Energieke wijken is beëindigd'
+    assert 'liep tot en met 31 maart 2024 en is daarmee beëindigd' in ended.body_text
+    assert '1 april 2024' not in _body(ended) and 'geëindigd' not in ended.body_text
+
+
+def test_a_deal_that_ends_by_a_withdrawal_says_beeindigd_throughout(app, clock):
+    from tests.integration.test_deal_end import acknowledge, give_notice
+    give_notice(app, clock)
+    acknowledge(app, False, 'Zonder Rotterdam geen deal.')
+    clock.set(datetime(2022, 2, 28, 0, 0, 1, tzinfo=AMSTERDAM))
+    app.tick()
+    [ended] = messages(app, 'deal_ended', 'tiwos')
+    assert 'is beëindigd met ingang van 28 februari 2022' in ended.body_text and 'geëindigd' not in ended.body_text
+
+
+def test_a_declined_continuation_names_the_last_day_in_force(app, clock):
+    from tests.integration.test_voortzetting import record
+    clock.set(datetime(2024, 2, 1, 9, 0, tzinfo=AMSTERDAM))
+    start_procedure(app, 'voortzetting')
+    record(app, {'result': 'end'})
+    [declined] = messages(app, 'continuation_declined', 'tiwos')
+    assert 'De City Deal loopt nog tot en met 31 maart 2024.' in declined.body_text
+    assert '1 april 2024' not in _body(declined)
+
+
+def test_an_amended_end_is_named_by_its_last_day(app):
+    pid = start_amendment(app, new_end_date='2025-04-01')
+    open_consultation(app, pid)
+    [asked] = messages(app, 'consultation_opened', 'tiwos')
+    assert 'Nieuwe looptijd tot en met: 31 maart 2025' in asked.body_text and '1 april 2025' not in asked.body_text
+    consent_all(app, pid)
+    [adopted] = messages(app, 'amendment_adopted', 'tiwos')
+    assert 'loopt nu tot en met 31 maart 2025' in adopted.body_text and '1 april 2025' not in _body(adopted)
+
+
+def test_a_late_task_of_the_yearly_cycle_is_named_by_its_own_due_date_in_the_past(app, clock):
+    start_procedure(app, 'jaarcyclus', year=2021)
+    clock.set(datetime(2021, 8, 1, 9, 0, tzinfo=AMSTERDAM))
+    app.tick()
+    late = [m for m in messages(app, 'overdue', 'projectleider') if m.created_dt >= clock.now()]
+    assert late
+    for message in late:
+        assert 'overlegtermijn' not in message.body_text.lower() and 'loopt tot' not in message.body_text
+        assert 'De taak had uiterlijk zaterdag 31 juli 2021 om 23:59 klaar moeten zijn.' in message.body_text
+        assert '(jaarcyclus)' in message.body_text
+
+
+def test_a_long_party_name_is_not_repeated_where_u_will_do(app, clock):
+    name = 'Ministerie van Binnenlandse Zaken en Koninkrijksrelaties'
+    start_procedure(app, 'opzegging', by='bzk', circumstances='Andere prioriteiten.')
+    for message in messages(app, 'notice_of_withdrawal'):
+        assert _body(message).count(name) <= 2, message.recipient
+    clock.set(datetime(2021, 7, 12, 0, 0, 1, tzinfo=AMSTERDAM))
+    app.tick()
+    for message in messages(app, 'party_withdrawn'):
+        assert _body(message).count(name) <= 2, message.recipient
+    [own] = messages(app, 'party_withdrawn', 'bzk')
+    assert 'Vanaf 12 juli 2021 bent u geen partij meer' in own.body_text

@@ -54,7 +54,10 @@ def test_a_consent_revised_to_objection_blocks_and_a_closed_round_is_not_revised
     assert codes(refused) == [('revise.not_answered', 'revise')]
     answer(app, 'zayaz')
     revise(app, task['id'], 'zayaz', {'decision': 'objection', 'statement': 'Toch niet.'})
+    decide = one_task(app, role='projectleider', name='bezwaar_behandelen')  # issue 11: the objection goes there
     consent_all(app, pid)
+    assert app.show(pid)['status'] == 'running'  # every Party answered; the round waits for talks
+    complete_task(app, decide['id'], 'projectleider', {'choice': 'close', 'reason': 'Geen overeenstemming.'})
     assert app.show(pid)['outcome'] == 'not_adopted'
     with pytest.raises(CommandRefused) as refused:
         revise(app, task['id'], 'zayaz', {'decision': 'consent'})

@@ -52,8 +52,8 @@ def test_a_sender_told_to_stop_finishes_its_batch_and_leaves_the_rest_queued(app
 
 def test_with_the_server_down_messages_wait_and_then_go_exactly_once(app, clock):
     port = free_port()
-    start_amendment(app)
-    assert deliver(app, settings(port)) == (0, 3)
+    start_amendment(app)  # 4 messages: projectleider and secretaris, the task, the requester's confirmation
+    assert deliver(app, settings(port)) == (0, 4)
     waiting = app.outbox()
     assert {m['status'] for m in waiting} == {'queued'}
     assert all(m['attempts'] == 1 and 'cannot reach' in m['last_error'] for m in waiting)
@@ -61,11 +61,11 @@ def test_with_the_server_down_messages_wait_and_then_go_exactly_once(app, clock)
     try:
         assert deliver(app, settings(port)) == (0, 0)  # backing off: not yet due again
         clock.advance(seconds=31)
-        assert deliver(app, settings(port)) == (3, 0)
+        assert deliver(app, settings(port)) == (4, 0)
         assert deliver(app, settings(port)) == (0, 0)
         clock.advance(hours=2)
         assert deliver(app, settings(port)) == (0, 0)
-        assert len(server.received) == 3
+        assert len(server.received) == 4
         assert {m['status'] for m in app.outbox()} == {'sent'}
     finally:
         server.stop()
@@ -75,7 +75,7 @@ def test_a_refused_address_fails_visibly_and_a_busy_one_is_tried_again(app, smtp
     smtp.handler.refuse['secretaris@energieke-wijken.example'] = '550 5.1.1 no such mailbox'
     smtp.handler.refuse['projectleider@energieke-wijken.example'] = '451 4.3.0 try again later'
     start_amendment(app)
-    assert deliver(app, settings(smtp.port)) == (0, 3)
+    assert deliver(app, settings(smtp.port)) == (1, 3)  # the requester's confirmation goes
     status = {(m['to'], m['subject'][:5]): (m['status'], m['last_error']) for m in app.outbox()}
     assert status[('secretaris@energieke-wijken.example', 'Verzo')][0] == 'failed'
     assert '550' in status[('secretaris@energieke-wijken.example', 'Verzo')][1]
@@ -88,10 +88,10 @@ def test_a_refused_address_fails_visibly_and_a_busy_one_is_tried_again(app, smtp
 def test_a_sender_that_died_holding_messages_does_not_lose_them(app, smtp, monkeypatch):
     start_amendment(app)
     claimed = app.claim_outbox(10, 'first')
-    assert len(claimed) == 3 and app.claim_outbox(10, 'second') == []  # held by the first sender
+    assert len(claimed) == 4 and app.claim_outbox(10, 'second') == []  # held by the first sender
     later = app.real_now() + timedelta(minutes=11)  # ... which died before recording anything
     monkeypatch.setattr(app, 'real_now', lambda: later)
-    assert deliver(app, settings(smtp.port)) == (3, 0)
+    assert deliver(app, settings(smtp.port)) == (4, 0)
     app.record_delivery(claimed[0].id, 'first', 'a late error from the dead sender')
     assert app.outbox()[0]['status'] == 'sent'  # its claim was lost: its word no longer counts
 

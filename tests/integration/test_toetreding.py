@@ -47,7 +47,10 @@ def test_one_objection_refuses_the_accession(app):
     pid = apply_(app)
     check_criteria(app)
     answer(app, 'amsterdam', 'objection', 'Eerst evalueren.')
-    assert consent_all(app, pid)['outcome'] == 'refused'
+    assert consent_all(app, pid)['outcome'] is None  # issue 11: the round waits for talks on the objection
+    decide = one_task(app, role='projectleider', name='bezwaar_behandelen')
+    result = complete_task(app, decide['id'], 'projectleider', {'choice': 'close', 'reason': 'Eerst evalueren.'})
+    assert result['outcome'] == 'refused'
     assert 'eindhoven' not in [p['code'] for p in app.parties()]
 
 

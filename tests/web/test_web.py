@@ -101,7 +101,7 @@ def test_only_the_party_itself_may_answer_its_task(site, app, consultation):
 
 
 # --- the decision, from form to receipt -------------------------------------------------------------------------
-@pytest.mark.rule('Wijziging 1: consent of all Partijen')
+@pytest.mark.rule('Wijzigingen lid 1: consent of all Partijen')
 def test_a_representative_decides_confirms_and_gets_a_receipt(site, app, consultation):
     b = browser(site, 'zeist')
     task = task_id(app, 'zeist')
@@ -417,7 +417,7 @@ def test_the_audit_csv_is_dutch_flat_and_opens_in_dutch_excel(site, app, consult
     assert header[:6] == ['Volgnummer', 'Tijdstip', 'Persoon', 'Namens', 'Procedure', 'Gebeurtenis']
     assert header[-2:] == ['Vorige hash', 'Hash'] and 'data' not in header and 'Verklaring' in header
     objection = next(dict(zip(header, r, strict=True)) for r in rows[1:] if 'Past niet; te duur.' in r)
-    assert objection['Namens'] == 'Gemeente Tilburg' and objection['Uw besluit'] == 'Bezwaar'
+    assert objection['Namens'] == 'Gemeente Tilburg' and objection['Besluit'] == 'Bezwaar'
     assert objection['Gebeurtenis'] == 'Taak afgerond' and re.fullmatch(r'\d\d-\d\d-2021 \d\d:\d\d:\d\d',
                                                                           objection['Tijdstip'])
     chain = {e['seq']: e for e in app.audit()}
@@ -621,3 +621,184 @@ def test_besluit_herzien_on_the_receipt_while_the_round_is_open(site, app, consu
     assert revised.status_code == 302
     [zeist] = [a for a in app.show(consultation)['answers'] if a['party'] == 'zeist']
     assert (zeist['decision'], zeist['statement']) == ('consent', 'Akkoord na overleg.')
+
+
+# --- issue 14 audit: people are led to act -------------------------------------------------------------------
+ISO_DAY = re.compile(r'\d{4}-\d{2}-\d{2}')
+
+
+def test_the_receipt_shows_the_decision_in_words_headed_for_who_reads_it(site, app, consultation):
+    b = browser(site, 'zeist')
+    task = task_id(app, 'zeist')
+    done = b.post(f'/taken/{task}/bevestigen', {'decision': 'consent', 'statement': 'Akkoord.'},
+                  token_from=f'/taken/{task}')
+    own = visible_text(b.get(done.headers['Location']).get_data(as_text=True))
+    assert 'Uw besluit Instemming' in own and 'consent' not in own
+    audited = visible_text(browser(site, 'auditor').get(done.headers['Location']).get_data(as_text=True))
+    assert 'Besluit Instemming' in audited and 'Uw besluit' not in audited and 'consent' not in audited
+    assert 'Besluit herzien' not in audited  # the auditor reads, and revises nothing
+    tilburg = browser(site, 'tilburg')
+    other = task_id(app, 'tilburg')
+    done = tilburg.post(f'/taken/{other}/bevestigen', {'decision': 'objection', 'statement': 'Te duur.'},
+                        token_from=f'/taken/{other}')
+    assert 'Uw besluit Bezwaar' in visible_text(tilburg.get(done.headers['Location']).get_data(as_text=True))
+
+
+def _answer_all_but(app, procedure_id, silent, objecting=()):
+    for task in app.tasks():
+        if task['procedure_id'] == procedure_id and task['party'] and task['party'] not in silent:
+            values = {'decision': 'objection', 'statement': 'Past niet.'} if task['party'] in objecting \
+                else {'decision': 'consent'}
+            complete_task(app, task['id'], task['party'], values)
+
+
+def test_after_the_deadline_the_tally_counts_every_party_asked_and_names_who_did_not_answer(site, app, clock,
+                                                                                            consultation):
+    _answer_all_but(app, consultation, silent={'tiwos', 'zayaz', 'platform31', 'wonen-limburg'},
+                    objecting={'tilburg'})
+    clock.advance(weeks=7)
+    app.tick()
+    [decide] = [t for t in app.tasks(role='projectleider') if t['name'] == 'verlengen_of_afsluiten']
+    leader = browser(site, 'projectleider')
+    for path in (f'/procedures/{consultation}', f"/taken/{decide['id']}"):
+        page = visible_text(leader.get(path).get_data(as_text=True))
+        assert '12 van 17 ingestemd , 1 bezwaar, geen antwoord van: Wonen Limburg, Zayaz, Tiwos, Platform31.' in page, \
+            path
+        assert '12 van 13' not in page and 'Nu aan zet: projectleider.' in page
+    overview = visible_text(leader.get('/overzicht').get_data(as_text=True))
+    assert '13 van 17 geantwoord' in overview and '4 Partijen antwoordden niet' in overview
+
+
+def test_start_forms_show_every_error_at_once_at_its_field(site, app):
+    party, leader = browser(site, 'zeist'), browser(site, 'projectleider')
+    before = snapshot(app)
+    page = party.post('/procedures/nieuw/wijziging', {'title': 'Werklijn 6', 'text': '', 'new_end_date': '2019-01-01'})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and 'id="text-error"' in html and 'id="new_end_date-error"' in html
+    assert 'Vul de tekst van de wijziging in.' in html
+    # a registration: no party chosen, no circumstances, a received day in the future: all three at once
+    page = leader.post('/procedures/nieuw/opzegging', {'by': '', 'circumstances': '', 'received': '2030-01-01',
+                                                       'understood': 'on'})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert all(f'id="{field}-error"' in html for field in ('by', 'circumstances', 'received')), html
+    assert 'Kies de Partij van wie u het schriftelijke stuk registreert.' in html
+    assert 'Kies namens welke Partij u handelt' not in html
+    assert snapshot(app) == before
+
+
+def test_the_delegation_and_accession_forms_show_every_error_by_its_label(site, app):
+    party, visitor = browser(site, 'zeist'), browser(site)
+    before = snapshot(app)
+    page = party.post('/delegeren', {'deputy': '', 'starts_on': '', 'ends_on': ''})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert all(f'id="{field}-error"' in html for field in ('deputy', 'starts_on', 'ends_on'))
+    assert 'Vul het e-mailadres van de plaatsvervanger in.' in html
+    page = visitor.post('/toetreden', {'applicant': 'Gemeente Eindhoven', 'kind': 'gemeente', 'pledge_eur': 'veel'})
+    summary = visible_text(re.search(r'<div class="error-summary".*?</div>', page.get_data(as_text=True),
+                                     re.S).group(0))
+    assert page.status_code == 422 and 'Financiële toezegging in euro' in summary
+    assert not re.search(r'\w_\w', summary), summary  # no field's code (pledge_eur) in the summary
+    assert snapshot(app) == before
+
+
+def test_the_task_and_procedure_pages_list_the_documents(site, app):
+    from engine.rights import Caller
+    from tests.integration.test_documents import PDF
+    pid = app.start('wijziging', Caller.operator_as('bzk', None), {'title': 'Werklijn 5', 'text': 'Voeg toe.'},
+                    files=[('toelichting-werklijn-5.pdf', PDF)])['id']
+    open_consultation(app, pid)
+    [document] = app.show(pid)['documents']
+    b = browser(site, 'zeist')
+    for path in (f'/procedures/{pid}', f"/taken/{task_id(app, 'zeist')}"):
+        html = b.get(path).get_data(as_text=True)
+        assert f'href="/documenten/{document["id"]}"' in html and 'toelichting-werklijn-5.pdf' in html, path
+        text = visible_text(html)
+        assert 'Doel: bij het verzoek' in text and 'Ministerie van Binnenlandse Zaken en Koninkrijksrelaties' in text
+    download = b.get(f'/documenten/{document["id"]}')
+    assert download.status_code == 200 and download.data == PDF
+
+
+def test_the_current_step_is_the_open_task_and_the_timer_a_period(site, app, consultation):
+    page = visible_text(browser(site, 'zeist').get(f'/procedures/{consultation}').get_data(as_text=True))
+    step = re.search(r'Nu bij: (.*?) nu afgerond', page).group(1)
+    assert step.startswith('Instemming of bezwaar geven; de termijn loopt tot maandag 24 mei 2021')
+    assert 'Overlegtermijn verstreken' not in step
+
+
+def test_the_overview_names_who_started_a_cycle_its_next_due_date_and_a_notice_by_its_day(site, app):
+    start_procedure(app, 'jaarcyclus', by='projectleider', year=2021)
+    start_procedure(app, 'opzegging', by='tiwos', circumstances='Fusie.')
+    page = visible_text(browser(site, 'projectleider').get('/overzicht').get_data(as_text=True))
+    cycle = page[page.index('Jaarcyclus 2021'):]
+    assert cycle.index('projectleider') < cycle.index('31 juli 2021 om 23:59') < cycle.index('loopt')
+    assert 'de planner (automatisch)' not in page
+    assert '12 juli 2021 (nog' in page and '12 juli 2021 om 00:00' not in page
+
+
+def test_the_accessibility_statement_gives_the_secretaris_and_the_ombudsman(site):
+    page = browser(site).get('/toegankelijkheid').get_data(as_text=True)
+    assert 'href="mailto:secretaris@energieke-wijken.example"' in page and 'Nationale ombudsman' in page
+
+
+def test_a_registrar_is_offered_to_register_a_paper_notice(site):
+    leader = browser(site, 'projectleider')
+    tasks = visible_text(leader.get('/taken').get_data(as_text=True))
+    assert 'Opzegging van een Partij registreren' in tasks and 'Deelname opzeggen' not in tasks
+    form = visible_text(leader.get('/procedures/nieuw/opzegging').get_data(as_text=True))
+    assert 'Partij die het stuk stuurde' in form and 'Ik zeg de deelname van mijn Partij op' not in form
+    kinds = browser(site).get('/toetreden').get_data(as_text=True)
+    assert '>rijk</option>' in kinds and '>gemeente</option>' in kinds
+
+
+def test_the_audit_csv_has_unique_dutch_headers_and_no_codes_or_iso_dates(site, app, clock, consultation):
+    """Every header Dutch and once; parties, roles and accounts by name; days and moments as in the time
+    column; yes and no in words. Built over a round with a web answer, a revision, an objection, a document,
+    a registered notice, a delegation, reminders and a deadline passed."""
+    import csv
+    import io
+
+    from engine.rights import Caller
+    from tests.integration.test_documents import PDF
+    from web import audit_csv
+    from web.labels import FIELDS
+    zeist, secretaris = browser(site, 'zeist'), browser(site, 'secretaris')
+    task = task_id(app, 'zeist')
+    zeist.post(f'/taken/{task}/bevestigen', {'decision': 'objection', 'statement': 'Eerst praten.'},
+               token_from=f'/taken/{task}')
+    zeist.post(f'/taken/{task}/herzien', {'decision': 'consent', 'statement': 'Akkoord na overleg.'})
+    app.add_user('plaatsvervanger@zeist.example', 'een-lang-wachtwoord-2021', name='mevrouw J. Jansen')
+    zeist.post('/delegeren', {'deputy': 'plaatsvervanger@zeist.example', 'starts_on': '2021-04-12',
+                              'ends_on': '2021-04-30'})
+    secretaris.post('/procedures/nieuw/opzegging', {'by': 'zayaz', 'circumstances': 'Per brief: fusie.',
+                                                    'received': '2021-04-01', 'understood': 'on'})
+    app.start('wijziging', Caller.operator_as('tilburg', None), {'title': 'Bijlage', 'text': 'Zie document.'},
+              files=[('notitie.pdf', PDF)])
+    _answer_all_but(app, consultation, silent={'tiwos'}, objecting={'weert'})
+    clock.advance(weeks=7)
+    app.tick()
+    b = browser(site, 'auditor')
+    assert 'in orde: 1 bestand, met de vastgelegde SHA-256.' in b.get('/audit').get_data(as_text=True)
+    response = b.get('/audit/export.csv')
+    assert response.headers['Content-Type'] == 'text/csv; charset=utf-8'
+    rows = list(csv.reader(io.StringIO(response.get_data().decode('utf-8-sig')), delimiter=';'))
+    header, body = rows[0], rows[1:]
+    assert len(header) == len(set(header)), sorted(h for h in header if header.count(h) > 1)
+    with site.test_request_context():
+        known = {str(v) for v in list(audit_csv.HEADERS.values()) + list(FIELDS.values())}
+        places = {str(v) for v in audit_csv.PLACES.values()}
+    known |= {'Volgnummer', 'Tijdstip', 'Persoon', 'Namens', 'Procedure', 'Gebeurtenis', 'Vorige hash', 'Hash'}
+    for name in header:
+        bare = re.sub(r' \((' + '|'.join(places) + r'|\d+)\)$', '', name)
+        assert bare in known and not re.search(r'[_.]\w', name), name
+    columns = {name: [row[i] for row in body if row[i]] for i, name in enumerate(header)}
+    assert not [(name, v) for name, values in columns.items() for v in values if ISO_DAY.search(v)]
+    codes = {p['code'] for p in app.parties()}
+    assert columns['Partijen'] and not codes & {c.strip() for v in columns['Partijen'] for c in v.split(',')}
+    assert 'Gemeente Weert' in columns['Partij'] and columns['Niet geantwoord'] == ['Tiwos']
+    assert 'Zayaz' in columns['Partij'] and 'secretaris' in columns['Geregistreerd door']
+    assert columns['Account'] and not any(v.isdigit() for v in columns['Account'])
+    assert set(columns['Te laat']) <= {'ja', 'nee'} and set(columns['Vertrouwelijk (niet op openbare pagina\'s)']) \
+        <= {'ja', 'nee'}
+    assert 'Ontvangen op (verzoek)' in header and re.fullmatch(r'\d\d-\d\d-\d{4}', columns['Ontvangen op (verzoek)'][0])
