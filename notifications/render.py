@@ -260,7 +260,7 @@ class Renderer:
 
     def _context(self, context):
         """What every template may use besides what the engine handed in."""
-        if isinstance(context.get('link'), str):
+        if 'link' in context:
             # A one-time link handed in as ``link`` (sign-in, password, confirming a request to join) is
             # ``action_url``, so that the template's ``link()`` makes it a link in the HTML too.
             context = {k: v for k, v in context.items() if k != 'link'} | {'action_url': context['link']}

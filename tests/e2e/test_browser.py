@@ -255,7 +255,8 @@ def test_every_page_of_every_role_at_a_desk_and_on_a_phone(server, app, chromium
     links = []
     app.request_accession({'applicant': 'Gemeente Eindhoven', 'kind': 'gemeente', 'representative': 'R. Thijs',
                            'email': 'r.thijs@eindhoven.example', 'contribution': 'EUR 10.000 per jaar',
-                           'endorses_goals': True}, lambda token: links.append(f'/toetreden/bevestigen/{token}'))
+                           'endorses_goals': True}, lambda token: links.append(f'/toetreden/bevestigen/{token}')
+                          or f'{server}{links[-1]}')
     paths['CONFIRM'] = links[0]
     codes = [p['code'] for p in app.parties()]
     code_word = re.compile(r'(?<![\w@./-])(' + '|'.join(map(re.escape, codes)) + r')(?![\w@./-])')
