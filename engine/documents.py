@@ -21,6 +21,7 @@ import filetype
 from sqlalchemy import select
 
 from engine import confidentiality, roles, rules
+from engine.accounts import by_account
 from engine.database import create_private_dir
 from engine import audit
 from engine.errors import CommandRefused, NotFound
@@ -179,7 +180,7 @@ def add(session, now, actor, store, name, content, procedure_id=None, purpose=''
     session.add(document)
     session.flush()
     audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, procedure_id=procedure_id,
-                 event='document_added', data=dict(as_dict(document), purpose=purpose, **_by_account(actor)))
+                 event='document_added', data=dict(as_dict(document), purpose=purpose, **by_account(actor)))
     return document
 
 
@@ -191,12 +192,6 @@ def _checked_purpose(purpose):
     if len(purpose) > MAX_PURPOSE:
         raise CommandRefused.one('field.too_long', 'purpose', rules.DOCUMENTS, length=len(purpose), max=MAX_PURPOSE)
     return purpose
-
-
-def _by_account(actor):
-    """The account that gave a web or API command, for its audit entry (none at the command line)."""
-    account_id = getattr(actor, 'account_id', None)
-    return {'account': account_id} if account_id is not None else {}
 
 
 def _by_id(session, model, id_):
@@ -235,7 +230,7 @@ def attach(session, now, actor, document_ids, procedure_id, purpose):
     if documents:
         audit.append(session, at=now, person=actor.person, acting_for=actor.acting_for, procedure_id=procedure_id,
                      event='document_attached', data={'purpose': purpose, 'documents': [
-                         {'id': d.id, 'sha256': d.sha256, 'name': d.name} for d in documents], **_by_account(actor)})
+                         {'id': d.id, 'sha256': d.sha256, 'name': d.name} for d in documents], **by_account(actor)})
     session.flush()
     return documents
 
