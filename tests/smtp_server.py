@@ -24,6 +24,8 @@ def free_port():
 class Collect:
     def __init__(self):
         self.received = []
+        #: each message as it came over the wire, for what parsing hides (a header's folding)
+        self.raw = []
         self.refuse = {}
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -33,6 +35,7 @@ class Collect:
         return '250 OK'
 
     async def handle_DATA(self, server, session, envelope):
+        self.raw.append(envelope.content)
         self.received.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
         return '250 Message accepted for delivery'
 
@@ -56,3 +59,7 @@ class SmtpServer:
     @property
     def received(self):
         return self.handler.received
+
+    @property
+    def raw(self):
+        return self.handler.raw
