@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import (
     complete_task, open_consultation, snapshot, start_amendment, start_procedure)
@@ -802,3 +803,13 @@ def test_the_audit_csv_has_unique_dutch_headers_and_no_codes_or_iso_dates(site, 
     assert set(columns['Te laat']) <= {'ja', 'nee'} and set(columns['Vertrouwelijk (niet op openbare pagina\'s)']) \
         <= {'ja', 'nee'}
     assert 'Ontvangen op (verzoek)' in header and re.fullmatch(r'\d\d-\d\d-\d{4}', columns['Ontvangen op (verzoek)'][0])
+
+
+def test_the_audit_page_says_the_tables_match_the_chain_and_names_an_edited_row(site, app, consultation):
+    page = browser(site, 'auditor').get('/audit').get_data(as_text=True)
+    assert 'Tabellen:' in page and 'precies wat de keten vastlegt' in page
+    with app.engine.begin() as connection:
+        connection.execute(text("UPDATE parties SET status = 'withdrawn' WHERE code = 'zeist'"))
+    page = browser(site, 'auditor').get('/audit').get_data(as_text=True)
+    assert 'NIET in orde: de database wijkt af' in page and 'precies wat de keten vastlegt' not in page
+    assert 'parties (code zeist) status' in page and 'Hashketen:</strong>\nin orde' in page
