@@ -143,11 +143,56 @@ def smtp():
     server.stop()
 
 
+class LoadedDeals:
+    """A database per kind and moment with the schema made and the deal loaded, as `citydeal init` leaves
+    it, made once per test worker: each test gets a copy of it (a file copy, or PostgreSQL's CREATE
+    DATABASE ... TEMPLATE) instead of running every migration again."""
+
+    def __init__(self, folder):
+        self.folder, self.made, self.postgres = folder, {}, None
+
+    def copy_for(self, databases, now):
+        key = (databases.kind, now)
+        if key not in self.made:
+            self.made[key] = self._load(databases.kind, now)
+        return databases.copy(self.made[key])
+
+    def _load(self, kind, now):
+        if kind == 'sqlite':
+            url = f'sqlite:///{self.folder / f"loaded-{len(self.made)}.db"}'
+        else:
+            self.postgres = self.postgres or PostgresDatabases(os.environ['CITYDEAL_TEST_POSTGRES'])
+            url = self.postgres.new()
+        instance = CityDeal(url=url, clock=FakeClock(now))
+        instance.init(DEAL_FILE)
+        instance.close()
+        # the last connection closed wrote the log back into the file: a copy of the file is the whole database
+        assert kind != 'sqlite' or not Path(url.removeprefix('sqlite:///') + '-wal').exists()
+        return url
+
+    def drop(self):
+        if self.postgres is not None:
+            self.postgres.drop_all()
+
+
+@pytest.fixture(scope='session')
+def loaded_deals(tmp_path_factory):
+    made = LoadedDeals(tmp_path_factory.mktemp('loaded'))
+    yield made
+    made.drop()
+
+
 @pytest.fixture
-def app(db_url, clock):
-    """The engine on a real database; every command saves and the next one reloads from it."""
-    instance = CityDeal(url=db_url, clock=clock)
-    instance.init(DEAL_FILE)
+def app_url(databases, loaded_deals, clock):
+    """A database with the deal loaded, as `citydeal init` at the clock's moment leaves it: `app`'s."""
+    return loaded_deals.copy_for(databases, clock.now())
+
+
+@pytest.fixture
+def app(app_url, clock):
+    """The engine on a real database with the deal loaded; every command saves and the next one reloads
+    from it."""
+    instance = CityDeal(url=app_url, clock=clock)
     yield instance
     instance.close()
 

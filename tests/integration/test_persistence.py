@@ -35,12 +35,12 @@ def test_a_save_restore_round_trip_mid_procedure_changes_nothing(app, clock):
     assert json.loads(again) == json.loads(state)
 
 
-def test_a_new_process_picks_up_where_the_last_one_stopped(app, db_url, clock):
+def test_a_new_process_picks_up_where_the_last_one_stopped(app, app_url, clock):
     pid = start_amendment(app)
     open_consultation(app, pid)
     consent_all(app, pid, except_=('tiwos',))
     app.close()
-    restarted = CityDeal(url=db_url, clock=clock)
+    restarted = CityDeal(url=app_url, clock=clock)
     task = one_task(restarted, party='tiwos')
     assert complete_task(restarted, task['id'], 'tiwos', {'decision': 'consent'})['outcome'] == 'adopted'
     restarted.close()

@@ -102,11 +102,11 @@ def test_an_answer_between_planning_and_sending_cancels_the_reminder(app, clock,
     assert 'weert' not in [r[0] for r in outbox(app, 'reminder')]
 
 
-def test_each_reminder_once_whatever_fires_it_and_across_restarts(app, db_url, clock, consultation):
+def test_each_reminder_once_whatever_fires_it_and_across_restarts(app, app_url, clock, consultation):
     clock.set(at(2021, 5, 10, 9, 5))
     app.tick()
     app.close()
-    restarted = CityDeal(url=db_url, clock=clock)
+    restarted = CityDeal(url=app_url, clock=clock)
     assert [f.what for f in restarted.tick()] == []
     clock.set(at(2021, 5, 22, 9, 5))
     restarted.tick()
