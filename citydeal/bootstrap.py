@@ -14,14 +14,15 @@ from engine.models import Deal
 from engine.queries import calendar_items
 from engine.clock import SystemClock
 from engine.errors import CommandRefused, Conflict, Damaged, NotFound
-from engine.database import database_url, make_engine, make_session_factory, upgrade_schema
+from engine.database import database_url, file_missing, make_engine, make_session_factory, upgrade_schema
+from engine.roles import ADMIN, OPERATOR_PERSON
 from engine.runner import Actor
 from engine.unit_of_work import UnitOfWork
 from notifications.render import Renderer, calendar_file
 
-INSTALLER = Actor('citydeal init', 'admin')
+INSTALLER = Actor('citydeal init', ADMIN.name)
 #: who acts in the commands an operator types that name no party or role (documents add)
-OPERATOR = Actor('citydeal command line', 'admin')
+OPERATOR = Actor(OPERATOR_PERSON, ADMIN.name)
 #: a reader with every right: the operator at the command line
 ANYONE = object()
 #: how often a command that met another writer is run again before it reports a conflict
@@ -56,7 +57,8 @@ class CityDeal:
 
     def _require_schema(self):
         if not self._schema_checked:
-            if not inspect(self.engine).has_table('deals'):
+            # asking an SQLite file that is not there would leave an empty one behind
+            if file_missing(self.engine) or not inspect(self.engine).has_table('deals'):
                 raise CommandRefused.one('deal.not_loaded', 'database')
             self._schema_checked = True
         if self._deal_zone is None:
@@ -133,6 +135,20 @@ class CityDeal:
         """A new version of a procedure's text, put to every Party again (issue 11, point 5)."""
         procedure = self._command(lambda uow: commands.new_version(uow.context(), procedure_id, caller, values))
         return {'id': procedure.id, 'status': procedure.status}
+
+    def check_new_version(self, procedure_id, caller, values):
+        """The values of a new version as ``new_version`` would read them, or its refusal; nothing is written
+        (the web's confirmation step)."""
+        return self._read_uow(lambda uow: commands.check_new_version(uow.context(), procedure_id, caller, values))
+
+    def may_put_new_version(self, procedure_id, caller):
+        """Whether ``caller`` may put a new version of the procedure's text now (engine.rights, the round open):
+        the procedure page offers it then."""
+        try:
+            self._read_uow(lambda uow: commands.check_new_version(uow.context(), procedure_id, caller))
+        except CommandRefused:
+            return False
+        return True
 
     def answer_for_task(self, task_id):
         """The recorded answer to a consent request (for the page that revises it), or None."""
@@ -291,6 +307,10 @@ class CityDeal:
     def task_for(self, task_id, caller):
         """An open task, if ``caller`` may see it (engine.rights); Forbidden or NotFound otherwise."""
         return self._read(queries.task_for, task_id, caller)
+
+    def task_with_procedure(self, task_id, caller):
+        """(task_for, procedure_view of its procedure) in one read."""
+        return self._read(queries.task_with_procedure, task_id, caller)
 
     def tasks_of(self, caller):
         return self._read(queries.tasks_of, caller)

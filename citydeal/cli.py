@@ -143,8 +143,9 @@ def _start_parser(p, type_):
             choices = f"one of {', '.join(spec.choices)}" if spec.choices else None
             p.add_argument(flag, dest=spec.name, required=spec.required,
                            help='; '.join(part for part in (spec.help, choices) if part) or None)
-    p.add_argument('--document', action='append', default=[], metavar='PATH',
-                   help='attach a file to the request (repeatable)')
+    if type_.document_purpose is not None:  # the type's start takes files (engine: ProcedureType)
+        p.add_argument('--document', action='append', default=[], metavar='PATH',
+                       help='attach a file to the request (repeatable)')
     p.add_argument('--json', action='store_true', help='machine-readable output')
 
 
@@ -153,7 +154,7 @@ def _start(args, app):
     values = {spec.name: getattr(args, spec.name) for spec in describe(type_.start_schema)
               if getattr(args, spec.name) is not None}
     caller = Caller.operator_as(acting_for=getattr(args, 'by', None), person=getattr(args, 'person', None))
-    return app.start(type_.id, caller, values, files=_files(args.document))
+    return app.start(type_.id, caller, values, files=_files(getattr(args, 'document', [])))
 
 
 def _write(path, content):

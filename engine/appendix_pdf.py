@@ -106,7 +106,8 @@ def render_appendix(session, number, settings):
     entry = register_entry(session, number)
     html = _templates.get_template('appendix.html').render(deal=deal, appendices=[_section(session, appendix, False)],
                                                            front=False, party_names=_party_names(session))
-    return seal(_pdf(html, json.dumps(entry, ensure_ascii=False, indent=1, sort_keys=True)), settings)
+    return seal(_pdf(html, json.dumps(entry, ensure_ascii=False, indent=1, sort_keys=True)), settings,
+                deal.citeertitel)
 
 
 def deal_html(session, public):
@@ -120,7 +121,7 @@ def deal_html(session, public):
 
 def render_deal(session, settings, public):
     """The consolidated deal as one sealed PDF (see ``deal_html``)."""
-    return seal(_pdf(deal_html(session, public), None), settings)
+    return seal(_pdf(deal_html(session, public), None), settings, _deal(session).citeertitel)
 
 
 def _pdf(html, attachment):
@@ -146,14 +147,15 @@ def _signer(loaded):
                                 cert_registry=SimpleCertificateStore.from_certs(certificates))
 
 
-def seal(pdf, settings):
-    """A PAdES baseline signature over the whole file with the installation's seal."""
+def seal(pdf, settings, title):
+    """A PAdES baseline signature over the whole file with the installation's seal; ``title``: the deal's
+    citeertitel, named in the signature's reason."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     metadata = signers.PdfSignatureMetadata(field_name=FIELD_NAME, subfilter=SigSeedSubFilter.PADES,
-                                            md_algorithm='sha256', reason='Zegel van de City Deal-registratie')
+                                            md_algorithm='sha256', reason=f'Zegel van de registratie van de {title}')
     return signers.sign_pdf(writer, metadata, signer=_signer(seal_.load(settings))).getvalue()
 
 

@@ -1,10 +1,12 @@
 """The two commands every adapter gives: start a procedure, complete a task. Each decides the rights
 (engine.rights), checks the input by the type's schema, then moves the workflow (engine.runner)."""
+from dataclasses import replace
 from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from engine import confirmations, documents, procedure_store, register, rights, rules, runner, workflow_runtime
+from engine import (confirmations, documents, procedure_store, register, rights, roles, rules, runner, texts,
+                    workflow_runtime)
 from engine import procedures as registry
 from engine.errors import CommandRefused, NotFound
 from engine.models import Answer, Deal, OpenTask, Party, Procedure
@@ -28,14 +30,17 @@ def start(ctx, type_id, caller, raw, attachments=documents.NONE):
         problems += paper.received_problems(ctx.acting(actor) if actor else ctx, raw, type_.rule)
     if problems:
         raise CommandRefused(problems)
-    attachments.check()
+    attachments.check(type_.document_purpose)
     if actor is None and caller.account_id is not None:
         # a public request made with an account: the applicant acts, the account is recorded
         ctx = ctx.acting(runner.Actor(None, None, caller.account_id))
     ctx = ctx.acting(actor) if actor else ctx
+    if caller.operator:
+        # a paper request or notice typed in at the command line: the operator entered it (engine.procedures.paper)
+        ctx = ctx.acting(replace(ctx.actor, entered_by=roles.OPERATOR_PERSON))
     procedure = type_.start(ctx, values)
     ctx.session.flush()
-    attachments.attach(ctx, procedure.id, 'request')
+    attachments.attach(ctx, procedure.id, type_.document_purpose)
     return procedure
 
 
@@ -44,7 +49,7 @@ def complete(uow, task_id, caller, raw, attachments=documents.NONE):
     ``attachments`` go with the answer, for the purpose its form names (``TaskForm.document_purpose``).
     Returns (procedure, the receipt's audit sequence number)."""
     ctx, row, procedure, form, values = _checked(uow, task_id, caller, raw, lock=True)
-    attachments.check()
+    attachments.check(form.document_purpose)
     workflow = procedure_store.load(procedure, ctx.clock)
     # What is open as stored: the open-task rows mirror the ready tasks at the last save.
     open_before = [str(t.id) for t in workflow_runtime.ready_tasks(workflow)]
@@ -84,23 +89,44 @@ def revise(ctx, task_id, caller, raw, attachments=documents.NONE):
                                                                      role=None)))
     form = registry.form(procedure.type, consent_round.CONSENT_TASK)
     values = fields.read(form.schema, raw, form.rule)
-    attachments.check()
+    attachments.check(form.document_purpose)
     receipt = consent_round.revise_answer(ctx, procedure, answer, values)
     attachments.attach(ctx, procedure.id, form.document_purpose)
     return procedure, receipt.seq
 
 
 def new_version(ctx, procedure_id, caller, raw):
-    """Put a new version of a procedure's text to the Parties (``citydeal new-version``)."""
+    """Put a new version of a procedure's text to the Parties (``citydeal new-version``, the web's
+    ``/procedures/<id>/nieuwe-versie``, the API's ``POST /procedures/{id}/versies``)."""
+    procedure, type_, actor, values = _version_checked(ctx, procedure_id, caller, raw, lock=True)
+    type_.new_version(ctx.acting(actor), procedure, values)
+    return procedure
+
+
+def check_new_version(ctx, procedure_id, caller, raw=None):
+    """Every check of ``new_version`` short of putting it, for a page: whether ``caller`` may put a new version
+    now (``raw`` None: the page's link), and the values as read (its confirmation step). Refused as
+    ``new_version`` would be; the round's own window (``consultation.window_too_short``) is its to check."""
+    procedure, _type, _actor, values = _version_checked(ctx, procedure_id, caller, raw, lock=False)
+    if not consent_round.collecting(ctx.session, procedure, ctx.now):
+        raise CommandRefused.one('new_version.round_closed', 'procedure', rules.WIJZIGINGEN_1, procedure=procedure.id)
+    return values
+
+
+def _version_checked(ctx, procedure_id, caller, raw, lock):
     register.require_in_force(ctx.deal, ctx.now)
-    procedure = procedure_store.get(ctx.session, procedure_id, for_update=True)
+    procedure = procedure_store.get(ctx.session, procedure_id, for_update=lock)
     type_ = registry.get(procedure.type)
     if type_.new_version is None:
         raise CommandRefused.one('new_version.no_text', 'procedure', rules.WIJZIGINGEN_1, procedure=procedure.id)
     actor = rights.version_actor(ctx, caller, procedure)
+    if raw is None:
+        return procedure, type_, actor, None
     values = fields.read(type_.new_version_schema, raw, rules.WIJZIGINGEN_1)
-    type_.new_version(ctx.acting(actor), procedure, values)
-    return procedure
+    if texts.text_sha256(values['text']) == type_.versions(procedure)[-1]['sha256']:
+        # a new version says something new: the text as it stands is already put to the Parties
+        raise CommandRefused.one('new_version.same_text', 'text', rules.WIJZIGINGEN_1)
+    return procedure, type_, actor, values
 
 
 def check(uow, task_id, caller, raw):

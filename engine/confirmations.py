@@ -16,6 +16,15 @@ def decision_recorded(ctx, procedure, task_row, values, receipt_seq):
                        label=task_row.label)
 
 
+def answer_revised(ctx, procedure, answer, values, receipt):
+    """A party's revised answer confirmed to that party like a first one, saying which answer it replaced
+    (``receipt``: the ``answer_revised`` audit entry, which keeps the earlier answer)."""
+    earlier = receipt.data['old']
+    return runner.tell(ctx, procedure, 'decision_recorded', [answer.party_code], decision=answer.decision,
+                       statement=values.get('statement') or '', person=ctx.actor.person, receipt_seq=receipt.seq,
+                       label='', replaces={'decision': earlier['decision'], 'at': earlier['answered_dt']})
+
+
 def request_received(ctx, procedure, kind):
     """A request to amend or to join, confirmed to whoever made it once it is registered: the requesting
     party (also when the projectleider or secretaris registered its paper request), or the applicant at

@@ -43,15 +43,27 @@ def create_private_file(path):
         pass
 
 
+def file_missing(engine):
+    """True for an SQLite database whose file is not there yet: nothing to read, and nothing to make by asking."""
+    database = engine.url.database if engine.url.get_backend_name() == 'sqlite' else None
+    return bool(database) and database != ':memory:' and not database.startswith('file:') and \
+        not Path(database).exists()
+
+
 def make_engine(url):
     if not url.startswith('sqlite'):
         return create_engine(url, pool_pre_ping=True)
     database = make_url(url).database
-    if database and database != ':memory:' and not database.startswith('file:'):
-        # SQLite would create it with the umask's mode (0644: every local user reads the accounts);
-        # its -wal and -shm files take the mode of the database file.
-        create_private_file(database)
     engine = create_engine(url, connect_args={'timeout': 30})
+
+    @event.listens_for(engine, 'do_connect')
+    def _private_file(_dialect, _record, _cargs, _cparams):
+        # SQLite would create it with the umask's mode (0644: every local user reads the accounts);
+        # its -wal and -shm files take the mode of the database file. Made on the first connection, not
+        # with the engine: a command refused before it connects (`init` with a bad deal file) leaves no
+        # empty database file behind.
+        if database and database != ':memory:' and not database.startswith('file:'):
+            create_private_file(database)
 
     @event.listens_for(engine, 'connect')
     def _sqlite_connect(dbapi_connection, _record):

@@ -13,6 +13,7 @@ from engine import names as name_rules
 from engine import rules
 from engine.dates import add_months
 from engine.errors import CommandRefused, Problem
+from engine.roles import TASK_ROLES
 
 #: the kinds of organisation a deal file may list when it names none (``[deal] party_kinds``)
 PARTY_KINDS = ('rijk', 'provincie', 'gemeente', 'waterschap', 'woningcorporatie', 'kennisinstelling',
@@ -187,9 +188,9 @@ class RoleSchema(Schema):
         return Role(**data)
 
 
-class RolesSchema(Schema):
-    projectleider = fields.Nested(RoleSchema, required=True)
-    secretaris = fields.Nested(RoleSchema, required=True)
+#: the holder the deal names for each role that takes tasks (engine.roles): [roles.projectleider], ...
+RolesSchema = Schema.from_dict({name: fields.Nested(RoleSchema, required=True) for name in TASK_ROLES},
+                               name='RolesSchema')
 
 
 class RemindersSchema(Schema):

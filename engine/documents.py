@@ -7,14 +7,16 @@ Its row in ``documents`` and an audit entry holding the hash are written in the 
 
 What is allowed is decided by the content, never by the name: PDF, ODF text and spreadsheet
 (a zip whose ``mimetype`` entry says so), OOXML docx and xlsx (a zip with ``[Content_Types].xml``
-and the part that makes it a document or a workbook), and plain UTF-8 text.
+and the part that makes it a document or a workbook; never one with macros, a docm or xlsm renamed),
+and plain UTF-8 text.
 """
 import hashlib
 import io
 import os
 import tempfile
 import zipfile
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import filetype
@@ -71,7 +73,7 @@ def recognise(content):
         return _zipped(content)
     if mime is None:
         return _text(content)
-    raise _refused('document.type_not_allowed', kind=_described(kind), allowed=ALLOWED_NAMES)
+    raise _refused('document.type_not_allowed', kind=_described(kind), mime=kind.mime, allowed=ALLOWED_NAMES)
 
 
 def _described(kind):
@@ -91,14 +93,32 @@ def _zipped(content):
                 return declared
             raise _refused('document.odf_type_not_allowed', declared=declared, allowed=ALLOWED_NAMES)
         if '[Content_Types].xml' in names:
+            if _macros(archive, names):
+                raise _refused('document.macros_not_allowed', allowed=ALLOWED_NAMES)
             if 'word/document.xml' in names:
                 return DOCX
             if 'xl/workbook.xml' in names:
                 return XLSX
             raise _refused('document.ooxml_type_not_allowed', allowed=ALLOWED_NAMES)
-    except zipfile.BadZipFile as err:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as err:
+        # damaged, cut short, compressed by an unknown method or encrypted: not a document that can be read
         raise _refused('document.zip_unreadable', detail=str(err)) from None
-    raise _refused('document.type_not_allowed', kind='a zip archive', allowed=ALLOWED_NAMES)
+    raise _refused('document.type_not_allowed', kind='a zip archive', mime='application/zip', allowed=ALLOWED_NAMES)
+
+
+#: the part of an OOXML file that holds its VBA macros (word/vbaProject.bin, xl/vbaProject.bin)
+_VBA_PART = 'vbaproject.bin'
+#: how much of ``[Content_Types].xml`` is read for a macro-enabled content type
+_CONTENT_TYPES_READ = 1024 * 1024
+
+
+def _macros(archive, names):
+    """An OOXML file with macros (a docm or xlsm, whatever its name): a VBA part, or a content type
+    ``...macroEnabled...`` (``application/vnd.ms-word.document.macroEnabled.main+xml``)."""
+    if any(name.lower().rsplit('/', 1)[-1] == _VBA_PART for name in names):
+        return True
+    with archive.open('[Content_Types].xml') as types:
+        return b'macroenabled' in types.read(_CONTENT_TYPES_READ).lower()
 
 
 def _text(content):
@@ -270,7 +290,7 @@ def may_read(session, document, viewer):
         return session.scalars(select(Appendix.id).where(Appendix.procedure_id == procedure.id)).first() is not None
     if procedure is not None:
         return True
-    return viewer.role == 'auditor' or document.uploaded_for in (*viewer.acts_for, viewer.role)
+    return viewer.role in roles.AUDITORS or document.uploaded_for in (*viewer.acts_for, viewer.role)
 
 
 @dataclass(frozen=True)
@@ -310,11 +330,25 @@ class Attachments:
     files: tuple = ()
     ids: tuple = ()
 
-    def check(self):
-        """Every new file checked before the command changes anything: a refused one refuses it all."""
+    def problems(self):
+        """What is wrong with the new files, every file's problem at once; each names its file (``file``)."""
+        found = []
         for name, content in self.files:
-            checked_name(name)
-            recognise(content)
+            try:
+                checked_name(name)
+                recognise(content)
+            except CommandRefused as refused:
+                found += [replace(p, params=dict(p.params, file=name)) for p in refused.problems]
+        return found
+
+    def check(self, purpose):
+        """Every new file checked before the command changes anything: a refused one refuses it all.
+        ``purpose`` is what the start or the task form takes files for; None: it takes none."""
+        if purpose is None and (self.files or self.ids):
+            raise _refused('document.not_taken')
+        problems = self.problems()
+        if problems:
+            raise CommandRefused(problems)
         for id_ in self.ids:
             if not isinstance(id_, int) or isinstance(id_, bool):
                 raise NotFound.one('document.not_found', 'documents', id=id_)

@@ -82,8 +82,12 @@ def answer_for_task(session, task_id):
             'decision': answer.decision, 'statement': answer.statement}
 
 
-def show(session, procedure_id):
+def show(session, procedure_id, files=None):
+    """A procedure as the command line and the API show it; ``files`` (its Document rows) when the caller read
+    them already."""
     p = get(session, procedure_id)
+    if files is None:
+        files = _files(session, p.id)
     answers = session.scalars(select(Answer).where(Answer.procedure_id == p.id).order_by(Answer.id)).all()
     open_tasks = session.scalars(select(OpenTask).where(OpenTask.procedure_id == p.id)
                                  .order_by(OpenTask.opened_dt, OpenTask.party_code)).all()
@@ -99,7 +103,7 @@ def show(session, procedure_id):
                 waiting_for=[t.party_code or t.role for t in open_tasks],
                 open_tasks=[_task(t, p.type) for t in open_tasks],
                 contributions_owed=[{'party': o.party_code, 'year': o.year, 'amount_eur': o.amount_eur} for o in owed],
-                documents=documents.of_procedure(session, p.id),
+                documents=[documents.as_dict(d) for d in files],
                 timeline=[{'at': shown(e.at_dt), 'event': e.event, 'person': e.person, 'acting_for': e.acting_for,
                            'data': e.data} for e in timeline])
 
@@ -174,6 +178,11 @@ def _concerns(session, procedure, party):
 
 def task(session, task_id):
     """One open task with everything a person needs to decide on it."""
+    return _described(*_open_task(session, task_id))
+
+
+def _open_task(session, task_id):
+    """(the open task's row, its procedure's row); refused as answered, or not found."""
     row = session.get(OpenTask, str(task_id)) if task_id else None
     if row is None:
         answered = session.scalars(select(Answer).where(Answer.task_id == str(task_id))).first()
@@ -182,14 +191,25 @@ def task(session, task_id):
                                      party=register.party(session, answered.party_code).name,
                                      at=answered.answered_dt)
         raise NotFound.one('task.not_found', 'task', task=task_id)
-    procedure = get(session, row.procedure_id)
-    return dict(_task(row, procedure.type), procedure=_procedure(procedure), request=procedure.request,
-                opened=shown(row.opened_dt))
+    return row, get(session, row.procedure_id)
+
+
+def _described(row, procedure, initiator=False):
+    found = dict(_task(row, procedure.type), procedure=_procedure(procedure), request=procedure.request,
+                 opened=shown(row.opened_dt))
+    if initiator:
+        found['procedure']['initiated_by'] = procedure.initiated_by
+    return found
 
 
 def task_for(session, task_id, caller):
+    return _described(*_task_for(session, task_id, caller), initiator=True)
+
+
+def _task_for(session, task_id, caller):
+    """(row, procedure) of an open task ``caller`` may see; Forbidden, NotFound or answered otherwise."""
     try:
-        found = task_view(session, task_id)
+        row, procedure = _open_task(session, task_id)
     except NotFound:
         raise
     except CommandRefused:
@@ -198,10 +218,9 @@ def task_for(session, task_id, caller):
         if not (caller.operator or caller.audits or answer.party_code in caller.parties):
             raise Forbidden.one('rights.not_your_task', 'task', rules.ACCESS, task=task_id) from None
         raise
-    row = session.get(OpenTask, str(task_id))
     if not rights.may_see_task(caller, row):
         raise Forbidden.one('rights.not_your_task', 'task', rules.ACCESS, task=task_id)
-    return found
+    return row, procedure
 
 
 def tasks_of(session, caller):
@@ -228,7 +247,18 @@ def receipt(session, seq):
     revisable = procedure.status == 'running' and bool(entry.data.get('party')) and session.scalars(
         select(OpenTask.id).where(OpenTask.procedure_id == procedure.id, OpenTask.name == registry.CONSENT_TASK)
         .limit(1)).first() is not None
-    return dict(audit.as_dict(entry), procedure=_procedure(procedure), revisable=revisable)
+    return dict(audit.as_dict(entry), procedure=_procedure(procedure), revisable=revisable,
+                documents=_documents_with(session, entry))
+
+
+def _documents_with(session, entry):
+    """The files sent with a completed task or a revised answer: stored by that command, so at its moment,
+    by its person for the same party or role, on its procedure (a receipt reads its one audit entry, not the
+    log). A document uploaded earlier and attached by its id (the API) is on the procedure's page."""
+    found = session.scalars(select(Document).where(
+        Document.procedure_id == entry.procedure_id, Document.uploaded_dt == entry.at_dt,
+        Document.uploaded_by == entry.person, Document.uploaded_for == entry.acting_for).order_by(Document.id))
+    return [documents.as_dict(d) for d in found]
 
 
 def answered_task(session, task_id):
@@ -434,20 +464,32 @@ def procedure_view(session, procedure_id):
     """``show`` with who started it (the pages name the party that withdraws or asks, or the role that
     started it), where the consent round stands by party (``tally``, see ``consent_tally``), and each
     document with its purpose and who attached it."""
-    found = show(session, procedure_id)
+    procedure = get(session, procedure_id)  # held: the reads below find it in the session, not again in the table
+    files = _files(session, procedure_id)
+    found = show(session, procedure_id, files)
     decisions = {a['party']: a['decision'] for a in found['answers']}
     missing = ([e['data'] for e in found['timeline'] if e['event'] == 'deadline_passed'] or [{}])[-1].get('missing')
     started = next((e for e in found['timeline'] if e['event'] == 'procedure_started'), None)
-    files = session.scalars(select(Document).where(Document.procedure_id == procedure_id).order_by(Document.id))
-    return dict(found, initiated_by=get(session, procedure_id).initiated_by,
+    return dict(found, initiated_by=procedure.initiated_by,
                 started_by=started and started['acting_for'],
                 tally=consent_tally(decisions, [t['party'] for t in found['open_tasks']], missing or []),
                 documents=[dict(documents.as_dict(d), purpose=d.purpose, uploaded_by=d.uploaded_by,
                                 uploaded_for=d.uploaded_for, uploaded=shown(d.uploaded_dt)) for d in files])
 
 
+def _files(session, procedure_id):
+    return session.scalars(select(Document).where(Document.procedure_id == procedure_id)
+                           .order_by(Document.id)).all()
+
+
+def task_with_procedure(session, task_id, caller):
+    """(the task, if ``caller`` may see it; its procedure as its page shows it), read together: a task's page
+    reads the task and the procedure once (the rows stay referenced here, so that the session's identity
+    map, which holds them weakly, answers the later reads of the same row)."""
+    row, procedure = _task_for(session, task_id, caller)
+    return _described(row, procedure, initiator=True), procedure_view(session, procedure.id)
+
+
 def task_view(session, task_id):
     """``task`` with the procedure's initiator, for the same reason."""
-    found = task(session, task_id)
-    found['procedure']['initiated_by'] = get(session, found['procedure_id']).initiated_by
-    return found
+    return _described(*_open_task(session, task_id), initiator=True)

@@ -12,9 +12,10 @@ from engine import audit, notices, outbox, runner
 from engine import procedures as registry
 from engine.dates import local_date, zone
 from engine.models import OpenTask, Party, Procedure, Reminder
+from engine.roles import SECRETARIS
 
 #: a role task bound to a deadline (opening a consultation) that is still open at it goes to
-ESCALATE_TO = 'secretaris'
+ESCALATE_TO = SECRETARIS.name
 #: that escalation's kind and message
 LATE = 'opening_late'
 
@@ -51,6 +52,15 @@ def drop(session, task_ids):
     if task_ids:
         session.execute(delete(Reminder).where(Reminder.task_id.in_(list(task_ids))))
         outbox.withdraw_for_tasks(session, task_ids)
+
+
+def move(session, deal_definition, procedure, row, due):
+    """An open task is due at another moment (its round's deadline moved, the term changed): the reminders
+    planned for the old one go, and those for the new one are planned."""
+    row.due_dt = due
+    drop(session, [row.id])
+    session.flush()
+    plan(session, deal_definition, procedure, row)
 
 
 def fire(session, now, reminder_id, actor):

@@ -9,7 +9,8 @@ from engine import register, roles, rules
 from engine.dates import local_date
 from engine.errors import CommandRefused, Forbidden
 from engine.procedures.base import PARTY, PUBLIC
-from engine.procedures.paper import REGISTRARS, on_paper
+from engine.procedures.paper import on_paper
+from engine.roles import REGISTRARS
 from engine.runner import Actor
 
 
@@ -105,9 +106,12 @@ def version_actor(ctx, caller, procedure):
     if caller.audits:
         raise _forbidden('rights.auditors_change_nothing')
     requester = procedure.request.get('requester')
-    wanted = caller.acting_for or (caller.role if caller.role == 'projectleider' else None) or (
-        caller.parties[0] if len(caller.parties) == 1 else None)
-    if wanted == 'projectleider' and (caller.operator or caller.role == 'projectleider'):
+    steering = roles.PROJECTLEIDER.name
+    # unless they say for whom: the projectleider as such, or a person acting for the requester (a deputy for
+    # several parties too) for it
+    wanted = caller.acting_for or (caller.role if caller.role == steering else None) or (
+        requester if requester in caller.parties else None)
+    if wanted == steering and (caller.operator or caller.role == steering):
         return Actor(register.checked_person(caller.person) or register.definition(ctx.deal).roles[wanted].name,
                      wanted, caller.account_id)
     if wanted is not None and wanted == requester and (caller.operator or wanted in caller.parties):

@@ -6,7 +6,7 @@ whole, so no effect can find a part of it missing.
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from engine import audit, notices, procedure_store, register, workflow_runtime
+from engine import accounts, audit, notices, procedure_store, register, workflow_runtime
 from engine import procedures as registry
 
 
@@ -19,6 +19,8 @@ class Actor:
     account_id: int | None = None
     #: the role that registers a party's paper request or notice on its behalf (engine.procedures.paper)
     registered_by: str | None = None
+    #: who typed it in, when not ``person``: the operator at the command line (engine.roles.OPERATOR_PERSON)
+    entered_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,9 @@ def advance(ctx, procedure, workflow, open_before=None):
 
 
 def record(ctx, procedure, event, data):
-    if ctx.actor.account_id is not None:
-        data = {**(data or {}), 'account': ctx.actor.account_id}
+    account = accounts.by_account(ctx.actor)
+    if account:
+        data = {**(data or {}), **account}
     return audit.append(ctx.session, at=ctx.now, person=ctx.actor.person, acting_for=ctx.actor.acting_for,
                         procedure_id=procedure.id if procedure else None, event=event, data=data)
 
@@ -96,4 +99,4 @@ def term_changed(ctx):
 
 
 def term_end_deadline(deal):
-    return notices.Deadline('deal-term_end', 'Einde looptijd City Deal', register.term_end_instant(deal))
+    return notices.Deadline('deal-term_end', f'Einde looptijd {deal.citeertitel}', register.term_end_instant(deal))

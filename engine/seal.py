@@ -47,7 +47,7 @@ def make_self_signed(path, organisation, now=None):
     key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, 'NL'),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64]),
-                      x509.NameAttribute(NameOID.COMMON_NAME, 'City Deal zegel (zelf ondertekend)')])
+                      x509.NameAttribute(NameOID.COMMON_NAME, 'Zegel van de registratie (zelf ondertekend)')])
     certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
                    .serial_number(x509.random_serial_number())
                    .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + VALIDITY)

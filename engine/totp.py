@@ -15,6 +15,7 @@ from engine import audit
 from engine.errors import CommandRefused
 from engine.models import RecoveryCode, User
 
+#: the name an authenticator app shows beside the code when no deal is loaded (else the deal's citeertitel)
 ISSUER = 'City Deal'
 RECOVERY_CODES = 10
 _ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'  # no 0/o, 1/l/i to misread
@@ -25,8 +26,9 @@ def new_secret():
     return pyotp.random_base32()
 
 
-def provisioning_uri(secret, email):
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+def provisioning_uri(secret, email, issuer=None):
+    """The otpauth: address of ``secret``; ``issuer``: the loaded deal's citeertitel, which the app shows."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer or ISSUER)
 
 
 def _digits(code):

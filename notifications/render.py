@@ -22,9 +22,10 @@ from markupsafe import Markup, escape
 
 from engine import periods, texts
 from engine import procedures as registry
-from engine.dates import AMSTERDAM
+from engine.dates import zone
 from engine.errors import CommandRefused
 from engine.notices import Rendered
+from engine.roles import SECRETARIS
 from notifications.wording import day, greeting, last_day, moment, one_line, purpose, titled
 
 TEMPLATES = Path(__file__).parent / 'templates'
@@ -34,10 +35,11 @@ DEFAULT_BASE_URL = 'http://127.0.0.1:5000'
 QUOTE_LIMIT = 4000
 
 
-def dutch_date(value, tz=AMSTERDAM):
-    """'24 mei 2021'; an instant is shown in the deal's time: '24 mei 2021 om 23:59'."""
+def dutch_date(value, tz=None):
+    """'24 mei 2021'; an instant is shown in the deal's time (``tz``, else the loaded deal's zone): '24 mei 2021
+    om 23:59'."""
     value = _as_date_or_instant(value)
-    return moment(value, tz) if isinstance(value, datetime) else day(value)
+    return moment(value, tz or zone()) if isinstance(value, datetime) else day(value)
 
 
 def _as_date_or_instant(value):
@@ -267,11 +269,14 @@ class Renderer:
         procedure, task_id = context['procedure'], context.get('task_id')
         names = context.get('names', {})
         request = procedure.request if procedure is not None else {}
+        type_ = registry.TYPES.get(procedure.type) if procedure is not None else None
+        # an organisation that asks to join is not a party yet: its name is in its request
+        applicant = type_.applicant(request) if type_ is not None and type_.applicant else None
         base = self.base_url
-        submitter = (names.get(request.get('requester')) or request.get('applicant')
+        submitter = (names.get(request.get('requester')) or applicant
                      or (names.get(procedure.initiated_by) if procedure is not None else None))
         extra = dict(
-            submitter=submitter,
+            submitter=submitter, applicant_name=applicant,
             request=request, party=lambda code: names.get(code, code), base_url=base,
             tz=ZoneInfo(context['deal'].timezone),
             task_url=f'{base}/taken/{task_id}' if task_id else None,
@@ -353,15 +358,16 @@ def calendar_event(deal, deadline, now, base_url=None, alarm=None):
     event.add('dtstamp', now.astimezone(timezone.utc))
     # A later deadline for the same UID must win: minutes since 1970 only grow with it.
     event.add('sequence', int(deadline.at.timestamp() // 60))
-    description = f'{deadline.summary} ({dutch_date(deadline.at)}). {deal.citeertitel}.'
+    description = f'{deadline.summary} ({dutch_date(deadline.at, ZoneInfo(deal.timezone))}). {deal.citeertitel}.'
     if base_url and deadline.path:
         link = base_url.rstrip('/') + deadline.path
         event.add('url', link)
         description += f' {link}'
     event.add('description', description)
     # RFC 5546 wants an organizer on a published event: the secretariat keeps the deal's dates.
-    organizer = vCalAddress(f"mailto:{deal.roles['secretaris'].email}")
-    organizer.params['cn'] = vText(deal.roles['secretaris'].name)
+    secretariat = deal.roles[SECRETARIS.name]
+    organizer = vCalAddress(f"mailto:{secretariat.email}")
+    organizer.params['cn'] = vText(secretariat.name)
     event.add('organizer', organizer)
     if alarm is not None:
         reminder = Alarm()

@@ -149,25 +149,58 @@ class LoadedDeals:
     DATABASE ... TEMPLATE) instead of running every migration again."""
 
     def __init__(self, folder):
-        self.folder, self.made, self.postgres = folder, {}, None
+        self.folder, self.made, self.worlds, self.postgres = folder, {}, {}, None
 
     def copy_for(self, databases, now):
-        key = (databases.kind, now)
-        if key not in self.made:
-            self.made[key] = self._load(databases.kind, now)
-        return databases.copy(self.made[key])
+        return databases.copy(self.loaded(databases.kind, now))
 
-    def _load(self, kind, now):
+    def world(self, databases, clock, name, build):
+        """A copy of the database that ``build(app, clock)`` filled from the loaded deal (made once per worker
+        and kind), with its stored documents copied into the test's folder and the clock set where ``build``
+        left it; returns (its URL, what ``build`` returned)."""
+        key = (databases.kind, name)
+        if key not in self.worlds:
+            start = clock.now()
+            folder = self.folder / f'documents-{len(self.worlds)}'
+            instance = CityDeal(url=self._copy(databases.kind, self.loaded(databases.kind, start)), clock=clock,
+                                documents_dir=folder)
+            built = build(instance, clock)
+            self.worlds[key] = (self._closed(instance), folder, built, clock.now())
+        url, folder, built, now = self.worlds[key]
+        clock.set(now)
+        if folder.exists():
+            shutil.copytree(folder, os.environ['CITYDEAL_DOCUMENTS_DIR'], dirs_exist_ok=True)
+        return databases.copy(url), built
+
+    def loaded(self, kind, now):
+        """The database as `citydeal init` at ``now`` leaves it (its URL; not to be written)."""
+        if (kind, now) not in self.made:
+            instance = CityDeal(url=self._new(kind), clock=FakeClock(now))
+            instance.init(DEAL_FILE)
+            self.made[(kind, now)] = self._closed(instance)
+        return self.made[(kind, now)]
+
+    def _new(self, kind):
         if kind == 'sqlite':
-            url = f'sqlite:///{self.folder / f"loaded-{len(self.made)}.db"}'
-        else:
-            self.postgres = self.postgres or PostgresDatabases(os.environ['CITYDEAL_TEST_POSTGRES'])
-            url = self.postgres.new()
-        instance = CityDeal(url=url, clock=FakeClock(now))
-        instance.init(DEAL_FILE)
+            self.count = getattr(self, 'count', 0) + 1
+            return f'sqlite:///{self.folder / f"made-{self.count}.db"}'
+        self.postgres = self.postgres or PostgresDatabases(os.environ['CITYDEAL_TEST_POSTGRES'])
+        return self.postgres.new()
+
+    def _copy(self, kind, url):
+        if kind == 'sqlite':
+            target = self._new(kind)
+            shutil.copy(url.removeprefix('sqlite:///'), target.removeprefix('sqlite:///'))
+            return target
+        self.postgres = self.postgres or PostgresDatabases(os.environ['CITYDEAL_TEST_POSTGRES'])
+        return self.postgres.copy(url)
+
+    @staticmethod
+    def _closed(instance):
         instance.close()
+        url = instance.engine.url.render_as_string(hide_password=False)
         # the last connection closed wrote the log back into the file: a copy of the file is the whole database
-        assert kind != 'sqlite' or not Path(url.removeprefix('sqlite:///') + '-wal').exists()
+        assert not url.startswith('sqlite') or not Path(url.removeprefix('sqlite:///') + '-wal').exists()
         return url
 
     def drop(self):
@@ -274,19 +307,28 @@ def complete_task(app, task_id, acting_for, values=None, person=None):
 # --- the web app -------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def make_site(app, monkeypatch):
+def make_site(request, databases, monkeypatch):
     """The Flask app on the test's database, with an account for every party and role (argon2 at its
-    cheapest). ``make(config, **environment)`` sets the environment first: some settings are read at start."""
+    cheapest). ``make(config, city_deal=None, **environment)`` sets the environment first (some settings are
+    read at start). It serves the test's ``app``, or another CityDeal given (a second deal); a CityDeal's
+    accounts are made with its first site."""
     from tests.web_support import add_accounts, fast_hashing
     from web.app import create_app
     fast_hashing(monkeypatch)
-    add_accounts(app)
     monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
+    with_accounts = []
 
-    def make(config=None, **environment):
+    def accounts(city_deal):
+        if not any(done is city_deal for done in with_accounts):
+            add_accounts(city_deal)
+            with_accounts.append(city_deal)
+        return city_deal
+
+    def make(config=None, city_deal=None, **environment):
+        city_deal = accounts(city_deal or request.getfixturevalue('app'))
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
-        return create_app(app, dict({'TESTING': True}, **(config or {})))
+        return create_app(city_deal, dict({'TESTING': True}, **(config or {})))
     return make
 
 
@@ -298,8 +340,8 @@ def site(make_site):
 @pytest.fixture
 def client(site):
     """A browser of the web app, logged in as nobody."""
-    from tests.web_support import Browser
-    return Browser(site.test_client())
+    from tests.web_support import browser
+    return browser(site)
 
 
 @pytest.fixture
@@ -317,3 +359,37 @@ def api(make_site, app):
             headers['Authorization'] = f'Bearer {tokens[who]}'
         return client.open(path, method=method, headers=headers, **kw)
     return call
+
+
+class Ran:
+    """What a command-line run gives back, as subprocess.run does."""
+
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def command_line(env, cwd):
+    """``citydeal(*args, expect=0)``: the command line's own parser, commands and exit codes, run in this
+    process with exactly ``env`` (no other CITYDEAL_ setting) in ``cwd``: for integration tests of many
+    commands, where a process each would cost a second of imports. tests/e2e runs the real program."""
+    import contextlib
+    import io
+    from citydeal import cli
+
+    def citydeal(*args, expect=0):
+        out, err = io.StringIO(), io.StringIO()
+        with pytest.MonkeyPatch.context() as patch:
+            for name in [n for n in os.environ if n.startswith('CITYDEAL_')]:
+                patch.delenv(name)
+            for name, value in env.items():
+                patch.setenv(name, value)
+            patch.chdir(cwd)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    code = cli.main(list(args))
+                except SystemExit as exit_:
+                    code = exit_.code
+        done = Ran(code or 0, out.getvalue(), err.getvalue())
+        assert done.returncode == expect, (done.stdout, done.stderr)
+        return done
+    return citydeal

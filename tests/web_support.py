@@ -49,3 +49,12 @@ class Browser:
 
     def login(self, who):
         return self.post('/inloggen', {'email': email_of(who), 'password': PASSWORD})
+
+
+def browser(site, who=None):
+    """A new browser of ``site`` (conftest's ``site`` or one ``make_site`` made), logged in as ``who`` (a party's
+    code or a role) when given."""
+    b = Browser(site.test_client())
+    if who:
+        assert b.login(who).status_code == 302
+    return b

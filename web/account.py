@@ -117,8 +117,10 @@ def second_factor():
     if not enabled:
         secret = session.get(SETUP_SECRET) or totp.new_secret()
         session[SETUP_SECRET] = secret
+    names = city_deal().deal_names()
+    uri = secret and totp.provisioning_uri(secret, account.email, names and names['citeertitel'])
     return render_template('second_factor.html', enabled=enabled, error=error, secret=secret and _grouped(secret),
-                           qr=secret and _qr_data_uri(totp.provisioning_uri(secret, account.email)),
+                           qr=secret and _qr_data_uri(uri),
                            required=required_for(account)), 200 if error is None else 422
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from engine import documents, rights
+from engine import documents, rights, roles
 from engine import procedures as registry
 from engine.errors import CommandRefused, Conflict, Damaged, Forbidden, NotFound
 from engine.rights import Caller
@@ -248,7 +248,7 @@ def bijlagen():
 @blueprint.get('/audit', strict_slashes=False)
 @authenticated
 def audit():
-    if g.api_account.role != 'auditor':
+    if g.api_account.role not in roles.AUDITORS:
         _forbidden('auditors only')
     return jsonify(_dump(s.AuditEntry, city_deal().audit_search(), many=True))
 
@@ -267,7 +267,7 @@ UPLOAD_LIMIT = documents.MAX_BYTES + 64 * 1024
 @authenticated
 def upload_document():
     account = g.api_account
-    if account.role == 'auditor':
+    if account.role in roles.AUDITORS:
         _forbidden('auditors change nothing')
     if (request.content_length or 0) > UPLOAD_LIMIT:
         raise ApiProblem(413, 'Content Too Large', 'Nothing was stored.',
@@ -279,7 +279,16 @@ def upload_document():
                          [('document', 'send the file as multipart/form-data in the field `file`')])
     content = upload.stream.read(documents.MAX_BYTES + 1)
     actor = Actor(account.name, account.acts_for[0] if account.acts_for else account.role, account.id)
-    result = city_deal().add_document(upload.filename or '', content, actor=actor)
+    try:
+        result = city_deal().add_document(upload.filename or '', content, actor=actor)
+    except CommandRefused as refused:
+        # A file over 20 MB in a body just under the limit (the framing's room) is as large as a longer body:
+        # 413, not 400.
+        too_large = [p for p in refused.problems if p.code == 'document.too_large']
+        if too_large:
+            raise ApiProblem(413, 'Content Too Large', 'Nothing was stored.',
+                             [(p.field, p.message(LANGUAGE), p.code) for p in too_large]) from None
+        raise
     response = jsonify(_dump(s.Document, result))
     response.status_code = 201
     response.headers['Location'] = f"/api/v1/documenten/{result['id']}"

@@ -12,7 +12,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from citydeal.bootstrap import CityDeal
 from engine.database import create_private_dir
-from web import account, api, auth, formatting, labels, limits, oidc, views
+from engine.dates import zone
+from web import account, api, auth, formatting, labels, limits, oidc, uploads, views
 
 LANGUAGES = ('nl', 'en')
 csrf = CSRFProtect()
@@ -69,7 +70,6 @@ def create_app(city_deal=None, config=None):
         REMEMBER_COOKIE_SAMESITE='Lax',
         MAX_CONTENT_LENGTH=256 * 1024,
         BABEL_DEFAULT_LOCALE='nl',
-        BABEL_DEFAULT_TIMEZONE='Europe/Amsterdam',
         # Tokens die with the session (renewed at login, ended at logout) rather than on a timer that
         # would throw away a long statement typed before a meeting.
         WTF_CSRF_TIME_LIMIT=None,
@@ -88,10 +88,15 @@ def create_app(city_deal=None, config=None):
     app.jinja_env.globals.update(field_label=labels.field_label, value_label=labels.value_label,
                                  outcome_label=labels.outcome_label, event_label=labels.event_label,
                                  type_label=labels.type_label, start_label=labels.start_label,
+                                 title_of=labels.procedure_title, whats_next=labels.whats_next,
+                                 applicant_of=labels.applicant, types_about_a_procedure=labels.types_about_a_procedure,
                                  event_codes=sorted(labels.EVENTS))
     formatting.init_app(app)
+    uploads.init_app(app)  # before CSRFProtect: the limit of a form with files is set before it is read
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, default_domain='messages')
+    # times in the loaded deal's zone (its file's ``timezone``), as the engine computes them
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: zone().key,
+                   default_domain='messages')
     auth.init_app(app)
     oidc.init_app(app)
     limits.init_app(app)
@@ -165,8 +170,15 @@ def create_app(city_deal=None, config=None):
     # flask-limiter adds Retry-After (seconds) to this answer.
     app.register_error_handler(429, lambda e: error_page(
         429, _('Te veel verzoeken'), _('U heeft dit formulier te vaak verstuurd. Probeer het over een uur opnieuw.')))
-    app.register_error_handler(413, lambda e: error_page(
-        413, _('Te groot'), _('Wat u verstuurde is te groot. Maak de tekst korter.')))
+    def too_large(error):
+        if uploads.files_too_large():
+            return error_page(413, _('Te groot'), _(
+                'Wat u verstuurde is te groot. Een document mag ten hoogste %(max)s MB zijn, en alle documenten '
+                'samen ten hoogste %(total)s MB. Er is niets opgeslagen. Ga terug en kies een kleiner bestand of '
+                'minder bestanden.', max=uploads.MAX_MB, total=uploads.MOST_FILES * uploads.MAX_MB))
+        return error_page(413, _('Te groot'), _('Wat u verstuurde is te groot. Maak de tekst korter.'))
+
+    app.register_error_handler(413, too_large)
     app.register_error_handler(500, lambda e: error_page(
         500, _('Er ging iets mis'), _('Er ging iets mis aan onze kant; er is niets opgeslagen. Probeer het opnieuw.')))
     return app

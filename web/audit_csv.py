@@ -14,9 +14,9 @@ from functools import lru_cache
 
 from flask_babel import gettext as _, lazy_gettext as _l
 
-from engine.dates import AMSTERDAM
+from engine.dates import zone
 from web.formatting import parse, party
-from web.labels import FIELDS, VALUES, event_label, purpose_label, value_label
+from web.labels import EVENTS, FIELDS, VALUES, event_label, purpose_label, value_label
 
 #: the data fields that hold a party's code (or a role's name), alone or in a list
 PARTY_FIELDS = {'party', 'to', 'by', 'requester', 'parties', 'missing', 'still_asked', 'objections', 'statements',
@@ -26,26 +26,27 @@ OWN_WORDS = {'statement', 'text', 'title', 'motivation', 'circumstances', 'groun
              'name', 'representative', 'applicant', 'procedure_title', 'requester_name', 'party_name',
              'entered_by', 'person', 'email', 'deputy'}
 
-#: headers by the data field's full name (nested fields with dots); the rest by their last part (FIELDS)
+#: headers by the data field's full name (nested fields with dots), or by its last part where the pages' words
+#: (web.labels: FIELDS, EVENTS) do not fit a column; every other field is headed by FIELDS
 HEADERS = {
     'slug': _l('Kenmerk van de deal'), 'parties': _l('Partijen'), 'start': _l('Begin van de looptijd'),
-    'end': _l('Einddatum'), 'end_date': _l('Einddatum'), 'ended_on': _l('Geëindigd op'), 'email': _l('E-mailadres'),
-    'name': _l('Naam'), 'party': _l('Partij'), 'role': _l('Rol'), 'account': _l('Account'),
-    'delegation_id': _l('Plaatsvervanging (nummer)'), 'deputy': _l('Plaatsvervanger'), 'reason': _l('Reden'),
+    'end': _l('Einddatum'), 'end_date': _l('Einddatum'), 'ended_on': _l('Geëindigd op'),
+    'name': _l('Naam'), 'role': _l('Rol'), 'account': _l('Account'),
+    'delegation_id': _l('Plaatsvervanging (nummer)'), 'deputy': _l('Plaatsvervanger'),
     'token_id': _l('API-token (nummer)'), 'sessions_ended': _l('Sessies beëindigd'),
-    'tokens_revoked': _l('API-tokens ingetrokken'), 'calendar_feed_revoked': _l('Agenda-adres ingetrokken'),
+    'tokens_revoked': _l('API-tokens ingetrokken'), 'calendar_feed_revoked': EVENTS['calendar_feed_revoked'],
     'feed_id': _l('Agenda-adres (nummer)'), 'contributions_owed': _l('Verschuldigde bijdragen'),
     'id': _l('Document (nummer)'), 'media_type': _l('Soort bestand'), 'size': _l('Grootte in bytes'),
-    'sha256': _l('SHA-256'), 'purpose': _l('Doel'), 'documents': _l('Documenten'),
-    'task': _l('Taak'), 'label': _l('Omschrijving van de taak'), 'task_id': _l('Taak (kenmerk)'),
-    'type': _l('Soort procedure'), 'outcome': _l('Uitkomst'), 'due': _l('Uiterste datum'),
+    'sha256': _l('SHA-256'), 'documents': _l('Documenten'),
+    'label': _l('Omschrijving van de taak'), 'task_id': _l('Taak (kenmerk)'),
+    'outcome': _l('Uitkomst'), 'due': _l('Uiterste datum'),
     'request_procedure': _l('Procedure van het verzoek'), 'number': _l('Nummer'),
-    'voided': _l('Antwoorden vervallen van'), 'new_deadline': _l('Nieuwe termijn'), 'old_end': _l('Oude einddatum'),
+    'voided': _l('Antwoorden vervallen van'), 'old_end': _l('Oude einddatum'),
     'new_end': _l('Nieuwe einddatum'), 'appendix': _l('Bijlage'), 'code': _l('Nieuwe Partij'),
     'joined_on': _l('Partij sinds'), 'pledge.amount_eur': _l('Financiële toezegging in euro'),
     'pledge.per': _l('Financiële toezegging per'), 'left_on': _l('Teruggetreden op'),
     'contribution_owed.year': _l('Verschuldigde bijdrage: jaar'),
-    'contribution_owed.amount_eur': _l('Verschuldigde bijdrage in euro'), 'ends_on': _l('Tot en met'),
+    'contribution_owed.amount_eur': _l('Verschuldigde bijdrage in euro'),
     'opening_deadline': _l('Uiterste dag om het overleg te openen'), 'late': _l('Te laat'),
     'answer_deadline': _l('Termijn voor de antwoorden'), 'days_late': _l('Dagen te laat'),
     'reaches': _l('Bereikt'), 'still_asked': _l('Nog gevraagd'), 'deadline': _l('Termijn'),
@@ -62,7 +63,6 @@ HEADERS = {
     'request.procedure_title': _l('Titel van de procedure'), 'request.end_date': _l('Einddatum'),
     'request.latest_start': _l('Uiterste start van het overleg'), 'request.versions': _l('Versies van de tekst'),
     'request.deal_does_not_stand': _l('Reden: de deal blijft niet in stand'),
-    'request.statement_of': _l('Verklaring van'), 'request.procedure': _l('Procedure'),
     'amount_eur': _l('Bedrag in euro'), 'per': _l('Per'), 'created_dt': _l('Gemaakt op'),
     'decision': _l('Besluit'), 'text_sha256': _l('SHA-256 van de beantwoorde tekst'),
     'answer.decision': _l('Besluit zoals vastgelegd'), 'answer.statement': _l('Verklaring zoals vastgelegd'),
@@ -80,7 +80,7 @@ PLACES = {'request': _l('verzoek'), 'values': _l('besluit'), 'old': _l('vorig'),
 CODES = {
     'kind': {'before_deadline': _l('voor de termijn'), 'overdue': _l('taak te laat'),
              'opening_late': _l('overleg te laat geopend')},
-    'reason': {'revoked': _l('ingetrokken'), 'expired': _l('afgelopen'), 'party_withdrawn': _l('Partij teruggetreden'),
+    'reason': {'revoked': _l('ingetrokken'), 'expired': _l('afgelopen'), 'party_withdrawn': EVENTS['party_withdrawn'],
                'term_ended': _l('looptijd verstreken'), 'deal_does_not_stand': _l('deal blijft niet in stand'),
                'too_few_parties': _l('te weinig Partijen')},
     'per': {'year': _l('per jaar'), 'once': _l('eenmalig')},
@@ -153,7 +153,7 @@ def headers(keys):
 
 
 def _when(at):
-    return parse(at).astimezone(AMSTERDAM).strftime('%d-%m-%Y %H:%M:%S')
+    return parse(at).astimezone(zone()).strftime('%d-%m-%Y %H:%M:%S')  # in the loaded deal's zone
 
 
 def _day(text):

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from engine.accounts import CLOSED_LOGIN, LoginRefused
 from engine.errors import CommandRefused
 from engine.rights import Caller
-from engine.roles import TASK_ROLES
+from engine.roles import AUDITORS, TASK_ROLES
 from web import oidc
 
 blueprint = Blueprint('auth', __name__)
@@ -32,7 +32,7 @@ class WebUser(UserMixin):
 
     @property
     def is_auditor(self):
-        return self.account.role == 'auditor'
+        return self.account.role in AUDITORS
 
 
 def city_deal():

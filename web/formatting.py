@@ -9,14 +9,16 @@ from datetime import date, datetime, timedelta
 from flask import current_app, g
 from flask_babel import format_date, format_datetime, format_decimal, gettext as _, lazy_gettext as _l, ngettext
 
-from engine.dates import AMSTERDAM, local_date
+from engine import roles
+from engine.dates import local_date, zone
 
-#: the zone the deal's dates are in (engine/dates.py computes every deadline there)
-DEAL_ZONE = AMSTERDAM
-ROLES = {'projectleider': _l('projectleider'), 'secretaris': _l('secretaris'), 'auditor': _l('auditor'),
-         'admin': _l('beheerder'), 'scheduler': _l('de planner (automatisch)')}
+ROLES = {roles.PROJECTLEIDER.name: _l('projectleider'), roles.SECRETARIS.name: _l('secretaris'),
+         roles.AUDITOR.name: _l('auditor'), roles.ADMIN.name: _l('beheerder'),
+         roles.SCHEDULER: _l('de planner (automatisch)')}
 
 
+# Times are shown in the loaded deal's zone (its file's ``timezone``), ``engine.dates.zone()``: the engine computes
+# every deadline there.
 def parse(value):
     if value is None or value == '':
         return None
@@ -28,7 +30,7 @@ def parse(value):
     if len(text) == 10:
         return date.fromisoformat(text)
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=DEAL_ZONE)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone())
 
 
 def day(value, weekday=False):
@@ -37,7 +39,7 @@ def day(value, weekday=False):
     if moment is None:
         return '–'
     if isinstance(moment, datetime):
-        moment = moment.astimezone(DEAL_ZONE).date()
+        moment = moment.astimezone(zone()).date()
     return format_date(moment, 'EEEE d MMMM y' if weekday else 'd MMMM y')
 
 
@@ -48,7 +50,7 @@ def moment(value, weekday=False):
         return '–'
     if not isinstance(instant, datetime):
         return day(instant, weekday)
-    local = instant.astimezone(DEAL_ZONE)
+    local = instant.astimezone(zone())
     return _('%(day)s om %(time)s', day=day(local, weekday), time=format_datetime(local, 'HH:mm', rebase=False))
 
 
@@ -57,7 +59,7 @@ def due_moment(value, weekday=False):
     ``moment``: '24 mei 2021 om 23:59'."""
     instant = parse(value)
     if isinstance(instant, datetime):
-        local = instant.astimezone(DEAL_ZONE)
+        local = instant.astimezone(zone())
         if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
             return day(local, weekday)
     return moment(instant, weekday)
@@ -150,4 +152,6 @@ def init_app(app):
     app.jinja_env.filters.update(day=day, moment=moment, days_left=days_left, party=party, parties=parties,
                                  day_count=day_count, dates_in_words=dates_in_words, due_moment=due_moment)
     app.jinja_env.globals.update(document_size=document_size)
-    app.jinja_env.globals.update(term=term, last_day=last_day, roles=tuple(ROLES))
+    # who may act in the audit (auditors change nothing): the roles and the scheduler
+    app.jinja_env.globals.update(term=term, last_day=last_day, roles=tuple(ROLES),
+                                 acting_roles=tuple(name for name in ROLES if name not in roles.AUDITORS))

@@ -1,8 +1,11 @@
 """Words for the engine's field names and values, in the page's language."""
+from datetime import date
+
 from flask_babel import get_locale, lazy_gettext as _l
 
 from engine import procedures as registry
 from engine import texts
+from web import formatting
 
 
 FIELDS = {
@@ -22,7 +25,7 @@ FIELDS = {
     'circumstances': _l('Veranderde omstandigheden'), 'received': _l('Ontvangen op'), 'year': _l('Jaar'), 'party': _l('Partij'),
     'applicant': _l('Organisatie'), 'kind': _l('Soort organisatie'), 'representative': _l('Vertegenwoordiger'),
     'email': _l('E-mailadres'), 'contribution': _l('Concrete bijdrage'),
-    'endorses_goals': _l('Wij onderschrijven de doelstellingen van de City Deal'),
+    'endorses_goals': _l('Wij onderschrijven de doelstellingen'),
     'confidential': _l('Vertrouwelijk (niet op openbare pagina\'s)'), 'understood': _l('Bevestiging'),
     'deputy': _l('E-mailadres van de plaatsvervanger'), 'starts_on': _l('Van'), 'ends_on': _l('Tot en met'),
     'grounds': _l('Gronden voor geheimhouding'), 'lift': _l('Eigen verzoek opheffen'),
@@ -123,6 +126,42 @@ def start_label(type_id):
     return texts.text(f'start.{type_id}', language(), {})
 
 
+def _type_words(code, params):
+    """A type's own words from the engine's catalogue, in the page's language, its days as the pages write them."""
+    return texts.text(code, language(), {k: formatting.day(v) if isinstance(v, date) else v for k, v in params.items()})
+
+
+def procedure_title(p):
+    """How the pages name a procedure (a read model with its ``type``, ``title`` and, where known, ``request`` and
+    ``initiated_by``): its type's title in the page's language, else the title its requester wrote."""
+    type_ = registry.TYPES.get(p.get('type'))
+    params = type_.title_params(p.get('request') or {}, p.get('initiated_by')) if type_ and type_.title_params \
+        else None
+    return _type_words(f'title.{type_.id}', params) if params is not None else formatting.dates_in_words(p.get('title'))
+
+
+def whats_next(p):
+    """What happens when a running procedure ends, as its type says it on its page; None: nothing to say."""
+    type_ = registry.TYPES.get(p.get('type'))
+    params = type_.next_params(p.get('request') or {}) if type_ and type_.next_params else None
+    return _type_words(f'next.{type_.id}', params) if params is not None else None
+
+
+def applicant(p):
+    """The organisation that asked, when it is not (yet) a party (a request to join); else None."""
+    type_ = registry.TYPES.get(p.get('type'))
+    return type_.applicant(p.get('request') or {}) if type_ and type_.applicant else None
+
+
+def types_about_a_procedure(p):
+    """The types started from the page of procedure ``p`` (a request for confidentiality of its texts); none
+    from the page of a procedure that is itself about another."""
+    type_ = registry.TYPES.get(p.get('type'))
+    if type_ is None or type_.about_procedure:
+        return ()
+    return tuple(t.id for t in registry.all_types() if t.about_procedure)
+
+
 #: what a document is for (engine: a start's ``request``, a task form's ``document_purpose``)
 PURPOSES = {'request': _l('bij het verzoek'), 'statement': _l('bij een verklaring'), 'evaluation': _l('evaluatie'),
             'midterm_report': _l('midtermrapportage'), 'document': _l('document'),
@@ -161,14 +200,37 @@ WEB_TEXTS = {
     'field.not_yes_no': _l('Kies ja of nee.'),
     'toetreding.pledge_incomplete': _l('Vul bij een financiële toezegging zowel het bedrag in als "per jaar" of '
                                        '"eenmalig". Laat beide leeg als u in natura bijdraagt.'),
-    'toetreding.goals_not_endorsed': _l('Vink aan dat uw organisatie de doelstellingen van de City Deal '
+    'toetreding.goals_not_endorsed': _l('Vink aan dat uw organisatie de doelstellingen van de deal '
                                         'onderschrijft. Zonder dat kan een organisatie niet toetreden.'),
     'received.required_for_registration': _l('Vul de dag in waarop het schriftelijke stuk binnenkwam. Wie een stuk '
                                              'van een Partij registreert, geeft die dag altijd.'),
 }
 
 
+#: the types a document may be, as the pages name them (the engine's words for them are English)
+DOCUMENT_TYPES = _l('PDF, ODF (odt, ods), OOXML (docx, xlsx) of platte tekst (UTF-8)')
+#: what a refused file is, by the media type the engine found in it
+FILE_KINDS = {'application/x-msdownload': _l('een Windows-programma'), 'application/x-executable': _l('een programma'),
+              'application/x-sh': _l('een script'), 'application/zip': _l('een zip-archief')}
+OTHER_FILE = _l('een ander soort bestand')
+
+
+def _document_text(problem):
+    """A refused file in the page's words, after the name of the file (a form sends several)."""
+    params = dict(problem.params)
+    if 'allowed' in params:
+        params['allowed'] = str(DOCUMENT_TYPES)
+    if params.get('mime'):
+        params['kind'] = f"{FILE_KINDS.get(params['mime'], OTHER_FILE)}, {params['mime']}"
+    if 'size' in params and language() == 'nl':
+        params['size'] = str(params['size']).replace('.', ',')  # 20,5 MB
+    words = texts.text(problem.code, language(), params)
+    return f"{params['file']}: {words}" if params.get('file') else words
+
+
 def problem_text(problem):
+    if problem.field == 'document' and problem.code.startswith('document.'):
+        return _document_text(problem)
     if problem.code == 'field.required':
         if problem.field in REQUIRED:
             return str(REQUIRED[problem.field])

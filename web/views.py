@@ -2,18 +2,18 @@
 import json
 from datetime import date
 
-from flask import (Blueprint, Response, abort, current_app, g, make_response, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, g, make_response, redirect, render_template,
+                   request, url_for)
 from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from engine import procedures as registry
-from engine import rights, roles
+from engine import documents, rights, roles
 from engine.audit import parse_anchor
 from engine.errors import CommandRefused, Damaged, Forbidden, NotFound
 from engine.procedures import fields as start_fields
 from engine.procedures.paper import on_paper
-from web import audit_csv, diagram, listing
+from web import audit_csv, diagram, listing, uploads
 from web.auth import caller, city_deal, require, task_scope
 from web.labels import by_field, problem_text, purpose_label, start_label
 from web.limits import ACCESSION_LIMIT, applicant_address, kept, limiter
@@ -27,7 +27,9 @@ OVERVIEW_ROLES = tuple(role.name for role in roles.ALL if role.informed or role.
 @blueprint.app_context_processor
 def _header():
     # The loaded deal's own names head every page: nothing of one deal shows in another's.
-    names = {'loaded_deal': city_deal().deal_names()}
+    loaded = city_deal().deal_names()
+    # ``deal_title``: how a page names the deal in a sentence ("Toetreden tot de %(deal)s"): its citeertitel
+    names = {'loaded_deal': loaded, 'deal_title': loaded['citeertitel'] if loaded else _('deal')}
     if not current_user.is_authenticated:
         return dict(names, task_count=0, today=city_deal().today(), startable=(), overview_roles=OVERVIEW_ROLES)
     me = caller()
@@ -81,7 +83,7 @@ def home():
 def landing(account):
     """The first page after login: the auditor's audit (it links to the overview), the overview of the
     projectleider and secretaris, a representative's tasks."""
-    if account.role == 'auditor':
+    if account.role in roles.AUDITORS:
         return url_for('views.audit')
     if account.role in OVERVIEW_ROLES:
         return url_for('views.overview')
@@ -129,10 +131,11 @@ def _task_closed(error):
     return render_template('task_closed.html', answer=error.answer), 200 if request.method == 'GET' else 409
 
 
-def _task_or_error(task_id):
-    """The task, if it is the person's (rights decided by the engine); 404, 403 or the answer given."""
+def _task_or_error(task_id, read=None):
+    """The task, if it is the person's (rights decided by the engine); 404, 403 or the answer given.
+    ``read``: another read that also gives the task (task_with_procedure)."""
     try:
-        return city_deal().task_for(task_id, caller())
+        return (read or city_deal().task_for)(task_id, caller())
     except NotFound:
         abort(404)
     except Forbidden:
@@ -152,9 +155,24 @@ def _task_fields(task):
     return start_fields.describe(registry.form(task['procedure_type'], task['name']).schema)
 
 
+def _takes_documents(task):
+    """Whether files go with the task's answer: its form names what they are for (``document_purpose``)."""
+    return registry.form(task['procedure_type'], task['name']).document_purpose is not None
+
+
+def _confirm_page(task, fields, values, errors=None, sent=()):
+    """The answer to confirm, with the file field where the task takes files: its POST is the command."""
+    return render_template('confirm.html', task=task, fields=fields, values=values, errors=errors or {},
+                           takes_documents=_takes_documents(task), documents_sent=sent), 422 if errors else 200
+
+
 @blueprint.route('/taken/<task_id>', methods=['GET', 'POST'])
 @login_required
 def task(task_id):
+    if request.method == 'GET':
+        # the task and its procedure in one read: the page reads neither twice
+        task, progress = _task_or_error(task_id, city_deal().task_with_procedure)
+        return _task_page(task, _task_fields(task), {}, {}, progress)
     task = _task_or_error(task_id)
     fields = _task_fields(task)
     values, errors = {}, {}
@@ -169,14 +187,15 @@ def task(task_id):
         except CommandRefused as refused:
             errors = by_field(refused)
         else:
-            return render_template('confirm.html', task=task, fields=fields, values=values)
+            return _confirm_page(task, fields, values)
     return _task_page(task, fields, values, errors)
 
 
-def _task_page(task, fields, values, errors):
-    progress = city_deal().procedure_view(task['procedure_id'])
+def _task_page(task, fields, values, errors, progress=None):
+    progress = progress or city_deal().procedure_view(task['procedure_id'])
     return render_template('task.html', task=task, fields=fields, values=values, errors=errors, p=progress,
-                           show_statements=_may_read_statements(progress)), 422 if errors else 200
+                           show_statements=_may_read_statements(progress),
+                           takes_documents=_takes_documents(task)), 422 if errors else 200
 
 
 def _may_read_statements(procedure):
@@ -191,8 +210,9 @@ def confirm(task_id):
     # The command reads the task and the procedure once, and decides the rights itself: this view reads
     # nothing before it. Only a refusal needs the task again, to show the form with its errors.
     raw = {k: v for k, v in request.form.items() if k != 'csrf_token'}
+    files = uploads.files()
     try:
-        result = city_deal().complete(task_id, caller(), raw)
+        result = city_deal().complete(task_id, caller(), raw, files=files)
     except NotFound:
         abort(404)
     except Forbidden:
@@ -203,6 +223,9 @@ def confirm(task_id):
         task = _task_or_error(task_id)
         fields = _task_fields(task)
         values = _form_values([f.name for f in fields])
+        if all(p.field == documents.FIELD for p in refused.problems):
+            # The answer passed the step before; only its files are refused: this page again, to choose others.
+            return _confirm_page(task, fields, values, by_field(refused), [name for name, _content in files])
         return _task_page(task, fields, values, by_field(refused))
     return redirect(url_for('views.receipt', seq=result['receipt']))
 
@@ -239,12 +262,14 @@ def revise(task_id):
         abort(404)
     if answer['party'] not in caller().parties:
         abort(403)  # an answer is revised by its own party's people, and shown to no one else here
-    fields = start_fields.describe(registry.form(answer['procedure_type'], registry.CONSENT_TASK).schema)
-    values, errors = {'decision': answer['decision'], 'statement': answer['statement']}, {}
+    form = registry.form(answer['procedure_type'], registry.CONSENT_TASK)
+    fields = start_fields.describe(form.schema)
+    values, errors, files = {'decision': answer['decision'], 'statement': answer['statement']}, {}, []
     if request.method == 'POST':
         values = _form_values([f.name for f in fields])
+        files = uploads.files()
         try:
-            result = city_deal().revise(task_id, caller(), values)
+            result = city_deal().revise(task_id, caller(), values, files=files)
         except NotFound:
             abort(404)
         except Forbidden:
@@ -254,7 +279,77 @@ def revise(task_id):
         else:
             return redirect(url_for('views.receipt', seq=result['receipt']))
     return render_template('revise.html', task_id=task_id, procedure_id=answer['procedure_id'], fields=fields,
-                           values=values, errors=errors), 422 if errors else 200
+                           values=values, errors=errors, takes_documents=form.document_purpose is not None,
+                           documents_sent=[name for name, _content in files] if errors else ()), \
+        422 if errors else 200
+
+
+def _version_fields(procedure):
+    return start_fields.describe(registry.get(procedure['type']).new_version_schema)
+
+
+def _version_form(procedure, values, errors, form=True):
+    """The form (``form`` False: only why it cannot be sent now, the round having closed, say)."""
+    return render_template('new_version.html', p=procedure, fields=_version_fields(procedure), values=values,
+                           errors=errors, form=form), (409 if not form else 422 if errors else 200)
+
+
+@blueprint.route('/procedures/<int:procedure_id>/nieuwe-versie', methods=['GET', 'POST'])
+@login_required
+def new_version(procedure_id):
+    """Issue 11: a new version of the text while the round is open (its requester or the projectleider, as
+    engine.rights decides). The form, prefilled with the text as it stands, then a confirmation step."""
+    app = city_deal()
+    try:
+        shown = app.procedure_view(procedure_id)
+    except NotFound:
+        abort(404)
+    if registry.get(shown['type']).new_version is None:
+        abort(404)  # a type without a text to put again
+    try:
+        # who may, and whether the round still asks, the engine decides; the form is for them alone
+        app.check_new_version(procedure_id, caller(), None)
+    except Forbidden:
+        abort(403)
+    except CommandRefused as refused:
+        return _version_form(shown, {}, by_field(refused), form=False)
+    if request.method == 'GET':
+        request_now = shown['request']
+        return _version_form(shown, {'text': request_now.get('text', ''), 'title': request_now.get('title', '')}, {})
+    values = _form_values([f.name for f in _version_fields(shown)])
+    if request.form.get('back') == '1':  # "Terug, wijzigen" on the confirmation page: the form as typed
+        return _version_form(shown, values, {})
+    try:
+        app.check_new_version(procedure_id, caller(), values)
+    except Forbidden:
+        abort(403)
+    except CommandRefused as refused:
+        return _version_form(shown, values, by_field(refused))
+    return render_template('new_version_confirm.html', p=shown, fields=_version_fields(shown), values=values,
+                           number=len(shown['versions'] or ()) + 1)
+
+
+@blueprint.route('/procedures/<int:procedure_id>/nieuwe-versie/bevestigen', methods=['POST'])
+@login_required
+def confirm_new_version(procedure_id):
+    app = city_deal()
+    try:
+        shown = app.procedure_view(procedure_id)
+    except NotFound:
+        abort(404)
+    if registry.get(shown['type']).new_version is None:
+        abort(404)
+    values = _form_values([f.name for f in _version_fields(shown)])
+    try:
+        app.new_version(procedure_id, caller(), values)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    except CommandRefused as refused:
+        return _version_form(shown, values, by_field(refused))
+    flash(_('De nieuwe versie van de tekst is vastgelegd. Alle Partijen worden opnieuw om instemming gevraagd.'))
+    return redirect(url_for('views.procedure', procedure_id=procedure_id, _anchor='versies-title'))
 
 
 @blueprint.route('/procedures')
@@ -277,7 +372,8 @@ def procedure(procedure_id):
         abort(404)
     state = _reached(app.diagram_state(procedure_id))
     return render_template('procedure.html', p=shown, svg=diagram.render(state), steps=_current_steps(shown),
-                           timer_waiting=state['timer_waiting'], show_statements=_may_read_statements(shown))
+                           timer_waiting=state['timer_waiting'], show_statements=_may_read_statements(shown),
+                           may_put_new_version=app.may_put_new_version(procedure_id, caller()))
 
 
 def _reached(state):
@@ -319,22 +415,26 @@ def start(kind):
         abort(403)
     registering = current_user.role in registry.REGISTRARS and registry.PARTY in type_.started_by \
         and registry.on_paper(type_)
-    errors, values, existing = {}, {}, None
+    takes_documents = type_.document_purpose is not None
+    errors, values, existing, files = {}, {}, None, []
     if request.method == 'GET':
         values = {k: v for k, v in request.args.items() if k in type_.start_schema().fields}
     else:
         values = _start_values(type_)
-        unconfirmed = type_.asks_confirmation and request.form.get('understood') != 'on'
+        files = uploads.files()
+        # The files' problems are shown with every field's at once (the engine stops at the first that fails).
+        early = documents.Attachments(files=tuple(files)).problems() if takes_documents else []
+        if type_.asks_confirmation and request.form.get('understood') != 'on':
+            # Not started without the box ticked; what else the engine would refuse is shown with it.
+            early.append(start_fields.Problem('opzegging.confirm_required', 'understood'))
         try:
-            if unconfirmed:
-                # Not started without the box ticked; what else the engine would refuse is shown with it.
-                raise CommandRefused(_every_problem(type_, me, values, ()) +
-                                     [start_fields.Problem('opzegging.confirm_required', 'understood')])
-            result = city_deal().start(type_.id, me, values)
+            if early:
+                raise CommandRefused(_every_problem(type_, me, values, ()) + early)
+            result = city_deal().start(type_.id, me, values, files=files)
         except Forbidden:
             abort(403)
         except CommandRefused as refused:
-            problems = refused.problems if unconfirmed else _every_problem(type_, me, values, refused.problems)
+            problems = refused.problems if early else _every_problem(type_, me, values, refused.problems)
             errors = by_field(CommandRefused(problems))
             if registering and errors.get('by'):
                 errors['by'] = [_('Kies de Partij van wie u het schriftelijke stuk registreert.')]
@@ -347,7 +447,9 @@ def start(kind):
         else:
             return redirect(url_for('views.procedure', procedure_id=result['id']))
     return render_template(f'start_{kind}.html', values=values, errors=errors, type_id=type_.id, existing=existing,
-                           registering=registering, parties=city_deal().parties() if registering else ()), \
+                           registering=registering, parties=city_deal().parties() if registering else (),
+                           takes_documents=takes_documents,
+                           documents_sent=[name for name, _content in files] if errors else ()), \
         422 if errors else 200
 
 
@@ -538,7 +640,7 @@ def _audit_filters():
 @blueprint.route('/audit')
 @login_required
 def audit():
-    require('auditor')
+    require(*roles.AUDITORS)
     app = city_deal()
     anchor_text, anchor, anchor_error = request.args.get('anchor', '').strip()[:200], None, None
     if anchor_text:
@@ -564,7 +666,7 @@ def audit_export(fmt):
     CSV is `;`-separated with a UTF-8 BOM (what Dutch Excel opens as columns); ``?format=rfc4180`` gives
     comma-separated RFC 4180 without a BOM, for other programs.
     """
-    require('auditor')
+    require(*roles.AUDITORS)
     filters = _audit_filters()
     if fmt == 'json':
         entries = city_deal().audit_search(**filters)
@@ -597,7 +699,7 @@ def _secretaris():
 
         from engine.models import Deal
         deal = session.scalars(select(Deal)).first()
-        return deal and register.definition(deal).roles.get('secretaris')
+        return deal and register.definition(deal).roles.get(roles.SECRETARIS.name)
     try:
         return city_deal()._read(read)
     except CommandRefused:

@@ -5,6 +5,7 @@ To add a type: its BPMN model in ``processes/<id>.bpmn``, a module here that fil
 templates in ``notifications/templates/``, its codes in the catalogues, its tests; then list it below.
 Nothing outside this package names a type: commands, pages, the API and the scheduler ask the registry.
 """
+from engine import roles
 from engine.errors import NotFound
 from engine.procedures import consent_round, geheimhouding, jaarcyclus, opzegging, paper, toetreding, voortzetting, wijziging
 from engine.procedures.base import PARTY, PUBLIC, AutoStart, ProcedureType, TaskForm  # noqa: F401
@@ -14,7 +15,7 @@ TYPES = {module.TYPE.id: module.TYPE for module in (wijziging, toetreding, opzeg
 IDS = tuple(TYPES)
 #: the task a party answers in a consent round, and who registers a written request on paper
 CONSENT_TASK = consent_round.CONSENT_TASK
-REGISTRARS = paper.REGISTRARS
+REGISTRARS = roles.REGISTRARS
 on_paper = paper.on_paper
 
 

@@ -24,8 +24,9 @@ class TaskForm:
     #: (ctx, procedure, row, values) -> None: what the record keeps of the answer besides the audit
     #: entry (a consent round's Answer row), run in the same transaction
     record: Callable | None = None
-    #: what a file attached with this task's answer is for (a document's ``purpose``)
-    document_purpose: str = 'document'
+    #: what a file attached with this task's answer is for (a document's ``purpose``); None: the task takes
+    #: no files (the command line, the web's upload field and the API ask this, never a task's name)
+    document_purpose: str | None = None
     #: the task opens a consultation: still open at its due date, it is escalated to the secretaris as late
     #: (``opening_late``); other role tasks are only reminded
     escalates_when_late: bool = False
@@ -85,6 +86,17 @@ class ProcedureType:
     asks_confirmation: bool = False
     #: how the messages name its request ("verzoek tot wijziging")
     request_kind: str = ''
+    #: what a file sent with the request is for (a document's ``purpose``); None: its start takes no files
+    document_purpose: str | None = None
+    #: (request, initiated_by) -> the parameters of its title in the catalogues (``title.<id>``), how the pages
+    #: name it in their language, or None when the request lacks them; None: the ``title`` its requester wrote
+    title_params: Callable | None = None
+    #: (request) -> the parameters of what comes next (``next.<id>`` in the catalogues), shown on its page while
+    #: it runs, or None when there is nothing to say yet; None: the type says nothing
+    next_params: Callable | None = None
+    #: (request) -> the name of the organisation that asks, not (yet) a party (a request to join); None: a party
+    #: or a role asks
+    applicant: Callable | None = None
     #: (ctx, procedure, values) -> None: put a new version of the text to the Parties while the round is
     #: open (``ctx.actor`` the requester or the projectleider, already allowed); None: no text to revise
     new_version: Callable | None = None

@@ -64,6 +64,7 @@ from engine.texts import text_sha256
 from engine.models import Answer, Appendix, OpenTask, Party, Procedure
 from engine.procedures import fields as f
 from engine.procedures.base import TaskForm, plain
+from engine.roles import PROJECTLEIDER
 
 CONSENT_TASK = 'instemming_geven'
 OPEN_TASK = 'consultatie_openen'
@@ -273,7 +274,7 @@ def _record_answer(ctx, procedure, row, values):
                                answered_dt=ctx.now, text_sha256=sha))
     if values['decision'] == 'objection':
         party = register.party(ctx.session, row.party_code)
-        runner.tell(ctx, procedure, 'objection_received', ['projectleider'], party_name=party.name,
+        runner.tell(ctx, procedure, 'objection_received', [PROJECTLEIDER.name], party_name=party.name,
                     person=ctx.actor.person, statement=values['statement'])
     # the answer as the record holds it, for its audit entry (task_completed's ``answer``; engine.replay)
     return {'decision': values['decision'], 'statement': statement, 'person': ctx.actor.person, 'text_sha256': sha}
@@ -324,9 +325,11 @@ def revise_answer(ctx, procedure, answer, values):
         'new': {'decision': answer.decision, 'statement': answer.statement},
         'values': {'decision': answer.decision, 'statement': answer.statement},
         'text_sha256': answer.text_sha256})
+    # confirmed to the party like a first answer, with the head that holds the revision
+    confirmations.answer_revised(ctx, procedure, answer, values, receipt)
     if answer.decision == 'objection' and old['decision'] != 'objection':
         party = register.party(ctx.session, answer.party_code)
-        runner.tell(ctx, procedure, 'objection_received', ['projectleider'], party_name=party.name,
+        runner.tell(ctx, procedure, 'objection_received', [PROJECTLEIDER.name], party_name=party.name,
                     person=ctx.actor.person, statement=answer.statement)
         open_objection_task(ctx, procedure, workflow)
     elif old['decision'] == 'objection' and answer.decision != 'objection':
@@ -438,8 +441,17 @@ def _requester_answer(ctx, procedure):
                                  'text_sha256': answer.text_sha256}}
 
 
+def _deadline_handed_on(procedure, data):
+    """The round's deadline becomes the one the model hands its effect (``consultation_deadline``): the
+    projectleider extended it, or Parties asked during the round moved it out (the timers and open tasks
+    already at it moved with ``_move_deadline``). Returns the deadline before."""
+    old = procedure.deadline_dt
+    procedure.deadline_dt = datetime.fromisoformat(data[DEADLINE_VARIABLE])
+    return old
+
+
 def consultation_extended(ctx, procedure, data):
-    procedure.deadline_dt = datetime.fromisoformat(data['consultation_deadline'])
+    _deadline_handed_on(procedure, data)
     runner.record(ctx, procedure, 'consultation_extended', {'new_deadline': shown(procedure.deadline_dt),
                                                             'reason': data.get('extension_reason', ''),
                                                             'still_asked': data.get('consulted', [])})
@@ -451,15 +463,14 @@ def deadline_escalated(ctx, procedure, data):
     missing = _missing(ctx, procedure)
     runner.record(ctx, procedure, 'deadline_passed', {'deadline': shown(procedure.deadline_dt), 'missing': missing})
     names = [register.party(ctx.session, code).name for code in missing]
-    runner.tell(ctx, procedure, 'escalation', ['projectleider'], deadline=procedure.deadline_dt, missing=names,
+    runner.tell(ctx, procedure, 'escalation', [PROJECTLEIDER.name], deadline=procedure.deadline_dt, missing=names,
                 dedupe_key=f'escalation:{procedure.id}:{procedure.deadline_dt.isoformat()}')
 
 
 def parties_asked(ctx, procedure, data):
     """Parties admitted during the round are asked now; the deadline moved out if they needed more time.
     (After a new version of the text every Party is asked again: the new version's message told why.)"""
-    old = procedure.deadline_dt
-    procedure.deadline_dt = datetime.fromisoformat(data['consultation_deadline'])
+    old = _deadline_handed_on(procedure, data)
     if data.get('asked_because') == 'new_version':
         return
     runner.record(ctx, procedure, 'parties_asked', {'parties': data.get('consulted', []),
@@ -482,7 +493,7 @@ def without_consent(ctx, procedure, event, data=None, **context):
     consents = len([a for a in answers if a.decision == 'consent'])
     closed = next((a for a in (data or {}).get('answers') or () if isinstance(a, dict) and a.get('closed')), None)
     runner.record(ctx, procedure, event, {'objections': objections, 'consents': consents,
-                                          **({'closed_by': 'projectleider', 'reason': closed.get('reason')}
+                                          **({'closed_by': PROJECTLEIDER.name, 'reason': closed.get('reason')}
                                              if closed else {})})
     recipients = notices.everyone(ctx.session, ctx.now)
     if runner.type_of(procedure).informs_applicant:
@@ -705,7 +716,4 @@ def _move_deadline(ctx, procedure, workflow, deadline):
     definition = register.definition(ctx.deal)
     for row in ctx.session.scalars(select(OpenTask).where(OpenTask.procedure_id == procedure.id,
                                                           OpenTask.due_dt == old)):
-        row.due_dt = deadline
-        reminders.drop(ctx.session, [row.id])
-        ctx.session.flush()
-        reminders.plan(ctx.session, definition, procedure, row)
+        reminders.move(ctx.session, definition, procedure, row, deadline)

@@ -139,6 +139,8 @@ TYPE = ProcedureType(
     start_schema=Start,
     started_by=frozenset({PARTY}),
     start=start,
+    # files sent with the request are part of it (documents in the record, issue 12)
+    document_purpose='request',
     forms={REVIEW_TASK: TaskForm(ReviewForm, rules.GEGEVENSWISSELING_1)},
     effects={'confidentiality_requested': confidentiality_requested, 'confidentiality_kept': confidentiality_kept,
              'confidentiality_lifted': confidentiality_lifted, 'confidentiality_withdrawn': confidentiality_withdrawn},

@@ -91,10 +91,7 @@ def term_changed(ctx):
             if new_due != row.due_dt:
                 runner.record(ctx, procedure, 'task_due_changed', {'task_id': row.id, 'task': row.name,
                                                                    'due': new_due and new_due.isoformat()})
-                row.due_dt = new_due
-                reminders.drop(ctx.session, [row.id])
-                ctx.session.flush()
-                reminders.plan(ctx.session, definition, procedure, row)
+                reminders.move(ctx.session, definition, procedure, row, new_due)
 
 
 def _midterm_asked(session):
@@ -192,6 +189,7 @@ TYPE = ProcedureType(
            'stuurgroep_besluit': TaskForm(SteeringDecisionForm, rules.GOVERNANCE)},
     effects={'annual_cycle_adopted': annual_cycle_adopted},
     title=lambda procedure: f"Jaarcyclus {procedure.request['year']}",
+    title_params=lambda request, initiated_by: {'year': request['year']} if 'year' in request else None,
     deadline=lambda procedure: None,
     auto_starts=(AutoStart('annual_cycle_start', cycles_to_come, _auto_start,
                            summary=lambda year: f'Start jaarcyclus {year}'),),

@@ -124,10 +124,17 @@ TYPE = ProcedureType(
     start_schema=Start,
     started_by=frozenset({PARTY}),
     start=start,
+    # files sent with the request are part of it (documents in the record, issue 12)
+    document_purpose='request',
     forms={'opzegging_bevestigen': TaskForm(AcknowledgeForm, rules.OPZEGGING_2)},
     effects={'notice_received': notice_received, 'notice_acknowledged': notice_acknowledged,
              'party_withdrawn': party_withdrawn},
     title=lambda procedure: f"Opzegging door {procedure.request.get('party_name') or procedure.initiated_by}",
+    title_params=lambda request, initiated_by: (
+        {'party': request.get('party_name') or initiated_by} if request.get('party_name') or initiated_by else None),
+    # Opzegging lid 3: the contribution over the running year stays owed
+    next_params=lambda request: (
+        {'day': date.fromisoformat(request['effective_date'])} if request.get('effective_date') else None),
     deadline=notice_effective,
     messages=('notice_of_withdrawal', 'party_withdrawn', 'task_opened', 'overdue'),
     concerns_everyone=True,

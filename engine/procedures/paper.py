@@ -13,9 +13,6 @@ from engine.dates import local_date
 from engine.errors import CommandRefused
 from engine.procedures import fields as f
 
-#: the roles that register paper documents on behalf of a party
-REGISTRARS = ('projectleider', 'secretaris')
-
 
 def on_paper(type_):
     """A type whose request or notice may arrive on paper: its start schema names ``received``."""
@@ -58,5 +55,6 @@ def received_problems(ctx, raw, rule):
 
 def entry(ctx, day):
     """What the request keeps of its arrival: the day it was received and who entered it, when."""
-    return {'received': day.isoformat(), 'entered_dt': ctx.now.isoformat(), 'entered_by': ctx.actor.person or None,
+    return {'received': day.isoformat(), 'entered_dt': ctx.now.isoformat(),
+            'entered_by': getattr(ctx.actor, 'entered_by', None) or ctx.actor.person or None,
             'registered_by': getattr(ctx.actor, 'registered_by', None)}

@@ -220,7 +220,7 @@ def party_admitted(ctx, procedure, data):
     body = (f"Aanvrager: {request['applicant']} ({request['kind']}), vertegenwoordigd door {request['representative']}\n"
             f"Concrete bijdrage: {request['contribution']}\n"
             + (f"Financiële toezegging: {pledge_text(request)}\n" if request.get('pledge_eur') else '')
-            + f"Onderschrijft de doelstellingen van de City Deal: ja\nIngangsdatum: {party.joined_on}"
+            + f"Onderschrijft de doelstellingen van de {ctx.deal.citeertitel}: ja\nIngangsdatum: {party.joined_on}"
             + (f"\nReden van deze ingangsdatum: {data['effective_date_reason']}"
                if data.get('effective_date_reason') else ''))
     appendix = consent_round.attach_appendix(ctx, procedure, f"Toetreding: {request['applicant']}", body)
@@ -290,6 +290,8 @@ TYPE = ProcedureType(
     start_schema=Start,
     started_by=frozenset({PUBLIC}),
     start=start,
+    # files sent with the request are part of it (documents in the record, issue 12)
+    document_purpose='request',
     register_problems=lambda session, values: register_problems(session, values['applicant']),
     forms={CRITERIA_TASK: TaskForm(CriteriaForm, rules.AANSLUITEN, _criteria, escalates_when_late=True),
            consent_round.CONSENT_TASK: consent_round.CONSENT, consent_round.EXTEND_TASK: consent_round.EXTEND,
@@ -298,6 +300,9 @@ TYPE = ProcedureType(
     effects=dict(consent_round.EFFECTS, accession_returned=accession_returned, party_admitted=party_admitted,
                  accession_refused=accession_refused),
     title=lambda procedure: f"Toetreding {procedure.request['applicant']}",
+    title_params=lambda request, initiated_by: {'name': request['applicant']} if 'applicant' in request else None,
+    next_params=lambda request: {},
+    applicant=lambda request: request.get('applicant'),
     deadline=consent_round.deadline_entry,
     summary=summary,
     due_at_deadline=frozenset({consent_round.CONSENT_TASK, CRITERIA_TASK, consent_round.OBJECTION_TASK}),

@@ -87,6 +87,8 @@ TYPE = ProcedureType(
     effects={'continuation_agreed': continuation_agreed, 'continuation_declined': continuation_declined},
     # the last day in force, as messages name the end of the term (the end date is the first day after it)
     title=lambda procedure: f"Voortzetting na {dutch_day(date.fromisoformat(procedure.request['end_date']) - timedelta(days=1))}",
+    title_params=lambda request, initiated_by: (
+        {'day': date.fromisoformat(request['end_date']) - timedelta(days=1)} if request.get('end_date') else None),
     deadline=lambda procedure: None,
     auto_starts=(AutoStart('continuation_start', _upcoming, lambda ctx, ref: start(ctx, {}),
                            summary=lambda ref: 'Uiterlijke start overleg over voortzetting'),),

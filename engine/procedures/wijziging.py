@@ -61,9 +61,7 @@ def new_version(ctx, procedure, values):
     """Issue 11, point 5: the requester or the projectleider improves the text after talks. Every answer to
     the earlier version is void; every Party is asked again with a fresh window; everyone is told why."""
     request = dict(procedure.request)
-    if consent_round.text_sha256(values['text']) == consent_round.text_sha256(request['text']):
-        raise CommandRefused.one('new_version.same_text', 'text', rules.WIJZIGINGEN_1)
-    earlier = versions(procedure)
+    earlier = versions(procedure)  # a text the same as the last one is refused before (engine.commands)
     number = earlier[-1]['number'] + 1
     request.update(text=values['text'], title=values['title'] or request['title'],
                    motivation=values['motivation'] or request.get('motivation'))
@@ -88,7 +86,7 @@ def start_end_date_amendment(ctx, origin, new_end_date):
     # In words the last day in force (the end date is the first day after it, as the deal text says "eindigt op").
     last_day = dutch_day(date.fromisoformat(str(new_end_date)) - timedelta(days=1))
     request = {'requester': None, 'title': f'Voortzetting: looptijd tot en met {last_day}',
-               'text': f'De looptijd van de City Deal wordt verlengd tot en met {last_day}.',
+               'text': f'De looptijd van de {ctx.deal.citeertitel} wordt verlengd tot en met {last_day}.',
                'motivation': f'Uitkomst van het overleg over voortzetting (procedure {origin.id}).',
                'new_end_date': new_end_date, 'confidential': False}
     return consent_round.launch(ctx, TYPE, request)
@@ -98,7 +96,7 @@ def amendment_adopted(ctx, procedure, data):
     request = procedure.request
     body = f"{request['text']}\n\nMotivering: {request.get('motivation') or '-'}"
     if request.get('new_end_date'):
-        body += f"\n\nDe City Deal eindigt op {request['new_end_date']} (was {ctx.deal.end_date})."
+        body += f"\n\nDe {ctx.deal.citeertitel} eindigt op {request['new_end_date']} (was {ctx.deal.end_date})."
     appendix = consent_round.attach_appendix(ctx, procedure, f"Wijziging: {request['title']}", body)
     deadlines = []
     if request.get('new_end_date'):
@@ -132,6 +130,8 @@ TYPE = ProcedureType(
     start_schema=Start,
     started_by=frozenset({PARTY}),
     start=start,
+    # files sent with the request are part of it (documents in the record, issue 12)
+    document_purpose='request',
     forms={consent_round.OPEN_TASK: consent_round.OPEN, consent_round.CONSENT_TASK: consent_round.CONSENT,
            consent_round.EXTEND_TASK: consent_round.EXTEND, consent_round.OBJECTION_TASK: consent_round.OBJECTION},
     effects=dict(consent_round.EFFECTS, amendment_adopted=amendment_adopted,
@@ -143,6 +143,7 @@ TYPE = ProcedureType(
     messages=consent_round.MESSAGES + ('amendment_adopted', 'amendment_not_adopted', 'new_version'),
     default_statements={'consent': 'Stemt in met de wijziging.', 'objection': 'Maakt bezwaar.'},
     request_kind='verzoek tot wijziging',
+    next_params=lambda request: {},
     new_version=new_version,
     versions=versions,
     new_version_schema=NewVersion,

@@ -1,6 +1,6 @@
 """A real browser (Chromium, driven by Playwright) against the web app on loopback: the whole
 consultation by every party's representative, an objection, a withdrawal; screenshots of each page,
-and axe-core's WCAG 2.1 A/AA rules on every page type."""
+and axe-core's WCAG 2.1 A/AA rules on every page type. On SQLite (see pytestmark)."""
 import os
 import re
 import shutil
@@ -28,6 +28,9 @@ pytestmark = [
     # development server then skips closing the static file (its clean-up reads the dropped socket, which
     # raises), and the file warns when the handling of that request ends.
     pytest.mark.filterwarnings("ignore:unclosed file <_io.BufferedReader name='[^']*/web/static/:ResourceWarning"),
+    # On SQLite only: what a page shows comes through the same engine on either database (tests/web runs every
+    # page on both), and a browser run costs a minute or more each.
+    pytest.mark.parametrize('databases', ['sqlite'], indirect=True),
 ]
 
 

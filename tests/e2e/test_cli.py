@@ -1,4 +1,4 @@
-"""The same scenarios as a user types them: the ``citydeal`` command in its own process."""
+"""The same scenarios as a user types them: the ``citydeal`` command in its own process (on SQLite)."""
 import json
 import subprocess
 import sys
@@ -6,15 +6,20 @@ import sys
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import snapshot_of
+from tests.conftest import command_line, snapshot_of
 
 pytestmark = pytest.mark.cli
 
 
 @pytest.fixture
 def citydeal(databases, tmp_path):
+    """The command, each time in a process of its own on SQLite. On PostgreSQL the same commands run in this
+    process (command_line): the program's start is the same whatever the database, and a process per command
+    costs a second of imports each."""
     def run(*args, now='2021-04-12T10:00:00+02:00', expect=0):
         env = {'CITYDEAL_DATABASE_URL': run.url, 'CITYDEAL_NOW': now, 'PATH': '/usr/bin:/bin'}
+        if databases.kind != 'sqlite':
+            return command_line(env, tmp_path)(*args, expect=expect)
         done = subprocess.run([sys.executable, '-m', 'citydeal.cli', *args], capture_output=True, text=True, env=env,
                               cwd=tmp_path, timeout=60)
         assert done.returncode == expect, (done.stdout, done.stderr)
@@ -178,13 +183,29 @@ def test_commands_before_init_and_odd_ids_are_refused(citydeal, databases, tmp_p
     assert 'error: --anchor' in citydeal('audit', 'verify', '--anchor', 'x', expect=2).stderr
 
 
+def test_a_refused_init_leaves_no_empty_database_file(tmp_path):
+    """Issue 11: `citydeal init` refused (no deal file, a bad one) and a command before any init leave no
+    database file behind: not the one CITYDEAL_DATABASE_URL names, not var/citydeal.db."""
+    bad = tmp_path / 'bad.toml'
+    bad.write_text('[deal]\nslug = "Bad Slug"\n')
+    named = tmp_path / 'named.db'
+    for url in (f'sqlite:///{named}', None):
+        env = {'PATH': '/usr/bin:/bin', 'CITYDEAL_NOW': '2021-04-12T10:00:00+02:00',
+               **({'CITYDEAL_DATABASE_URL': url} if url else {})}
+        for args in (('init', '--deal', str(bad)), ('init', '--deal', str(tmp_path / 'missing.toml')), ('parties',)):
+            done = subprocess.run([sys.executable, '-m', 'citydeal.cli', *args], capture_output=True, text=True,
+                                  env=env, cwd=tmp_path, timeout=60)
+            assert done.returncode == 2 and 'nothing was changed' in done.stderr, (args, done.stderr)
+            assert not named.exists() and list(tmp_path.glob('var/*.db*')) == [], (url, args)
+
+
 def test_the_calendar_of_upcoming_deadlines(citydeal):
     from icalendar import Calendar
     citydeal('start', 'opzegging', '--by', 'weert', '--circumstances', 'Herindeling.')
     calendar = Calendar.from_ical(citydeal('calendar').stdout)
     events = {str(e['summary']): e.decoded('dtstart').isoformat() for e in calendar.walk('VEVENT')}
     assert events['Opzegging gaat in: Gemeente Weert'] == '2021-07-12T00:00:00+02:00'
-    assert events['Einde looptijd City Deal'] == '2024-04-01T00:00:00+02:00'
+    assert events['Einde looptijd City Deal Energieke wijken'] == '2024-04-01T00:00:00+02:00'
     assert events['Uiterlijke start overleg over voortzetting'] == '2024-02-01T00:00:00+01:00'
     assert 'error: party:' in citydeal('calendar', '--party', 'nobody', expect=2).stderr
 
@@ -250,6 +271,10 @@ def test_received_on_the_command_line(citydeal):
                                '--received', '2021-04-01', '--json'))
     shown = as_json(citydeal('show', str(started['id']), '--json'))
     assert (shown['request']['received'], shown['request']['effective_date']) == ('2021-04-01', '2021-07-01')
+    # the audit says who entered it: the operator at the command line, not the party's representative
+    assert shown['request']['entered_by'] == 'citydeal command line'
+    started = next(e for e in shown['timeline'] if e['event'] == 'procedure_started')
+    assert started['data']['request']['entered_by'] == 'citydeal command line'
     refused = citydeal('start', 'wijziging', '--by', 'bzk', '--title', 'x', '--text', 'y', '--received', '2021-04-13',
                        expect=2)
     assert refused.stderr.count('error: received:') == 1

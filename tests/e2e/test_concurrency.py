@@ -98,7 +98,7 @@ def stop(processes, logs):
 
 @pytest.mark.cli
 def test_every_party_at_once_through_two_web_processes_beside_two_schedulers_for_50_rounds(
-        app, db_url, smtp, tmp_path, monkeypatch):
+        app, app_url, smtp, tmp_path, monkeypatch):
     """Four API clients, in processes of their own, answer for four parties each through two web
     processes, while two schedulers run and send the mail. The deal's clock stands at 10 May, 08:59:57
     for them and at 12 April for this process, which opens the rounds: at 09:00 the reminders of the
@@ -110,7 +110,7 @@ def test_every_party_at_once_through_two_web_processes_beside_two_schedulers_for
     open_consultation(app, first)
     app.tick()  # the year's cycle, due since the deal began, out of the way
     deal_time = AppTime(datetime(2021, 5, 10, 8, 59, 57, tzinfo=AMSTERDAM))
-    env = dict(os.environ, CITYDEAL_DATABASE_URL=db_url, CITYDEAL_SECRET_KEY='two-webs',
+    env = dict(os.environ, CITYDEAL_DATABASE_URL=app_url, CITYDEAL_SECRET_KEY='two-webs',
                CITYDEAL_SMTP_HOST='127.0.0.1', CITYDEAL_SMTP_PORT=str(smtp.port))
     ports = free_ports(2)
     commands = [['serve', '--port', str(port)] for port in ports] + [['scheduler', '--lease-seconds', '3']] * 2

@@ -25,6 +25,9 @@ class FiringApp:
     def next_due(self, skip=frozenset()):
         return self.due
 
+    def housekeeping(self):
+        pass
+
     def tick(self, on_fired=None, skip=frozenset(), stopping=lambda: False):
         self.due = None
         self.ticking.set()

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from engine.errors import CommandRefused
 from tests.conftest import consent_all, open_consultation, start_amendment
-from tests.web_support import Browser
+from tests.web_support import browser
 
 
 
@@ -53,8 +53,7 @@ def test_the_audit_page_takes_an_anchor(app, site):
     open_consultation(app, pid)
     head = app.audit_head()
     anchor = f"{head['seq']}:{head['hash']}"
-    auditor = Browser(site.test_client())
-    assert auditor.login('auditor').status_code == 302
+    auditor = browser(site, 'auditor')
     page = auditor.get('/audit', query_string={'anchor': anchor})
     assert page.status_code == 200
     assert 'de keten bevat deze kop' in page.get_data(as_text=True)

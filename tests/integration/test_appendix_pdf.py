@@ -2,8 +2,6 @@
 import json
 import os
 import stat
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import select, text
@@ -11,9 +9,8 @@ from sqlalchemy import select, text
 from engine import appendix_pdf
 from engine.models import Appendix
 from tests.conftest import (
-    consent_all, open_consultation, start_procedure)
-from tests.web_support import Browser, add_accounts, fast_hashing
-from web.app import create_app
+    command_line, consent_all, open_consultation, start_procedure)
+from tests.web_support import browser
 
 
 def adopt(app, text='Voeg werklijn 5 toe.', **extra):
@@ -186,13 +183,10 @@ def test_the_public_deal_leaves_out_confidential_texts(app):
     assert app.deal_pdf(public=True).startswith(b'%PDF-')
 
 
-def test_the_routes_obey_confidentiality(app, monkeypatch):
+def test_the_routes_obey_confidentiality(app, make_site):
     adopt(app)
     adopt(app, confidential=True)
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'pdf-test')
-    site = create_app(app, {'TESTING': True})
+    site = make_site()
     anonymous = site.test_client()
     first = anonymous.get('/bijlagen/1.pdf')
     assert first.status_code == 200 and first.mimetype == 'application/pdf'
@@ -201,21 +195,14 @@ def test_the_routes_obey_confidentiality(app, monkeypatch):
     assert anonymous.get('/bijlagen/3.pdf').status_code == 404
     assert anonymous.get(f'/bijlagen/{2 ** 70}.pdf').status_code == 404
     assert anonymous.get('/deal.pdf').mimetype == 'application/pdf'
-    zeist = Browser(site.test_client())
-    assert zeist.login('zeist').status_code == 302
+    zeist = browser(site, 'zeist')
     assert zeist.get('/bijlagen/2.pdf').status_code == 200
 
 
-@pytest.mark.cli
 def test_the_commands(databases, tmp_path):
     env = {'CITYDEAL_DATABASE_URL': databases.new(), 'CITYDEAL_NOW': '2021-04-12T10:00:00+02:00',
            'PATH': '/usr/bin:/bin'}
-
-    def citydeal(*args, expect=0):
-        done = subprocess.run([sys.executable, '-m', 'citydeal.cli', *args], capture_output=True, text=True, env=env,
-                              cwd=tmp_path, timeout=120)
-        assert done.returncode == expect, (done.stdout, done.stderr)
-        return done
+    citydeal = command_line(env, tmp_path)
 
     assert 'seal: made' in citydeal('init').stdout
     seal = tmp_path / 'var' / 'seal.p12'

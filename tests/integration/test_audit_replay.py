@@ -44,7 +44,23 @@ def as_party(code):
 
 
 @pytest.fixture
-def lived(app, clock):
+def lived_world(databases, loaded_deals, clock):
+    """(URL, ids): a copy of the deal that lived (``live``), built once per worker and kind of database."""
+    return loaded_deals.world(databases, clock, __name__, live)
+
+
+@pytest.fixture
+def app_url(lived_world):
+    """Every test here starts from the deal that lived."""
+    return lived_world[0]
+
+
+@pytest.fixture
+def lived(app, lived_world):
+    return app, dict(lived_world[1])
+
+
+def live(app, clock):
     """A deal that lived: an amendment with a letter attached, an objection, a new version, a revised answer
     and a statement with a document, adopted as bijlage 1; an accession (bijlage 2); a request to keep a
     statement confidential, kept; a document on its own; a withdrawal that took effect (a contribution owed);
@@ -86,7 +102,7 @@ def lived(app, clock):
     clock.set(datetime(2022, 2, 28, 0, 0, 1, tzinfo=AMSTERDAM))
     assert 'timer' in fired(app)
     assert app.show(withdrawal)['contributions_owed'] == [{'party': 'weert', 'year': 2021, 'amount_eur': 10000}]
-    return app, ids
+    return ids
 
 
 def verdict_of(app):
@@ -329,11 +345,10 @@ def test_the_command_line_names_every_difference_and_exits_1(lived, capsys):
 
 
 def test_the_audit_page_shows_the_differences(lived, make_site):
-    from tests.web_support import Browser
+    from tests.web_support import browser
     app, _ = lived
     execute(app, "UPDATE answers SET decision = 'objection' WHERE party_code = 'zeist'")
-    auditor = Browser(make_site().test_client())
-    assert auditor.login('auditor').status_code == 302
+    auditor = browser(make_site(), 'auditor')
     page = auditor.get('/audit').get_data(as_text=True)
-    assert 'NIET in orde.' in page and 'the tables differ from what the chain records' in page
+    assert 'NIET in orde: de database wijkt af' in page and 'the tables differ from what the chain records' in page
     assert 'party zeist) decision: the chain says' in page

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from citydeal.bootstrap import OPERATOR
 from engine.errors import CommandRefused, NotFound
 from engine.rights import Caller
-from tests.conftest import one_task, open_consultation, snapshot
+from tests.conftest import command_line, one_task, open_consultation, snapshot
 from tests.integration.test_documents import EXE, PDF, TEXT, files_in
 
 AMENDMENT = {'title': 'Werklijn 5: warmte', 'text': 'Voeg werklijn 5 toe.',
@@ -69,19 +69,11 @@ def test_uploaded_ids_are_attached_and_others_refused(app):
     assert OPERATOR  # the operator uploads from the command line
 
 
-@pytest.mark.cli
 def test_document_flags_on_start_and_complete(databases, tmp_path):
     import json
-    import subprocess
-    import sys
     env = {'CITYDEAL_DATABASE_URL': databases.new(), 'CITYDEAL_NOW': '2021-04-12T10:00:00+02:00',
            'PATH': '/usr/bin:/bin'}
-
-    def citydeal(*args, expect=0):
-        done = subprocess.run([sys.executable, '-m', 'citydeal.cli', *args], capture_output=True, text=True, env=env,
-                              cwd=tmp_path, timeout=120)
-        assert done.returncode == expect, (done.stdout, done.stderr)
-        return done
+    citydeal = command_line(env, tmp_path)
 
     citydeal('init')
     (tmp_path / 'motivering.pdf').write_bytes(PDF)
@@ -103,20 +95,8 @@ def test_document_flags_on_start_and_complete(databases, tmp_path):
         ('motivering.pdf', hashlib.sha256(PDF).hexdigest()), ('brief.txt', hashlib.sha256(TEXT).hexdigest())]
 
 
-def test_the_api_attaches_uploaded_ids_to_a_start_and_an_answer(app, monkeypatch):
+def test_the_api_attaches_uploaded_ids_to_a_start_and_an_answer(app, api):
     from tests.integration.test_documents import upload
-    from tests.web_support import add_accounts, fast_hashing
-    from web.app import create_app
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'documents-test')
-    client = create_app(app, {'TESTING': True}).test_client()
-    tokens = {}
-
-    def api(method, path, who=None, **kw):
-        if who not in tokens:
-            tokens[who] = app.create_token(f'{who}@deal.example', 'test')[1]
-        return client.open(path, method=method, headers={'Authorization': f'Bearer {tokens[who]}'}, **kw)
 
     first = upload(api, 'zeist', 'motivering.pdf', PDF).get_json()['id']
     started = api('POST', '/api/v1/procedures', 'zeist', json=dict(AMENDMENT, type='wijziging', documents=[first]))
@@ -153,3 +133,19 @@ def test_a_revised_answer_takes_its_files_and_a_refused_one_refuses_the_revision
     [document] = app.show(pid)['documents']
     assert document['name'] == 'akkoord.pdf'
     assert "'purpose': 'statement'" in str(_audit(app, 'document_added')).replace('"', "'")
+
+
+def test_a_start_or_a_task_that_takes_no_files_refuses_them(app):
+    """Where files go the engine declares (``document_purpose`` of the type's start and of each task form);
+    the yearly cycle's start and the opening of a consultation take none."""
+    before = snapshot(app)
+    with pytest.raises(CommandRefused) as refused:
+        app.start('jaarcyclus', Caller.operator_as('projectleider', None), {'year': '2021'},
+                  files=[('werkplan.pdf', PDF)])
+    assert (refused.value.problems[0].code, refused.value.problems[0].field) == ('document.not_taken', 'document')
+    assert snapshot(app) == before and files_in(app.documents) == []
+    pid = app.start('wijziging', Caller.operator_as('bzk', None), AMENDMENT)['id']
+    [opening] = [t for t in app.tasks(role='projectleider') if t['procedure_id'] == pid]
+    with pytest.raises(CommandRefused) as refused:
+        app.complete(opening['id'], Caller.operator_as('projectleider', None), {}, files=[('brief.pdf', PDF)])
+    assert refused.value.problems[0].code == 'document.not_taken' and files_in(app.documents) == []

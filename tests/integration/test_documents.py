@@ -11,8 +11,8 @@ from sqlalchemy import text
 from engine import documents
 from engine.errors import CommandRefused, NotFound
 from engine.unit_of_work import Actor
-from tests.conftest import consent_all, open_consultation, snapshot, start_amendment
-from web.app import create_app
+from tests.conftest import command_line, consent_all, open_consultation, snapshot, start_amendment
+from tests.web_support import browser
 
 BZK = Actor('mevrouw K. Ollongren', 'bzk')
 
@@ -200,21 +200,17 @@ def test_a_document_just_under_the_limit_passes_the_web_limit(api, app):
     assert other.status_code == 413
 
 
-def test_the_web_download_obeys_the_same_rights(api, app, monkeypatch):
-    from tests.web_support import Browser
+def test_the_web_download_obeys_the_same_rights(app, site):
     doc = app.add_document('werkplan.pdf', PDF, actor=Actor('de heer W. Catsburg', 'zeist'))
-    site = create_app(app, {'TESTING': True})
     assert site.test_client().get(f"/documenten/{doc['id']}").status_code == 302, 'the public: to the login'
-    zeist, tiwos = Browser(site.test_client()), Browser(site.test_client())
-    assert zeist.login('zeist').status_code == 302 and tiwos.login('tiwos').status_code == 302
+    zeist, tiwos = browser(site, 'zeist'), browser(site, 'tiwos')
     got = zeist.get(f"/documenten/{doc['id']}")
     assert got.status_code == 200 and got.data == PDF and 'attachment' in got.headers['Content-Disposition']
     assert tiwos.get(f"/documenten/{doc['id']}").status_code == 404
 
 
-def test_a_file_changed_or_missing_on_disk_is_never_served_as_the_record(api, app, store, monkeypatch):
+def test_a_file_changed_or_missing_on_disk_is_never_served_as_the_record(api, app, store, site):
     from engine.errors import Damaged
-    from tests.web_support import Browser
     doc = app.add_document('werkplan.pdf', PDF, actor=Actor('de heer W. Catsburg', 'zeist'))
     path = store.path(doc['sha256'])
     path.chmod(0o600)
@@ -224,8 +220,7 @@ def test_a_file_changed_or_missing_on_disk_is_never_served_as_the_record(api, ap
     assert damaged.value.problems[0].code == 'document.file_changed'
     answer = api('GET', f"/api/v1/documenten/{doc['id']}", 'zeist')
     assert answer.status_code == 500 and answer.get_json()['invalid-params'][0]['code'] == 'document.file_changed'
-    zeist = Browser(create_app(app, {'TESTING': True}).test_client())
-    assert zeist.login('zeist').status_code == 302
+    zeist = browser(site, 'zeist')
     assert zeist.get(f"/documenten/{doc['id']}").status_code == 500
     path.unlink()
     answer = api('GET', f"/api/v1/documenten/{doc['id']}", 'zeist')
@@ -234,18 +229,10 @@ def test_a_file_changed_or_missing_on_disk_is_never_served_as_the_record(api, ap
     assert str(store.root) not in answer.get_data(as_text=True)  # the server's folders are not told
 
 
-@pytest.mark.cli
 def test_the_commands(databases, tmp_path):
-    import subprocess
-    import sys
     env = {'CITYDEAL_DATABASE_URL': databases.new(), 'CITYDEAL_NOW': '2021-04-12T10:00:00+02:00',
            'PATH': '/usr/bin:/bin'}
-
-    def citydeal(*args, expect=0):
-        done = subprocess.run([sys.executable, '-m', 'citydeal.cli', *args], capture_output=True, text=True, env=env,
-                              cwd=tmp_path, timeout=120)
-        assert done.returncode == expect, (done.stdout, done.stderr)
-        return done
+    citydeal = command_line(env, tmp_path)
 
     citydeal('init')
     (tmp_path / 'plan.odt').write_bytes(ODT)

@@ -5,8 +5,7 @@ import pytest
 
 from engine.errors import CommandRefused
 from tests.conftest import complete_task, consent_all, one_task, open_consultation, snapshot, start_amendment, start_procedure
-from tests.web_support import Browser, add_accounts, fast_hashing
-from web.app import create_app
+from tests.web_support import browser
 
 
 
@@ -28,7 +27,7 @@ def _events(app, pid):
 
 
 @pytest.mark.rule('Gegevenswisseling lid 1: on a Party\'s request information is kept confidential, in principle at once')
-def test_texts_are_off_the_public_pages_from_the_request_on(app, adopted, monkeypatch):
+def test_texts_are_off_the_public_pages_from_the_request_on(app, adopted, make_site):
     assert _public(app)['body'] is not None
     asked = start_procedure(app, 'geheimhouding', by='zeist', procedure=adopted, grounds='Bedrijfsgevoelige bedragen.')
     public = _public(app)
@@ -39,10 +38,7 @@ def test_texts_are_off_the_public_pages_from_the_request_on(app, adopted, monkey
     assert 'confidentiality_requested' in _events(app, asked['id'])
     told = {m['to'] for m in app.outbox() if m['subject'].startswith('Verzoek om geheimhouding')}
     assert len(told) == 17 + 2  # every Party, the projectleider and the secretaris
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
-    page = create_app(app, {'TESTING': True}).test_client().get('/openbaar').get_data(as_text=True)
+    page = make_site().test_client().get('/openbaar').get_data(as_text=True)
     assert 'Werklijn 5: warmte' in page and 'Voeg werklijn 5 toe.' not in page
 
 
@@ -99,13 +95,8 @@ def test_a_request_needs_grounds_a_procedure_and_a_statement_that_exists(app, ad
 
 
 @pytest.mark.rule('Gegevenswisseling lid 1: on a Party\'s request information is kept confidential, in principle at once')
-def test_asked_from_the_procedure_page_and_through_the_api(app, adopted, monkeypatch):
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
-    site = create_app(app, {'TESTING': True})
-    b = Browser(site.test_client())
-    assert b.login('zeist').status_code == 302
+def test_asked_from_the_procedure_page_and_through_the_api(app, adopted, site):
+    b = browser(site, 'zeist')
     page = b.get(f'/procedures/{adopted}').get_data(as_text=True)
     assert 'Geheimhouding vragen' in page and f'/procedures/nieuw/geheimhouding?procedure={adopted}' in page
     form = f'/procedures/nieuw/geheimhouding?procedure={adopted}'

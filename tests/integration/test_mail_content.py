@@ -179,6 +179,26 @@ def test_every_decision_is_confirmed_to_the_party_with_its_receipt(app):
     assert tiwos.audit_head.startswith(f"{consent['receipt']}:")
 
 
+def test_a_revised_decision_is_confirmed_like_a_first_one_and_says_what_it_replaced(app, clock):
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    task = one_task(app, party='zeist')
+    answer(app, 'zeist', 'objection', 'Eerst overleg.')
+    clock.set(datetime(2021, 4, 14, 9, 30, tzinfo=AMSTERDAM))
+    done = app.revise(task['id'], Caller.operator_as('zeist'), {'decision': 'consent', 'statement': 'Na overleg: akkoord.'})
+    first, revised = messages(app, 'decision_recorded', 'zeist')
+    assert revised.subject == 'Vastgelegd: uw instemming met Werklijn 5: warmte (vervangt uw eerdere bezwaar)'
+    assert ('Uw instemming namens Gemeente Zeist met "Werklijn 5: warmte" is vastgelegd op 14 april 2021 om 09:30.'
+            in revised.body_text)
+    assert 'Dit besluit vervangt uw eerdere bezwaar van 12 april 2021 om 10:00.' in revised.body_text
+    assert 'Vervangt: bezwaar van 12 april 2021 om 10:00' in revised.body_text
+    receipt = f"{DEFAULT_BASE_URL}/ontvangstbewijs/{done['receipt']}"
+    assert receipt in revised.body_text and f'href="{receipt}"' in revised.body_html
+    assert '> Na overleg: akkoord.' in revised.body_text
+    assert revised.audit_head.startswith(f"{done['receipt']}:")  # the head holds the revision itself
+    assert 'vervangt' not in first.subject and 'Vervangt' not in first.body_text
+
+
 #: the messages that tell everyone a request was not adopted
 NOT_ADOPTED = ('amendment_not_adopted', 'accession_refused', 'objection_closed')
 
@@ -533,7 +553,7 @@ def test_a_declined_continuation_names_the_last_day_in_force(app, clock):
     start_procedure(app, 'voortzetting')
     record(app, {'result': 'end'})
     [declined] = messages(app, 'continuation_declined', 'tiwos')
-    assert 'De City Deal loopt nog tot en met 31 maart 2024.' in declined.body_text
+    assert 'De deal loopt nog tot en met 31 maart 2024 en eindigt daarna.' in declined.body_text
     assert '1 april 2024' not in _body(declined)
 
 

@@ -73,3 +73,16 @@ def test_who_may_put_a_new_version_and_when(app):
     shown = app.show(pid)
     assert shown['request']['title'] == 'Werklijnen 5 en 6'
     assert 'bzk' in [t['party'] for t in app.tasks() if t['party']]  # the requester is asked too now
+
+
+@pytest.mark.rule('Consent round: consent is bound to the text; a new version asks every Party again')
+def test_a_deputy_for_several_parties_puts_it_for_the_requester(app):
+    pid = start_amendment(app)
+    open_consultation(app, pid)
+    deputy = Caller(person='mevrouw D. Plaats', parties=('zeist', 'bzk'))  # bzk asked for the amendment
+    app.new_version(pid, deputy, {'text': 'Voeg werklijn 5 en 6 toe.'})
+    [event] = [e for e in app.show(pid)['timeline'] if e['event'] == 'new_version']
+    assert (event['person'], event['acting_for']) == ('mevrouw D. Plaats', 'bzk')
+    with pytest.raises(CommandRefused) as refused:  # for neither requester nor projectleider: not theirs
+        app.new_version(pid, Caller(person='X', parties=('zeist', 'tilburg')), {'text': 'Anders.'})
+    assert [p.code for p in refused.value.problems] == ['new_version.not_yours']

@@ -7,9 +7,7 @@ import pytest
 
 from citydeal.bootstrap import CityDeal
 from tests.conftest import DEAL_FILE
-from tests.web_support import add_accounts, fast_hashing
 from web import app as web_app
-from web.app import create_app
 
 
 @pytest.fixture
@@ -23,12 +21,9 @@ def _mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def test_deeply_nested_json_is_a_bad_request_not_a_crash(app, monkeypatch):
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'nested')
+def test_deeply_nested_json_is_a_bad_request_not_a_crash(app, site):
     token = app.create_token('zeist@deal.example', 'test')[1]
-    client = create_app(app, {'TESTING': True}).test_client()
+    client = site.test_client()
     response = client.post('/api/v1/procedures', data='[' * 10000 + ']' * 10000, content_type='application/json',
                            headers={'Authorization': f'Bearer {token}'})
     assert response.status_code == 400 and response.mimetype == 'application/problem+json'

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from engine.dates import AMSTERDAM
 from engine.errors import CommandRefused
 from engine.rights import Caller
+from engine.roles import OPERATOR_PERSON
 from tests.conftest import complete_task, one_task, open_consultation, snapshot, start_amendment, start_procedure
 
 ACCESSION = dict(applicant='Provincie Limburg', kind='gemeente', representative='R. Thijs',
@@ -35,10 +36,13 @@ def test_a_letter_received_before_it_was_entered_counts_from_the_day_received(ap
     assert shown['deadline'] == '2021-05-13T23:59:59+02:00'  # 1 April + 6 weeks
     assert one_task(app, role='projectleider')['due'] == shown['deadline']
     request = shown['request']
-    assert (request['received'], request['entered_by']) == ('2021-04-01', 'S. de Vries')
+    # typed in at the command line: the operator entered it, for the Party whose S. de Vries signed it
+    assert (request['received'], request['entered_by']) == ('2021-04-01', OPERATOR_PERSON)
     assert request['entered_dt'].startswith('2021-04-12T')
     started = next(e for e in shown['timeline'] if e['event'] == 'procedure_started')
     assert started['at'].startswith('2021-04-12T') and started['data']['request']['received'] == '2021-04-01'
+    assert (started['person'], started['acting_for']) == ('S. de Vries', 'bzk')
+    assert started['data']['request']['entered_by'] == OPERATOR_PERSON
     registered = next(e for e in shown['timeline'] if e['event'] == 'request_registered')
     assert registered['data']['received'] == '2021-04-01'
 
@@ -95,6 +99,7 @@ def test_a_role_registers_a_paper_request_for_a_party_only_with_its_received_day
     pid = app.start('wijziging', caller, dict(values, received='2021-04-01'))['id']
     shown = app.show(pid)
     assert (shown['request']['requester'], shown['request']['registered_by']) == ('arnhem', role)
+    assert shown['request']['entered_by'] == 'J. Jansen'  # who registered it entered it
     started = next(e for e in shown['timeline'] if e['event'] == 'procedure_started')
     assert (started['person'], started['acting_for']) == ('J. Jansen', 'arnhem')
     notice = app.start('opzegging', caller, {'circumstances': 'Per brief: fusie.', 'received': '2021-04-02'})

@@ -1,16 +1,19 @@
 """Issue 11: a second deal file (deals/gezonde-schoolomgeving-twente.toml) runs the same procedures, and
 nothing of the City Deal Energieke wijken shows in its pages, messages or refusals."""
+import io
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from citydeal.bootstrap import CityDeal
+from citydeal.bootstrap import OPERATOR, CityDeal
 from engine.dates import AMSTERDAM
 from engine.errors import CommandRefused
+from engine.models import OutboxMessage
+from engine.rights import Caller
 from tests.conftest import complete_task, consent_all, one_task, start_procedure
-from tests.web_support import Browser, add_accounts, fast_hashing
-from web.app import create_app
+from tests.web_support import browser
 
 OTHER_DEAL = Path(__file__).resolve().parent.parent.parent / 'deals' / 'gezonde-schoolomgeving-twente.toml'
 #: a Monday inside the other deal's term
@@ -18,7 +21,9 @@ START = datetime(2023, 3, 13, 10, 0, tzinfo=AMSTERDAM)
 #: words of the deal text the engine was first written for: none may show in another deal
 FOREIGN = ('Energieke', 'energieke', 'Agenda Stad', 'Wijzigingen lid', 'Opzegging lid', 'Toetreding nieuwe Partijen',
            'Gegevenswisseling lid', 'Slotbepalingen', 'Inwerkingtreding en looptijd', 'Monitoring en evaluatie',
-           'Deel 2', 'Deel 4', '6 weken', '1 maanden', 'Rotterdam', 'Platform31')
+           'Deel 2', 'Deel 4', '6 weken', '1 maanden', 'Rotterdam', 'Platform31',
+           # the kind of agreement is the deal file's too: this one is a Convenant
+           'City Deal')
 
 
 @pytest.fixture
@@ -92,36 +97,87 @@ def test_refusals_cite_the_clauses_of_the_loaded_deal(other, clock):
     assert all(leaks(refusal_texts(r)) == [] for r in refusals), [leaks(refusal_texts(r)) for r in refusals]
 
 
+def talks_in_a_round(app):
+    """A second amendment on the other deal: an objection revised, a new version of its text, a request to keep
+    it confidential; its round stays open. Returns its id."""
+    pid = start_procedure(app, 'wijziging', by='enschede', title='Schoolstraten', text='Maak drie schoolstraten.',
+                          motivation='Veiliger oversteken.')['id']
+    complete_task(app, one_task(app, 'consultatie_openen', role='projectleider')['id'], 'projectleider', {})
+    task = one_task(app, party='saxion')
+    complete_task(app, task['id'], 'saxion', {'decision': 'objection', 'statement': 'Eerst meten.'})
+    app.revise(task['id'], Caller.operator_as('saxion'), {'decision': 'consent', 'statement': 'Na overleg: akkoord.'})
+    app.new_version(pid, Caller.operator_as('enschede'), {'text': 'Maak twee schoolstraten en meet het effect.',
+                                                         'motivation': 'Na overleg met Saxion.'})
+    start_procedure(app, 'geheimhouding', by='ggd-twente', procedure=pid, grounds='Namen van scholen.')
+    return pid
+
+
+def pdf_text(pdf):
+    from pypdf import PdfReader
+    return '\n'.join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
 @pytest.mark.rule('Deal file: nothing of one deal in another')
-def test_no_word_of_energieke_wijken_in_its_messages_or_pages(other, clock, monkeypatch):
+def test_no_word_of_energieke_wijken_in_its_messages_or_pages(other, clock, make_site, monkeypatch):
     run_everything(other, clock)
+    in_talks = talks_in_a_round(other)
     clock.set(datetime(2023, 4, 14, 9, 0, tzinfo=AMSTERDAM))
     other.tick()  # the notice takes effect; the first yearly cycle started with the deal
     messages = other.outbox()
     assert {m['event'] for m in messages} >= {'consultation_opened', 'amendment_adopted', 'party_admitted',
-                                              'notice_of_withdrawal', 'party_withdrawn', 'task_opened'}
+                                              'notice_of_withdrawal', 'party_withdrawn', 'task_opened',
+                                              'decision_recorded', 'new_version', 'confidentiality_requested'}
     assert [(m['event'], leaks(m['subject'] + m['text'])) for m in messages if leaks(m['subject'] + m['text'])] == []
+    with other.unit_of_work() as uow:  # the HTML of every mail too
+        html = uow.session.execute(select(OutboxMessage.event, OutboxMessage.body_html)).all()
+    assert [(event, leaks(body)) for event, body in html if leaks(body)] == []
     assert leaks(other.calendar()) == []
-    fast_hashing(monkeypatch)
-    add_accounts(other)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
-    site = create_app(other, {'TESTING': True})
-    pages = {'/openbaar', '/toetreden', '/deal', '/procedures', '/procedures/1', '/procedures/2', '/taken',
+    # the bijlagen as sealed PDFs, their text as a reader extracts it, and what the file says of itself (the
+    # seal's reason, its metadata)
+    for pdf in (other.appendix_pdf(2), other.deal_pdf()):
+        text = pdf_text(pdf)
+        assert 'Convenant Schoolomgeving Twente' in text and leaks(text) == [], leaks(text)
+        assert b'City Deal' not in pdf
+    from web import account
+    otpauth = []
+    monkeypatch.setattr(account, '_qr_data_uri', lambda uri: otpauth.append(uri) or 'data:,')
+    site = make_site(city_deal=other)
+    pages = {'/openbaar', '/toetreden', '/toegankelijkheid', '/deal', '/procedures', '/procedures/1', '/procedures/2',
+             f'/procedures/{in_talks}', f'/procedures/{in_talks}/nieuwe-versie', '/procedures/1/nieuwe-versie',
+             '/taken', '/overzicht', '/account', '/account/tweede-factor', '/tokens', '/delegeren',
              '/procedures/nieuw/wijziging', '/procedures/nieuw/opzegging', '/procedures/nieuw/voortzetting',
-             '/procedures/nieuw/geheimhouding', '/procedures/nieuw/jaarcyclus'}
-    for who in ('enschede', 'projectleider'):
-        browser = Browser(site.test_client())
-        assert browser.login(who).status_code == 302
-        for path in sorted(pages):
-            page = browser.get(path)
-            if page.status_code == 200:
-                body = page.get_data(as_text=True)
-                assert leaks(body) == [], (who, path, leaks(body))
-                assert 'Convenant' in body, (who, path)
+             '/procedures/nieuw/geheimhouding', '/procedures/nieuw/jaarcyclus',
+             '/procedures/999', '/bestaat-niet'}  # error pages too
+    for who in (None, 'enschede', 'saxion', 'projectleider'):
+        b = browser(site, who)
+        for path in sorted(pages | ({'/inloggen', '/wachtwoord-vergeten'} if who is None else set())):
+            page = b.get(path)
+            if page.status_code in (301, 302, 303):
+                continue
+            body = page.get_data(as_text=True)
+            assert leaks(body) == [], (who, path, page.status_code, leaks(body))
+            assert 'Convenant' in body, (who, path, page.status_code)
+    pdf = browser(site).get('/deal.pdf')  # the public one, from the public page
+    assert pdf.status_code == 200 and leaks(pdf_text(pdf.get_data())) == []
+    # this deal's periods where the first deal's would be: one month's notice, talks 3 months before the end
+    projectleider = browser(site, 'projectleider')
+    notice = projectleider.get('/procedures/nieuw/opzegging').get_data(as_text=True)
+    assert 'opzegtermijn van 1 maand' in notice and '3 maanden' not in notice
+    assert 'uiterlijk 3 maanden voor de einddatum' in projectleider.get('/procedures/nieuw/voortzetting').get_data(
+        as_text=True)
+    # refusals at their fields speak of this deal
+    refused = browser(site).post('/toetreden', {'applicant': 'X'})
+    assert refused.status_code == 422 and leaks(refused.get_data(as_text=True)) == []
+    # the authenticator app names this deal, and the personal calendar holds its deadlines
+    assert otpauth and all('Convenant' in uri and 'City' not in uri for uri in otpauth), otpauth
+    enschede = next(u for u in other.users() if u.email == 'enschede@deal.example')
+    feed = site.test_client().get(f'/agenda/{other.create_calendar_feed(enschede.id, OPERATOR)}.ics')
+    assert feed.status_code == 200 and 'Convenant' in feed.get_data(as_text=True)
+    assert leaks(feed.get_data(as_text=True)) == []
 
 
 @pytest.mark.rule('Deal file: nothing of one deal in another')
-def test_the_days_begin_and_end_in_the_deal_files_zone(db_url, clock, tmp_path):
+def test_the_days_begin_and_end_in_the_deal_files_zone(db_url, clock, tmp_path, make_site):
     london = tmp_path / 'london.toml'
     london.write_text(OTHER_DEAL.read_text(encoding='utf-8').replace(
         'timezone = "Europe/Amsterdam"', 'timezone = "Europe/London"'), encoding='utf-8')
@@ -133,6 +189,9 @@ def test_the_days_begin_and_end_in_the_deal_files_zone(db_url, clock, tmp_path):
         # the notice takes effect when 13 April begins in London, not in Amsterdam
         assert app.show(pid)['next_timer'] == '2023-04-13T00:00:00+01:00'
         assert 'TZID:Europe/London' in app.calendar()
+        # the pages show its times in London too: started at 10:00 in Amsterdam, 09:00 in London
+        page = browser(make_site(city_deal=app), 'projectleider').get(f'/procedures/{pid}').get_data(as_text=True)
+        assert '13 maart 2023 om 09:00' in page and 'om 10:00' not in page
         # a read in a thread (a process) of its own, before any command loaded the deal there
         import threading
         fresh, shown = CityDeal(url=db_url, clock=clock), []

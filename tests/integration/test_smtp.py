@@ -150,12 +150,9 @@ def test_every_mail_carries_the_audit_head_in_a_header_and_its_footer(app, smtp)
         assert head in heads.values()
 
 
-def test_a_consent_request_from_the_mail_server_leads_to_the_decision(app, smtp, monkeypatch):
-    from tests.web_support import Browser, add_accounts, fast_hashing
-    from web.app import create_app
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
+def test_a_consent_request_from_the_mail_server_leads_to_the_decision(app, smtp, make_site):
+    from tests.web_support import browser as new_browser
+    site = make_site()
     open_consultation(app, start_amendment(app))
     deliver(app, settings(smtp.port))
     [mail] = [m for tos, m in smtp.received if tos == ['tiwos@energieke-wijken.example']
@@ -163,8 +160,7 @@ def test_a_consent_request_from_the_mail_server_leads_to_the_decision(app, smtp,
     [link] = re.findall(r'href="([^"]+/taken/[^"]+)"', mail.get_body(('html',)).get_content())
     assert link in mail.get_body(('plain',)).get_content()
     path = link.removeprefix('http://127.0.0.1:5000')
-    browser = Browser(create_app(app, {'TESTING': True}).test_client())
-    assert browser.login('tiwos').status_code == 302
+    browser = new_browser(site, 'tiwos')
     page = browser.get(path)
     assert page.status_code == 200 and 'Voeg werklijn 5 toe.' in page.get_data(as_text=True)
     done = browser.post(f'{path}/bevestigen', {'decision': 'consent', 'statement': 'Akkoord.'}, token_from=path)

@@ -52,6 +52,9 @@ def test_every_type_has_its_model_templates_forms_and_words():
         for language in texts.LANGUAGES:
             assert texts.catalogue(language).get(f'type.{type_.id}'), (type_.id, language)
             assert texts.catalogue(language).get(f'start.{type_.id}'), (type_.id, language)
+            # the words the pages ask of a type that declares them
+            for words, declared in (('title', type_.title_params), ('next', type_.next_params)):
+                assert not declared or texts.catalogue(language).get(f'{words}.{type_.id}'), (type_.id, words)
         assert type_.started_by, type_.id
 
 
@@ -104,7 +107,7 @@ def test_a_text_fills_in_its_parameters_and_dates_read_as_words_in_dutch():
     from datetime import date
     from engine.errors import Problem
     problem = Problem('deal.ended', 'deal', {'end': date(2024, 4, 1)}, rules.LOOPTIJD_1)
-    assert problem.message('nl') == 'De City Deal is geëindigd op 1 april 2024; er kan niets meer gebeuren.'
+    assert problem.message('nl') == 'De deal is geëindigd op 1 april 2024; er kan niets meer gebeuren.'
     assert str(problem) == 'deal: the deal ended on 2024-04-01; its procedures are closed (rule: ' \
                            'Inwerkingtreding en looptijd lid 1)'
     assert problem.as_dict()['code'] == 'deal.ended'
@@ -130,3 +133,21 @@ def test_a_rule_is_a_named_constant_never_a_string():
 def test_the_opzegging_contribution_rule_is_cited_as_the_deal_text_numbers_it():
     assert rules.OPZEGGING_3.clause == 'Opzegging lid 3'
     assert len({r.clause for r in rules.ALL}) == len(rules.ALL)
+
+
+def test_no_template_branches_on_a_procedure_id_or_a_task_name():
+    """A page or a message asks what the type declares (``title_params``, ``next_params``, ``applicant``,
+    ``about_procedure``); only a type's own start page (start_<id>.html) names its id."""
+    import re
+    names = set(registry.TYPES) | {name for type_ in registry.all_types() for name in type_.forms}
+    quoted = re.compile(r"""['"](%s)['"]""" % '|'.join(map(re.escape, sorted(names))))
+    found = []
+    for folder in ('web/templates', 'engine/templates', 'notifications/templates'):
+        for path in (ROOT / folder).rglob('*'):
+            if not path.is_file() or path.suffix not in ('.html', '.txt'):
+                continue
+            for number, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):
+                for match in quoted.finditer(line):
+                    if path.name != f'start_{match.group(1)}.html':
+                        found.append(f'{path.relative_to(ROOT)}:{number}: {match.group(0)}')
+    assert found == []

@@ -4,22 +4,17 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from tests.conftest import open_consultation, start_amendment
-from tests.web_support import add_accounts, fast_hashing
 from web.api import SPEC
-from web.app import create_app
 
 schema = schemathesis.openapi.from_dict(SPEC.to_dict())
 
 
 @pytest.fixture
-def flask_app(app, monkeypatch):
-    fast_hashing(monkeypatch)
-    add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'fuzz')
+def flask_app(app, site):
     pid = start_amendment(app)
     open_consultation(app, pid)
     token = app.create_token('zeist@deal.example', 'fuzz')[1]
-    return create_app(app, {'TESTING': True}), token
+    return site, token
 
 
 @schema.parametrize()

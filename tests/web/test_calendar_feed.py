@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from engine.dates import AMSTERDAM
 from engine.models import CalendarFeed
 from tests.conftest import open_consultation, start_amendment, start_procedure
-from tests.web_support import Browser
+from tests.web_support import browser
 
 BASE = 'https://deal.example'
 
@@ -20,12 +20,6 @@ BASE = 'https://deal.example'
 @pytest.fixture
 def site(make_site):
     return make_site(CITYDEAL_BASE_URL=BASE + '/')
-
-
-def logged_in(site, who):
-    b = Browser(site.test_client())
-    assert b.login(who).status_code == 302
-    return b
 
 
 def new_address(b):
@@ -49,7 +43,7 @@ def test_the_calendar_holds_the_persons_tasks_and_the_deals_key_dates_with_an_al
     procedure = start_amendment(app)
     open_consultation(app, procedure)
     [task] = [t for t in app.tasks(party='tiwos') if t['procedure_id'] == procedure]
-    b = logged_in(site, 'tiwos')
+    b = browser(site, 'tiwos')
     assert 'U hebt nog geen agenda-adres.' in b.get('/account').get_data(as_text=True)
 
     found = events(fetch(site, new_address(b)))
@@ -72,14 +66,14 @@ def test_the_calendar_holds_the_persons_tasks_and_the_deals_key_dates_with_an_al
 def test_a_role_gets_its_role_tasks(site, app):
     procedure = start_amendment(app)
     [task] = [t for t in app.tasks(role='projectleider') if t['procedure_id'] == procedure]
-    found = events(fetch(site, new_address(logged_in(site, 'projectleider'))))
+    found = events(fetch(site, new_address(browser(site, 'projectleider'))))
     assert f"task-{task['id']}@energieke-wijken.citydeal" in found
-    auditor = events(fetch(site, new_address(logged_in(site, 'auditor'))))
+    auditor = events(fetch(site, new_address(browser(site, 'auditor'))))
     assert not [uid for uid in auditor if uid.startswith('task-')]  # no tasks, only the deal's dates
 
 
 def test_a_new_address_revokes_the_old_and_revoking_leaves_none(site, app):
-    b = logged_in(site, 'zeist')
+    b = browser(site, 'zeist')
     first = new_address(b)
     second = new_address(b)
     assert first != second
@@ -102,14 +96,14 @@ def test_unknown_addresses_and_a_post_without_login_or_token_get_nothing(site, a
     assert anyone.get('/agenda/cda_bestaat-niet.ics').status_code == 404
     assert anyone.get('/agenda/iets-anders.ics').status_code == 404
     assert anyone.post('/account/agenda', data={'action': 'create'}).status_code in (302, 400)
-    b = logged_in(site, 'zeist')
+    b = browser(site, 'zeist')
     assert b.post('/account/agenda', {'action': 'create'}, with_token=False).status_code == 400  # CSRF
     with Session(app.engine) as session:
         assert session.scalar(select(func.count()).select_from(CalendarFeed)) == 0
 
 
 def test_the_address_stops_with_the_partys_withdrawal(site, app, clock):
-    url = new_address(logged_in(site, 'weert'))
+    url = new_address(browser(site, 'weert'))
     assert fetch(site, url).status_code == 200
     start_procedure(app, 'opzegging', by='weert', circumstances='Bezuinigingen; de wijkaanpak stopt.')
     clock.set(datetime(2021, 7, 12, 0, 0, 1, tzinfo=AMSTERDAM))

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import OutboxMessage
-from tests.web_support import PASSWORD, Browser
+from tests.web_support import PASSWORD, browser
 
 
 @pytest.fixture
@@ -47,11 +47,11 @@ def test_twelve_guesses_from_twelve_forwarded_addresses_stop_after_five(site, ap
     [(to, body)] = mails(app, 'sign_in_link')
     assert to == 'zeist@deal.example'
     link = re.search(r'https://deal\.example(/inloggen/link/\S+)', body).group(1)
-    owner = Browser(site.test_client())
+    owner = browser(site)
     assert owner.get(link).status_code == 200  # only asks: a mail scanner following it uses nothing up
     assert owner.post(link, {}).headers['Location'] == '/taken'
     assert owner.get('/taken').status_code == 200
-    assert Browser(site.test_client()).post(link, {}).status_code == 400  # once only
+    assert browser(site).post(link, {}).status_code == 400  # once only
 
 
 def test_the_sign_in_link_expires_and_the_wait_ends_after_15_minutes(site, app, clock):
@@ -60,7 +60,7 @@ def test_the_sign_in_link_expires_and_the_wait_ends_after_15_minutes(site, app, 
     [(_, body)] = mails(app, 'sign_in_link')
     link = re.search(r'(/inloggen/link/\S+)', body).group(1)
     clock.advance(minutes=31)
-    assert Browser(site.test_client()).post(link, {}).status_code == 400
+    assert browser(site).post(link, {}).status_code == 400
     assert attempt(site, 'tilburg@deal.example', PASSWORD, '203.0.113.9').status_code == 302
 
 
@@ -91,7 +91,7 @@ def test_a_password_reset_through_the_mailbox_ends_the_wait(site, app):
     for i in range(5):
         attempt(site, 'tilburg@deal.example', 'fout-fout-fout', f'203.0.113.{i}')
     assert 'Te veel pogingen' in attempt(site, 'tilburg@deal.example', PASSWORD, '198.51.100.1').get_data(as_text=True)
-    owner = Browser(site.test_client())
+    owner = browser(site)
     owner.post('/wachtwoord-vergeten', {'email': 'tilburg@deal.example'})
     link = re.search(r'https://deal\.example(/wachtwoord-herstellen/\S+)', mails(app, 'password_reset')[-1][1]).group(1)
     new = 'de markt op zaterdagochtend in het centrum'
@@ -101,7 +101,7 @@ def test_a_password_reset_through_the_mailbox_ends_the_wait(site, app):
 
 def test_a_reset_request_takes_as_long_whether_or_not_the_address_has_an_account(site, app, delays):
     from web.account import RESET_ANSWER_SECONDS
-    b = Browser(site.test_client())
+    b = browser(site)
     for address in ('zeist@deal.example', 'niemand@deal.example'):
         assert 'Als er een account is' in b.post('/wachtwoord-vergeten', {'email': address}).get_data(as_text=True)
     assert len(delays) == 2 and all(0 < wait <= RESET_ANSWER_SECONDS for wait in delays)

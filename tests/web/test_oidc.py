@@ -7,8 +7,7 @@ import pytest
 import requests
 
 from tests.oidc_provider import Provider
-from tests.web_support import Browser, add_accounts, fast_hashing
-from web.app import create_app
+from tests.web_support import browser
 
 oidc_provider_mock = pytest.importorskip('oidc_provider_mock')
 # The mock (0.3.4) still configures its ID tokens the way Authlib 1.9 deprecates; that warning is its own.
@@ -33,15 +32,10 @@ def own_provider():
     provider.stop()
 
 
-def make_site(app, monkeypatch, issuer, client_id='citydeal-test', secret='geheim-van-de-test', accounts=True):
-    fast_hashing(monkeypatch)
-    if accounts:
-        add_accounts(app)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
-    monkeypatch.setenv('CITYDEAL_OIDC_ISSUER', issuer)
-    monkeypatch.setenv('CITYDEAL_OIDC_CLIENT_ID', client_id)
-    monkeypatch.setenv('CITYDEAL_OIDC_CLIENT_SECRET', secret)
-    return create_app(app, {'TESTING': True})
+def oidc_site(make_site, issuer, client_id='citydeal-test', secret='geheim-van-de-test'):
+    """The web app (conftest's ``make_site``) with login through the organisation at ``issuer``."""
+    return make_site(CITYDEAL_OIDC_ISSUER=issuer, CITYDEAL_OIDC_CLIENT_ID=client_id,
+                     CITYDEAL_OIDC_CLIENT_SECRET=secret)
 
 
 def start(b):
@@ -65,65 +59,63 @@ def through_mock(b, sub):
     return come_back(b, answer.headers['Location'])
 
 
-def test_no_organisation_button_when_not_configured(app, monkeypatch):
-    fast_hashing(monkeypatch)
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
+def test_no_organisation_button_when_not_configured(make_site, monkeypatch):
     for name in ('ISSUER', 'CLIENT_ID', 'CLIENT_SECRET'):
         monkeypatch.delenv(f'CITYDEAL_OIDC_{name}', raising=False)
-    b = Browser(create_app(app, {'TESTING': True}).test_client())
+    b = browser(make_site())
     assert 'Inloggen via uw organisatie' not in b.get('/inloggen').get_data(as_text=True)
     assert b.get('/inloggen/organisatie').status_code == 404
 
 
-def test_a_good_login_through_the_organisation(app, monkeypatch, mock_provider):
-    b = Browser(make_site(app, monkeypatch, mock_provider).test_client())
+def test_a_good_login_through_the_organisation(make_site, mock_provider):
+    b = browser(oidc_site(make_site, mock_provider))
     back = through_mock(b, 'zeist')
     assert back.status_code == 302 and back.headers['Location'] == '/taken'
     assert 'Gemeente Zeist' in b.get('/taken').get_data(as_text=True)
 
 
 @pytest.mark.parametrize('sub, words', [('unverified', 'niet bevestigd'), ('stranger', 'geen account')])
-def test_an_unverified_or_unknown_address_is_refused(app, monkeypatch, mock_provider, sub, words):
-    b = Browser(make_site(app, monkeypatch, mock_provider).test_client())
+def test_an_unverified_or_unknown_address_is_refused(make_site, mock_provider, sub, words):
+    b = browser(oidc_site(make_site, mock_provider))
     back = through_mock(b, sub)
     assert back.status_code == 403 and words in back.get_data(as_text=True)
     assert b.get('/taken').status_code == 302  # not logged in
 
 
-def test_our_provider_logs_in_with_pkce(app, monkeypatch, own_provider):
-    b = Browser(make_site(app, monkeypatch, own_provider.issuer).test_client())
+def test_our_provider_logs_in_with_pkce(make_site, own_provider):
+    b = browser(oidc_site(make_site, own_provider.issuer))
     back = come_back(b, requests.get(start(b), allow_redirects=False, timeout=10).headers['Location'])
     assert back.headers['Location'] == '/taken' and own_provider.pkce_checked == [True]
 
 
 @pytest.mark.parametrize('mode', ['wrong_issuer', 'wrong_audience', 'expired', 'bad_nonce'])
-def test_a_wrong_token_is_refused(app, monkeypatch, own_provider, mode):
+def test_a_wrong_token_is_refused(make_site, own_provider, mode):
     own_provider.mode = mode
-    b = Browser(make_site(app, monkeypatch, own_provider.issuer).test_client())
+    b = browser(oidc_site(make_site, own_provider.issuer))
     back = come_back(b, requests.get(start(b), allow_redirects=False, timeout=10).headers['Location'])
     assert back.status_code == 403 and 'geen geldig bewijs' in back.get_data(as_text=True)
     assert b.get('/taken').status_code == 302
 
 
-def test_a_forged_state_and_a_discovery_document_of_another_issuer_are_refused(app, monkeypatch, own_provider):
-    b = Browser(make_site(app, monkeypatch, own_provider.issuer).test_client())
+def test_a_forged_state_and_a_discovery_document_of_another_issuer_are_refused(make_site, own_provider):
+    b = browser(oidc_site(make_site, own_provider.issuer))
     location = requests.get(start(b), allow_redirects=False, timeout=10).headers['Location']
     assert come_back(b, location.replace('state=', 'state=x')).status_code == 403
     own_provider.discovery_issuer = 'https://login.evil.example'
-    other = Browser(make_site(app, monkeypatch, own_provider.issuer, accounts=False).test_client())
+    other = browser(oidc_site(make_site, own_provider.issuer))
     assert other.get('/inloggen/organisatie').status_code == 403
 
 
-def test_an_account_closed_with_its_party_is_told_so(app, clock, monkeypatch, mock_provider):
+def test_an_account_closed_with_its_party_is_told_so(app, clock, make_site, mock_provider):
     from datetime import datetime
 
     from engine.dates import AMSTERDAM
     from tests.conftest import start_procedure
-    site = make_site(app, monkeypatch, mock_provider)
+    site = oidc_site(make_site, mock_provider)
     start_procedure(app, 'opzegging', by='zeist', circumstances='Andere prioriteiten in de wijkaanpak.')
     clock.set(datetime(2021, 7, 12, 0, 0, 1, tzinfo=AMSTERDAM))
     app.tick()
-    b = Browser(site.test_client())
+    b = browser(site)
     back = through_mock(b, 'zeist')
     assert back.status_code == 403 and 'geen toegang' in back.get_data(as_text=True)
     assert b.get('/taken').status_code == 302  # not logged in

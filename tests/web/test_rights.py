@@ -4,7 +4,7 @@ import pytest
 
 from engine import procedures as registry
 from engine import rights
-from tests.web_support import Browser, email_of
+from tests.web_support import browser, email_of
 
 ROLES = ('zeist', 'projectleider', 'secretaris', 'auditor', 'admin')
 
@@ -12,8 +12,7 @@ ROLES = ('zeist', 'projectleider', 'secretaris', 'auditor', 'admin')
 
 
 def _web_allows(site, who, type_):
-    b = Browser(site.test_client())
-    assert b.login(who).status_code == 302
+    b = browser(site, who)
     if registry.PUBLIC in type_.started_by:
         # the public request to join: anyone may send one, but an auditor changes nothing
         status = b.post('/toetreden', {'applicant': ''}).status_code
@@ -53,8 +52,7 @@ def test_web_and_api_show_the_statements_of_a_confidential_request_to_the_same_p
     pid = start_amendment(app, confidential=True)
     open_consultation(app, pid)
     answer(app, 'utrecht', 'objection', 'Niet binnen onze begroting van dit jaar.')
-    b = Browser(site.test_client())
-    assert b.login(who).status_code == 302
+    b = browser(site, who)
     on_the_web = 'Niet binnen onze begroting' in b.get(f'/procedures/{pid}').get_data(as_text=True)
     _, token = app.create_token(email_of(who))
     view = site.test_client().get(f'/api/v1/procedures/{pid}', headers={'Authorization': f'Bearer {token}'})

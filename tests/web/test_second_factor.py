@@ -9,18 +9,12 @@ from sqlalchemy import select
 from engine.errors import CommandRefused
 from engine.models import OneTimeLink, RecoveryCode
 from tests.web.test_login_limits import mails
-from tests.web_support import PASSWORD, Browser
+from tests.web_support import PASSWORD, browser
 
 
 @pytest.fixture
 def site(make_site):
     return make_site({'LOGIN_DELAY': lambda seconds: None}, CITYDEAL_BASE_URL='https://deal.example/')
-
-
-def logged_in(site, who):
-    b = Browser(site.test_client())
-    assert b.login(who).status_code == 302
-    return b
 
 
 def turn_on(b, clock):
@@ -35,13 +29,13 @@ def turn_on(b, clock):
 
 
 def test_totp_is_asked_after_the_password_and_a_code_works_once(site, app, clock):
-    b = logged_in(site, 'zeist')
+    b = browser(site, 'zeist')
     secret, codes = turn_on(b, clock)
     assert "img-src 'self' data:" in b.get('/account').headers['Content-Security-Policy']
     account = b.get('/account').get_data(as_text=True)
     assert 'Aan.' in account and 'Herstelcodes over: 10.' in account
     used_at_setup = pyotp.TOTP(secret).at(clock.now())
-    person = Browser(site.test_client())
+    person = browser(site)
     first = person.login('zeist')
     assert first.headers['Location'] == '/inloggen/code'
     assert person.get('/taken').status_code == 302  # not logged in yet
@@ -53,12 +47,12 @@ def test_totp_is_asked_after_the_password_and_a_code_works_once(site, app, clock
 
 
 def test_a_recovery_code_stands_in_once_and_is_stored_hashed(site, app, clock):
-    _, codes = turn_on(logged_in(site, 'zeist'), clock)
-    person = Browser(site.test_client())
+    _, codes = turn_on(browser(site, 'zeist'), clock)
+    person = browser(site)
     person.login('zeist')
     assert person.post('/inloggen/code', {'code': codes[0].upper()}).headers['Location'] == '/taken'
     assert 'Herstelcodes over: 9.' in person.get('/account').get_data(as_text=True)
-    again = Browser(site.test_client())
+    again = browser(site)
     again.login('zeist')
     assert again.post('/inloggen/code', {'code': codes[0]}).status_code == 401
     with app.unit_of_work() as uow:
@@ -67,8 +61,8 @@ def test_a_recovery_code_stands_in_once_and_is_stored_hashed(site, app, clock):
 
 
 def test_wrong_codes_count_as_failed_logins_of_the_account(site, app, clock):
-    turn_on(logged_in(site, 'zeist'), clock)
-    person = Browser(site.test_client())
+    turn_on(browser(site, 'zeist'), clock)
+    person = browser(site)
     person.login('zeist')
     for _ in range(5):
         person.post('/inloggen/code', {'code': '123456'})
@@ -86,14 +80,14 @@ def app_secret(app):
 
 def test_a_role_that_requires_totp_sees_only_its_set_up_until_it_is_on(site, app, clock, monkeypatch):
     monkeypatch.setenv('CITYDEAL_REQUIRE_TOTP', 'projectleider,secretaris,auditor,admin')
-    leader = logged_in(site, 'projectleider')
+    leader = browser(site, 'projectleider')
     assert leader.get('/taken').headers['Location'] == '/account/tweede-factor'
     assert leader.get('/account').headers['Location'] == '/account/tweede-factor'
     # the page that turns it on needs its look, and the accessibility statement its footer link
     theme = leader.get('/theme.css')
     theme.close()
     assert theme.status_code == 200 and leader.get('/toegankelijkheid').status_code == 200
-    assert logged_in(site, 'zeist').get('/taken').status_code == 200  # parties only with `partij`
+    assert browser(site, 'zeist').get('/taken').status_code == 200  # parties only with `partij`
     turn_on(leader, clock)
     assert leader.get('/taken').status_code == 200
     page = leader.get('/account/tweede-factor').get_data(as_text=True)
@@ -101,7 +95,7 @@ def test_a_role_that_requires_totp_sees_only_its_set_up_until_it_is_on(site, app
 
 
 def test_a_forgotten_password_is_reset_once_through_a_link_valid_one_hour(site, app, clock):
-    b = Browser(site.test_client())
+    b = browser(site)
     page = b.post('/wachtwoord-vergeten', {'email': 'zeist@deal.example'}).get_data(as_text=True)
     unknown = b.post('/wachtwoord-vergeten', {'email': 'niemand@deal.example'}).get_data(as_text=True)
     assert 'Als er een account is' in page and 'Als er een account is' in unknown
@@ -118,11 +112,11 @@ def test_a_forgotten_password_is_reset_once_through_a_link_valid_one_hour(site, 
     assert b.post(link, {'password': new, 'repeat': new}).headers['Location'] == '/inloggen'
     assert b.post('/inloggen', {'email': 'zeist@deal.example', 'password': PASSWORD}).status_code == 401
     assert b.post('/inloggen', {'email': 'zeist@deal.example', 'password': new}).status_code == 302
-    assert Browser(site.test_client()).get(link).status_code == 400  # used
+    assert browser(site).get(link).status_code == 400  # used
     b.post('/wachtwoord-vergeten', {'email': 'tilburg@deal.example'})
     later = re.search(r'(/wachtwoord-herstellen/\S+)', mails(app, 'password_reset')[-1][1]).group(1)
     clock.advance(minutes=61)
-    assert Browser(site.test_client()).get(later).status_code == 400  # expired
+    assert browser(site).get(later).status_code == 400  # expired
 
 
 @pytest.mark.parametrize('password', ['aaaaaaaaaaaa', 'wachtwoord2021', 'qwerty123456', '123456789012', 'kort',
@@ -134,19 +128,19 @@ def test_weak_passwords_are_refused_naming_the_field(app, password):
 
 
 def test_the_account_page_shows_tokens_and_delegations_both_ways(site, app):
-    zeist = logged_in(site, 'zeist')
+    zeist = browser(site, 'zeist')
     zeist.post('/tokens', {'name': 'laptop'})
     app.add_user('plaatsvervanger@deal.example', PASSWORD, name='mevrouw J. Jansen')  # a deputy's own account
     zeist.post('/delegeren', {'deputy': 'plaatsvervanger@deal.example', 'starts_on': '2021-04-12',
                               'ends_on': '2021-04-30'})
     page = zeist.get('/account').get_data(as_text=True)
     assert 'laptop' in page and 'plaatsvervanger@deal.example' in page and 'Uit.' in page
-    received = logged_in(site, 'plaatsvervanger').get('/account').get_data(as_text=True)
+    received = browser(site, 'plaatsvervanger').get('/account').get_data(as_text=True)
     assert 'Aan u verleend' in received and 'zeist@deal.example' in received
 
 
 def test_the_account_pages_need_a_login_and_the_public_ones_do_not(site):
-    anonymous = Browser(site.test_client())
+    anonymous = browser(site)
     for path in ('/account', '/account/tweede-factor'):
         assert anonymous.get(path).headers['Location'].startswith('/inloggen?next=')
     assert anonymous.get('/inloggen/code').headers['Location'] == '/inloggen'  # no first step passed

@@ -6,8 +6,7 @@ from sqlalchemy import text
 
 from tests.conftest import (
     complete_task, open_consultation, snapshot, start_amendment, start_procedure)
-from tests.web_support import Browser
-from web.app import create_app
+from tests.web_support import browser
 
 
 
@@ -16,13 +15,6 @@ def visible_text(html):
     """The words a person reads: no tags, attributes, or the hidden token."""
     html = re.sub(r'<(script|style)[^>]*>.*?</\1>', ' ', html, flags=re.S)
     return re.sub(r'\s+', ' ', re.sub(r'<[^>]+>', ' ', html))
-
-
-def browser(site, who=None):
-    b = Browser(site.test_client())
-    if who:
-        assert b.login(who).status_code == 302
-    return b
 
 
 @pytest.fixture
@@ -241,7 +233,7 @@ def test_a_deputy_acts_namens_the_party_in_the_delegated_period(site, app, consu
     zeist = browser(site, 'zeist')
     assert zeist.post('/delegeren', {'deputy': 'plaatsvervanger@zeist.example', 'starts_on': '2021-04-12',
                                      'ends_on': '2021-04-30'}).status_code == 200
-    deputy = Browser(site.test_client())
+    deputy = browser(site)
     deputy.post('/inloggen', {'email': 'plaatsvervanger@zeist.example', 'password': 'een-lang-wachtwoord-2021'})
     task = task_id(app, 'zeist')
     assert deputy.get(f'/taken/{task}').status_code == 200
@@ -304,7 +296,7 @@ def test_a_copied_session_dies_with_the_logout(site):
     b = browser(site, 'zeist')
     cookie = b.client.get_cookie('session').value
     b.post('/uitloggen', {}, token_from='/taken')
-    thief = Browser(site.test_client())
+    thief = browser(site)
     thief.client.set_cookie('session', cookie)
     assert thief.get('/taken').status_code == 302
     assert browser(site, 'zeist').get('/taken').headers['Cache-Control'] == 'no-store'
@@ -494,17 +486,14 @@ def test_the_accessibility_statement_is_linked_from_every_page(site):
         assert 'href="/toegankelijkheid"' in b.get(path).get_data(as_text=True)
 
 
-def test_an_organisation_applies_its_own_theme(app, monkeypatch, tmp_path):
-    monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'test-secret')
+def test_an_organisation_applies_its_own_theme(make_site, tmp_path):
     own = tmp_path / 'tokens.css'
     own.write_text(':root { --utrecht-link-color: #003366; }')
-    monkeypatch.setenv('CITYDEAL_THEME', str(own))
-    served = create_app(app, {'TESTING': True}).test_client().get('/theme.css')
+    served = make_site(CITYDEAL_THEME=str(own)).test_client().get('/theme.css')
     assert served.status_code == 200 and served.mimetype == 'text/css' and b'#003366' in served.data
     served.close()
-    monkeypatch.setenv('CITYDEAL_THEME', str(tmp_path / 'missing.css'))
     with pytest.raises(ValueError, match='CITYDEAL_THEME'):
-        create_app(app, {'TESTING': True})
+        make_site(CITYDEAL_THEME=str(tmp_path / 'missing.css'))
 
 
 def test_a_thousand_tasks_come_fifty_at_a_time(site, app, consultation):
@@ -579,6 +568,22 @@ def test_a_consent_confirmed_on_the_web_is_one_write_transaction_of_at_most_12_s
     assert len(reads) == 1 and seen['transactions'].count(True) == 0
 
 
+def test_a_task_page_reads_the_account_the_task_and_the_procedure_once(site, app, consultation):
+    b = browser(site, 'zeist')
+    task = task_id(app, 'zeist')
+    seen = _counting(app.engine)
+    try:
+        assert b.get(f'/taken/{task}').status_code == 200
+    finally:
+        seen['stop']()
+    def reads(table, where):
+        return [s for s in seen['statements'] if s.startswith('SELECT') and f'FROM {table} ' in s and where in s]
+    assert len(reads('users', 'users.id =')) == 1, seen['statements']
+    assert len(reads('open_tasks', 'open_tasks.id =')) == 1, seen['statements']
+    assert len(reads('procedures', 'procedures.id =')) == 1, seen['statements']
+    assert len(reads('documents', '')) == 1 and seen['transactions'].count(True) == 0
+
+
 @pytest.mark.rule('Received: projectleider and secretaris register a paper document for a party, with its received date')
 def test_the_secretaris_registers_a_paper_notice_for_a_party_with_its_received_date(site, app):
     b = browser(site, 'secretaris')
@@ -622,6 +627,69 @@ def test_besluit_herzien_on_the_receipt_while_the_round_is_open(site, app, consu
     assert revised.status_code == 302
     [zeist] = [a for a in app.show(consultation)['answers'] if a['party'] == 'zeist']
     assert (zeist['decision'], zeist['statement']) == ('consent', 'Akkoord na overleg.')
+
+
+@pytest.mark.rule('Consent round: consent is bound to the text; a new version asks every Party again')
+def test_a_new_version_of_the_text_from_the_procedure_page(site, app, consultation):
+    path = f'/procedures/{consultation}/nieuwe-versie'
+    zeist = browser(site, 'zeist')
+    zeist_task = task_id(app, 'zeist')
+    zeist.post(f'/taken/{zeist_task}/bevestigen', {'decision': 'consent'}, token_from=f'/taken/{zeist_task}')
+    # offered to the requester (bzk) and the projectleider only, as engine.rights decides
+    for who in ('zeist', 'secretaris', 'auditor'):
+        b = browser(site, who)
+        assert path not in b.get(f'/procedures/{consultation}').get_data(as_text=True), who
+        assert b.get(path).status_code == 403, who
+        assert b.post(path, {'text': 'Anders.'}, token_from='/taken').status_code == 403, who
+    assert path in browser(site, 'projectleider').get(f'/procedures/{consultation}').get_data(as_text=True)
+    bzk = browser(site, 'bzk')
+    page = bzk.get(f'/procedures/{consultation}').get_data(as_text=True)
+    assert f'href="{path}"' in page and 'Nieuwe versie van de tekst' in page
+    first = app.show(consultation)['versions'][0]
+    assert 'Versies van de tekst' in page and first['sha256'][:12] in page  # version 1, its SHA-256 short
+    form = bzk.get(path).get_data(as_text=True)
+    assert 'Voeg werklijn 5 toe.</textarea>' in form and 'value="Werklijn 5: warmte"' in form  # the text as it stands
+    before = snapshot(app)
+    for values, message in (({'text': ' Voeg werklijn 5 toe. '}, 'De tekst van de nieuwe versie is gelijk aan de huidige.'),
+                            ({'text': ' '}, 'Vul de tekst van de wijziging in.')):
+        for step in (path, f'{path}/bevestigen'):
+            refused = bzk.post(step, values, token_from=path)
+            html = refused.get_data(as_text=True)
+            assert refused.status_code == 422 and 'id="text-error"' in html and message in html, (step, values)
+    new_text = 'Voeg werklijn 5 (warmtenetten in de wijk) toe.\nMet een proeftuin per gemeente.'
+    typed = {'text': new_text, 'title': 'Werklijn 5: warmtenetten', 'motivation': 'Na overleg met Zeist.'}
+    confirm = bzk.post(path, typed)
+    html = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and 'Nieuwe versie vastleggen' in html and 'versie 2 van de tekst' in html
+    back = bzk.post(path, dict(typed, back='1'), token_from=path).get_data(as_text=True)
+    assert 'Na overleg met Zeist.</textarea>' in back and 'value="Werklijn 5: warmtenetten"' in back
+    assert snapshot(app) == before  # nothing changed before confirming
+    done = bzk.post(f'{path}/bevestigen', typed, token_from=path)
+    assert done.status_code == 302 and done.headers['Location'].endswith(f'/procedures/{consultation}#versies-title')
+    shown = app.show(consultation)
+    assert [v['number'] for v in shown['versions']] == [1, 2] and shown['versions'][1]['text'] == new_text
+    assert shown['request']['title'] == 'Werklijn 5: warmtenetten'
+    assert {a['party']: a['decision'] for a in shown['answers']}['zeist'] == 'void'
+    [event] = [e for e in shown['timeline'] if e['event'] == 'new_version']
+    assert (event['acting_for'], event['data']['motivation']) == ('bzk', 'Na overleg met Zeist.')
+    page = visible_text(bzk.get(f'/procedures/{consultation}').get_data(as_text=True))
+    assert 'De nieuwe versie van de tekst is vastgelegd.' in page
+    assert shown['versions'][1]['sha256'][:12] in page and '2 (huidige)' in page and '12 april 2021' in page
+
+
+def test_no_new_version_before_the_round_opens(site, app):
+    pid = start_amendment(app)
+    bzk = browser(site, 'bzk')
+    assert f'/procedures/{pid}/nieuwe-versie' not in bzk.get(f'/procedures/{pid}').get_data(as_text=True)
+    closed = bzk.get(f'/procedures/{pid}/nieuwe-versie')
+    html = closed.get_data(as_text=True)
+    assert closed.status_code == 409 and 'heeft geen lopend overleg' in html and '<textarea' not in html
+    before = snapshot(app)
+    refused = bzk.post(f'/procedures/{pid}/nieuwe-versie/bevestigen', {'text': 'Anders.'}, token_from='/taken')
+    assert refused.status_code == 422 and 'heeft geen lopend overleg' in refused.get_data(as_text=True)
+    assert snapshot(app) == before
+    notice = start_procedure(app, 'opzegging', by='zayaz', circumstances='Fusie.')['id']
+    assert bzk.get(f'/procedures/{notice}/nieuwe-versie').status_code == 404  # a notice has no text to put again
 
 
 # --- issue 14 audit: people are led to act -------------------------------------------------------------------
