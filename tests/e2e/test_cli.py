@@ -1,4 +1,5 @@
-"""The same scenarios as a user types them: the ``citydeal`` command in its own process (on SQLite)."""
+"""The same scenarios as a user types them: the ``citydeal`` command, in its own process for the tests marked
+``own_process`` (see the ``citydeal`` fixture)."""
 import json
 import subprocess
 import sys
@@ -12,13 +13,15 @@ pytestmark = pytest.mark.cli
 
 
 @pytest.fixture
-def citydeal(databases, tmp_path):
-    """The command, each time in a process of its own on SQLite. On PostgreSQL the same commands run in this
-    process (command_line): the program's start is the same whatever the database, and a process per command
-    costs a second of imports each."""
+def citydeal(databases, tmp_path, request):
+    """The command. Tests marked ``own_process`` run it as the user does, a process of its own per command
+    (on SQLite): the program's start, its exit codes, its environment. The others run the same parser and
+    commands in this process (command_line), which a process per command would make a second slower each."""
+    in_process = databases.kind != 'sqlite' or request.node.get_closest_marker('own_process') is None
+
     def run(*args, now='2021-04-12T10:00:00+02:00', expect=0):
         env = {'CITYDEAL_DATABASE_URL': run.url, 'CITYDEAL_NOW': now, 'PATH': '/usr/bin:/bin'}
-        if databases.kind != 'sqlite':
+        if in_process:
             return command_line(env, tmp_path)(*args, expect=expect)
         done = subprocess.run([sys.executable, '-m', 'citydeal.cli', *args], capture_output=True, text=True, env=env,
                               cwd=tmp_path, timeout=60)
@@ -33,6 +36,7 @@ def as_json(done):
     return json.loads(done.stdout)
 
 
+@pytest.mark.own_process
 @pytest.mark.slow
 @pytest.mark.rule('Wijzigingen lid 1: consent of all Partijen')
 def test_an_amendment_through_all_seventeen_parties(citydeal):
@@ -59,6 +63,7 @@ def test_an_amendment_through_all_seventeen_parties(citydeal):
     assert citydeal('audit', 'verify').stdout.startswith('OK')
 
 
+@pytest.mark.own_process
 @pytest.mark.rule('Opzegging lid 1: 3 months notice')
 def test_a_withdrawal_and_its_timer(citydeal):
     citydeal('start', 'opzegging', '--by', 'zayaz', '--circumstances', 'Fusie.', now='2021-11-30T15:00:00+01:00')
@@ -102,6 +107,7 @@ def test_an_objection_without_statement_and_a_malformed_deal_file(citydeal, tmp_
     assert snapshot_of(citydeal.url) == before
 
 
+@pytest.mark.own_process
 def test_a_tampered_audit_log_fails_verification(citydeal):
     citydeal('start', 'jaarcyclus', '--year', '2021')
     engine = create_engine(citydeal.url)
@@ -173,6 +179,7 @@ def test_continuation_and_the_end_of_the_term_through_the_cli(citydeal):
     assert 'error: deal: the deal ended on 2024-04-01' in done.stderr
 
 
+@pytest.mark.own_process
 def test_commands_before_init_and_odd_ids_are_refused(citydeal, databases, tmp_path):
     citydeal.url = databases.new()
     done = citydeal('parties', expect=2)
