@@ -294,18 +294,24 @@ def _version_form(procedure, values, errors, form=True):
                            errors=errors, form=form), (409 if not form else 422 if errors else 200)
 
 
+def _with_a_text(procedure_id):
+    """The procedure as its page shows it; 404 when there is none, or its type has no text to put again."""
+    try:
+        shown = city_deal().procedure_view(procedure_id)
+    except NotFound:
+        abort(404)
+    if registry.get(shown['type']).new_version is None:
+        abort(404)
+    return shown
+
+
 @blueprint.route('/procedures/<int:procedure_id>/nieuwe-versie', methods=['GET', 'POST'])
 @login_required
 def new_version(procedure_id):
     """Issue 11: a new version of the text while the round is open (its requester or the projectleider, as
     engine.rights decides). The form, prefilled with the text as it stands, then a confirmation step."""
     app = city_deal()
-    try:
-        shown = app.procedure_view(procedure_id)
-    except NotFound:
-        abort(404)
-    if registry.get(shown['type']).new_version is None:
-        abort(404)  # a type without a text to put again
+    shown = _with_a_text(procedure_id)
     try:
         # who may, and whether the round still asks, the engine decides; the form is for them alone
         app.check_new_version(procedure_id, caller(), None)
@@ -333,12 +339,7 @@ def new_version(procedure_id):
 @login_required
 def confirm_new_version(procedure_id):
     app = city_deal()
-    try:
-        shown = app.procedure_view(procedure_id)
-    except NotFound:
-        abort(404)
-    if registry.get(shown['type']).new_version is None:
-        abort(404)
+    shown = _with_a_text(procedure_id)
     values = _form_values([f.name for f in _version_fields(shown)])
     try:
         app.new_version(procedure_id, caller(), values)

@@ -364,14 +364,7 @@ def put_new_version(ctx, procedure, keep=None):
     # an objection to the earlier version no longer stands
     _lapse_objection_tasks(ctx, procedure, workflow, 'a new version of the text was put to the Parties')
     again = {'verdict': 'ask', 'ask': ask, 'deadline': deadline.isoformat(), 'why': 'new_version'}
-    open_requests = [t for t in workflow_runtime.ready_tasks(workflow) if t.task_spec.bpmn_id == CONSENT_TASK]
-    if open_requests:
-        for task in open_requests:
-            task.data['answer'] = {'party': task.data['party'], 'decision': VOID}
-        open_requests[-1].data['answer'].update(again)
-        for task in open_requests:
-            task.run()
-    else:
+    if not _answer_open_requests(workflow, VOID, again):
         _wake(workflow, again)
     runner.advance(ctx, procedure, workflow)
     return deadline, voided
@@ -631,18 +624,27 @@ def objection_withdrawn(ctx, procedure, workflow, reason):
 
 def close_round(ctx, procedure, workflow, reason):
     """The projectleider closes the round after an objection: not adopted; every open request lapses."""
-    open_requests = _ready(workflow, CONSENT_TASK)
     closed = {'verdict': 'not_adopted', 'closed': True, 'reason': reason}
-    if open_requests:
-        for task in open_requests:
-            task.data['answer'] = {'party': task.data['party'], 'decision': LAPSED}
-        open_requests[-1].data['answer'].update(closed)
-        for task in open_requests:
-            task.run()
-            runner.record(ctx, procedure, 'consent_request_lapsed', {'party': task.data['party'],
-                                                                     'reason': 'the projectleider closed the round'})
-    elif _waiting(workflow) is not None:
+
+    def lapsed(task):
+        runner.record(ctx, procedure, 'consent_request_lapsed', {'party': task.data['party'],
+                                                                 'reason': 'the projectleider closed the round'})
+    if not _answer_open_requests(workflow, LAPSED, closed, lapsed) and _waiting(workflow) is not None:
         _wake(workflow, closed)
+
+
+def _answer_open_requests(workflow, decision, outcome, after=lambda task: None):
+    """Every open consent request answered with ``decision`` (void, lapsed), the last one carrying ``outcome``
+    for the model's gateway; ``after`` each. Returns the requests answered (none: the model waits elsewhere)."""
+    open_requests = _ready(workflow, CONSENT_TASK)
+    for task in open_requests:
+        task.data['answer'] = {'party': task.data['party'], 'decision': decision}
+    if open_requests:
+        open_requests[-1].data['answer'].update(outcome)
+    for task in open_requests:
+        task.run()
+        after(task)
+    return open_requests
 
 
 def _lapse_objection_tasks(ctx, procedure, workflow, reason):
