@@ -163,7 +163,8 @@ def _takes_documents(task):
 def _confirm_page(task, fields, values, errors=None, sent=()):
     """The answer to confirm, with the file field where the task takes files: its POST is the command."""
     return render_template('confirm.html', task=task, fields=fields, values=values, errors=errors or {},
-                           takes_documents=_takes_documents(task), documents_sent=sent), 422 if errors else 200
+                           takes_documents=_takes_documents(task), documents_sent=sent,
+                           revisable=task['name'] == registry.CONSENT_TASK), 422 if errors else 200
 
 
 @blueprint.route('/taken/<task_id>', methods=['GET', 'POST'])

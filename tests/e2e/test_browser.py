@@ -192,7 +192,8 @@ PAGES = {
     'projectleider': {'overzicht': '/overzicht', 'mijn-taken': '/taken', 'taak-opzegging': 'NOTICE_TASK',
                       'jaarcyclus': '/procedures/nieuw/jaarcyclus', 'voortzetting': '/procedures/nieuw/voortzetting',
                       'registratie-opzegging': '/procedures/nieuw/opzegging',
-                      'registratie-wijziging': '/procedures/nieuw/wijziging', 'procedure-jaarcyclus': 'CYCLE'},
+                      'registratie-wijziging': '/procedures/nieuw/wijziging', 'procedure-jaarcyclus': 'CYCLE',
+                      'nieuwe-versie': 'NEW_VERSION'},
     'secretaris': {'overzicht': '/overzicht', 'mijn-taken': '/taken'},
     'auditor': {'audit': '/audit', 'overzicht': '/overzicht', 'procedures': '/procedures',
                 'procedure': '/procedures/1', 'ontvangstbewijs': 'RECEIPT'},
@@ -238,7 +239,8 @@ def _sample(app):
     notice = next(t['id'] for t in app.tasks(role='projectleider') if t['procedure_type'] == 'opzegging')
     return {'TASK': f"/taken/{next(t['id'] for t in app.tasks(party='zeist'))}", 'NOTICE_TASK': f'/taken/{notice}',
             'ANSWERED': f"/taken/{_answered_task(app, 'tilburg')}", 'REVISE': f'/taken/{weert}/herzien',
-            'RECEIPT': f"/ontvangstbewijs/{consented['receipt']}", 'CYCLE': f'/procedures/{cycle}'}
+            'RECEIPT': f"/ontvangstbewijs/{consented['receipt']}", 'CYCLE': f'/procedures/{cycle}',
+            'NEW_VERSION': f'/procedures/{pid}/nieuwe-versie'}
 
 
 def _violations(axe, page):

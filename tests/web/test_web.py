@@ -104,6 +104,9 @@ def test_a_representative_decides_confirms_and_gets_a_receipt(site, app, consult
     assert 'Voeg werklijn 5 toe.' in form  # the full request before the decision
     confirm = b.post(f'/taken/{task}', {'decision': 'consent', 'statement': 'Zeist stemt in.'})
     assert confirm.status_code == 200 and 'Bevestigen en vastleggen' in confirm.get_data(as_text=True)
+    # an answer to a consent request can be revised while the round is open: the page does not say otherwise
+    assert 'kunt u uw besluit daarna nog herzien' in confirm.get_data(as_text=True)
+    assert 'niet meer wijzigen' not in confirm.get_data(as_text=True)
     assert app.show(consultation)['answers'][-1]['party'] != 'zeist'  # nothing recorded before confirming
     done = b.post(f'/taken/{task}/bevestigen', {'decision': 'consent', 'statement': 'Zeist stemt in.'},
                   token_from=f'/taken/{task}')
