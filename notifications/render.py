@@ -11,6 +11,7 @@ line of its own; multi-line user text (a statement, a motivation) is shown only 
 """
 import os
 import re
+from functools import cache
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 from pathlib import Path
@@ -223,20 +224,27 @@ def base_url_from_environment(environ=os.environ):
     return raw.rstrip('/')
 
 
+@cache
+def _environments():
+    """The text and HTML environments, made once per process: every renderer shares their compiled
+    templates (a command-line run or a test makes several CityDeals, and compiling is most of a first mail)."""
+    common = dict(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    text = Environment(autoescape=False, finalize=_text_value, keep_trailing_newline=True, **common)
+    html = Environment(autoescape=True, finalize=_html_value, **common)
+    text.globals.update(facts=_text_facts, quote=_text_quote, link=_text_link, stukken=_text_documents)
+    html.globals.update(facts=_html_facts, quote=_html_quote, link=_html_link, stukken=_html_documents)
+    for env in (text, html):
+        env.globals.update(QUOTE_LIMIT=QUOTE_LIMIT)
+        env.filters.update(datum=_datum, dag=_dag, termijn=_termijn, euro=euros, namen=_namen, zin=sentence_start,
+                           one_line=one_line, weken=periods.weken, maanden=periods.maanden, dagen=periods.dagen,
+                           soort=procedure_kind, laatste_dag=_laatste_dag, toezegging=pledge)
+    return text, html
+
+
 class Renderer:
     def __init__(self, base_url=DEFAULT_BASE_URL):
         self.base_url = base_url.rstrip('/')
-        common = dict(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, trim_blocks=True,
-                      lstrip_blocks=True)
-        self._text = Environment(autoescape=False, finalize=_text_value, keep_trailing_newline=True, **common)
-        self._html = Environment(autoescape=True, finalize=_html_value, **common)
-        self._text.globals.update(facts=_text_facts, quote=_text_quote, link=_text_link, stukken=_text_documents)
-        self._html.globals.update(facts=_html_facts, quote=_html_quote, link=_html_link, stukken=_html_documents)
-        for env in (self._text, self._html):
-            env.globals.update(QUOTE_LIMIT=QUOTE_LIMIT)
-            env.filters.update(datum=_datum, dag=_dag, termijn=_termijn, euro=euros, namen=_namen, zin=sentence_start,
-                               one_line=one_line, weken=periods.weken, maanden=periods.maanden, dagen=periods.dagen,
-                               soort=procedure_kind, laatste_dag=_laatste_dag, toezegging=pledge)
+        self._text, self._html = _environments()
 
     @classmethod
     def from_environment(cls, environ=os.environ):
