@@ -2,8 +2,6 @@
 or as after it, never in between: state, answers, audit chain and outbox, across every kind of
 command that changes them."""
 import json
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -13,11 +11,10 @@ from sqlalchemy import create_engine, text
 from citydeal.bootstrap import CityDeal
 from engine.clock import FakeClock
 from engine.dates import AMSTERDAM
-from tests.conftest import (
-    DEAL_FILE, START, complete_task, consent_all, open_consultation, start_amendment, start_procedure)
+from tests.conftest import START, complete_task, consent_all, open_consultation, start_amendment, start_procedure
+from tests.crash_driver import run
 
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
-DRIVER = Path(__file__).parent.parent / 'crash_driver.py'
 #: kill points per scenario, spread evenly over its statements: the first and the last on each database,
 #: the ones between shared out between SQLite and PostgreSQL (each tries every other one), so that the two
 #: runs together try all of them in half the time
@@ -48,11 +45,6 @@ def projection(url):
         }
     engine.dispose()
     return result
-
-
-def run(url, now, kill_at, command):
-    return subprocess.run([sys.executable, str(DRIVER), url, now.isoformat(), str(kill_at), json.dumps(command)],
-                          capture_output=True, text=True, timeout=120)
 
 
 def scenario_last_consent(app, clock):
@@ -123,18 +115,17 @@ def scenario_continuation(app, clock):
 
 @pytest.mark.parametrize('scenario', [scenario_last_consent, scenario_timer, scenario_notice, scenario_extension,
                                       scenario_admission, scenario_annual_cycle, scenario_continuation])
-def test_a_kill_at_any_point_leaves_the_state_before_or_after(databases, scenario):
-    seed = databases.new()
+def test_a_kill_at_any_point_leaves_the_state_before_or_after(databases, loaded_deals, scenario):
+    seed = loaded_deals.copy_for(databases, START)
     clock = FakeClock(START)
     app = CityDeal(url=seed, clock=clock)
-    app.init(DEAL_FILE)
     now, command = scenario(app, clock)
     app.close()
     before = projection(seed)
     reference = databases.copy(seed)
-    done = run(reference, now, 0, dict(command))
-    assert done.returncode == 0, done.stderr
-    statements = int(done.stdout)
+    done = run(reference, now, 0, command)
+    assert done.returncode == 0, done.error
+    statements = done.statements
     after = projection(reference)
     assert after != before
     spread = [1 + i * (statements - 1) // (POINTS - 1) for i in range(1, POINTS - 1)]
@@ -142,8 +133,8 @@ def test_a_kill_at_any_point_leaves_the_state_before_or_after(databases, scenari
     outcomes = []
     for point in points:
         victim = databases.copy(seed)
-        killed = run(victim, now, point, dict(command))
-        assert killed.returncode == -9, (point, killed.stderr)
+        killed = run(victim, now, point, command)
+        assert killed.returncode == -9, (point, killed.error)
         state = projection(victim)
         assert state in (before, after), f'killed before statement {point}: a state in between'
         outcomes.append('before' if state == before else 'after')
@@ -151,7 +142,7 @@ def test_a_kill_at_any_point_leaves_the_state_before_or_after(databases, scenari
         assert restarted.verify_audit().ok
         restarted.close()
         if state == before:  # the command, run again after the crash, completes as it would have
-            assert run(victim, now, 0, dict(command)).returncode == 0
+            assert run(victim, now, 0, command).returncode == 0
             assert projection(victim) == after
     # One file per scenario and database: the tests run in parallel workers.
     results = Path(__file__).parent.parent.parent / 'test-artifacts' / 'crashes' / f'{scenario.__name__}-{databases.kind}.json'
