@@ -36,8 +36,6 @@ def as_json(done):
     return json.loads(done.stdout)
 
 
-@pytest.mark.own_process
-@pytest.mark.slow
 @pytest.mark.rule('Wijzigingen lid 1: consent of all Partijen')
 def test_an_amendment_through_all_seventeen_parties(citydeal):
     assert 'energieke-wijken: unchanged' in citydeal('init').stdout

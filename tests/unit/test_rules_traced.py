@@ -1,10 +1,12 @@
 """Every rule of the deal has a test that names it, and every named rule is a known one."""
 import ast
+from functools import cache
 from pathlib import Path
 
 from tests.rules import RULES
 
 
+@cache
 def named_rules():
     found = set()
     for path in Path(__file__).parent.parent.rglob('test_*.py'):
