@@ -25,6 +25,8 @@ ROUNDS = 100
 #: rounds through the API of two web processes: each starts four client processes and waits for every answer,
 #: so fewer than in threads keep the suite within its time on two cores
 PROCESS_ROUNDS = 50
+#: rounds open at the same time in that test: a request is put while the clients answer the ones before it
+OPEN_AT_ONCE = 3
 pytestmark = pytest.mark.slow
 
 
@@ -100,7 +102,8 @@ def stop(processes, logs):
 def test_every_party_at_once_through_two_web_processes_beside_two_schedulers_for_50_rounds(
         app, app_url, smtp, tmp_path, monkeypatch):
     """Four API clients, in processes of their own, answer for four parties each through two web
-    processes, while two schedulers run and send the mail. The deal's clock stands at 10 May, 08:59:57
+    processes, while two schedulers run and send the mail, and this process puts the next requests
+    (up to three rounds open at once). The deal's clock stands at 10 May, 08:59:57
     for them and at 12 April for this process, which opens the rounds: at 09:00 the reminders of the
     first request fall due, and those of every round still open then, racing its answers. Each that
     goes out goes out once."""
@@ -143,10 +146,12 @@ def test_every_party_at_once_through_two_web_processes_beside_two_schedulers_for
                                      str(next_id)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                    for i, group in enumerate(groups)]
         for round_ in range(PROCESS_ROUNDS):
+            if round_ >= OPEN_AT_ONCE:  # the round opened OPEN_AT_ONCE before this one is done
+                wait_until(lambda pid=next_id + round_ - OPEN_AT_ONCE: completed(app, pid), f'round {round_}')
             pid = start_amendment(app)
             assert pid == next_id + round_
             open_consultation(app, pid)
-            wait_until(lambda pid=pid: completed(app, pid), f'round {round_}')
+        wait_until(lambda: completed(app, next_id + PROCESS_ROUNDS - 1), 'the last round')
         outputs = [w.communicate(timeout=60) for w in workers]
         wait_until(lambda: len(firsts_reminders()) >= len(parties), 'the reminders due at 09:00')
     finally:
