@@ -13,7 +13,8 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from engine.models import OutboxMessage
-from tests.e2e.test_browser import CHROMIUM, WCAG, _QuietAfterTwoSeconds, chromium, expect, shot  # noqa: F401 (fixture)
+from tests.e2e.test_browser import (  # noqa: F401 (fixture)
+    CHROMIUM, _QuietAfterTwoSeconds, chromium, expect, shot, violations)
 from tests.web_support import PASSWORD, add_accounts, email_of, fast_hashing
 from web.app import create_app
 
@@ -66,13 +67,10 @@ def loopback_only(context):
 
 class Checker:
     def __init__(self):
-        from axe_playwright_python.sync_playwright import Axe
-        self.axe, self.found = Axe(), {}
+        self.found = {}
 
     def __call__(self, page, name):
-        page.wait_for_load_state()  # a click returns once the next page starts loading
-        violations = self.axe.run(page, options=WCAG).response['violations']
-        self.found[name] = [(v['id'], [n['target'] for n in v['nodes']][:3]) for v in violations]
+        self.found[name] = violations(page)
         shot(page, f'a11y-{name}')
 
     def problems(self):
