@@ -245,6 +245,7 @@ class Renderer:
     def __init__(self, base_url=DEFAULT_BASE_URL):
         self.base_url = base_url.rstrip('/')
         self._text, self._html = _environments()
+        self._last_calendar = None
 
     @classmethod
     def from_environment(cls, environ=os.environ):
@@ -259,7 +260,18 @@ class Renderer:
         html_body = self._blocks(self._html, event, context)[1]
         html = self._html.get_template('layout.html').render(
             subject=subject, blocks=_html_blocks(html_body), footer=footer.splitlines(), deal=context['deal'])
-        return Rendered(subject, text, html, _calendar(context) if context['deadlines'] else None)
+        return Rendered(subject, text, html, self._calendar(context) if context['deadlines'] else None)
+
+    def _calendar(self, context):
+        # Opening a round queues one message per party with the same deadline: they share one calendar file,
+        # made once (icalendar takes longer than the rest of a message).
+        deal, deadlines, now = context['deal'], tuple(context['deadlines']), context['now']
+        last = self._last_calendar
+        if last is not None and last[0] is deal and last[1:3] == (deadlines, now):
+            return last[3]
+        ics = calendar_file(deal, deadlines, now)
+        self._last_calendar = (deal, deadlines, now, ics)
+        return ics
 
     @staticmethod
     def _blocks(env, name, context):
@@ -311,10 +323,6 @@ class Renderer:
             # A role's name in the deal file is a function ("Projectleider ...") until a person's is filled in.
             return greeting([p for p in people if titled(p)], context['recipient'])
         return greeting(people, context['recipient_name'] or context['recipient'])
-
-
-def _calendar(context):
-    return calendar_file(context['deal'], context['deadlines'], context['now'])
 
 
 def calendar_file(deal, deadlines, now, base_url=None, alarm=None, name=None):
