@@ -138,13 +138,14 @@ def _pdf(html, attachment):
 def _signer(loaded):
     from asn1crypto import keys, x509 as asn1_x509
     from cryptography.hazmat.primitives import serialization
-    from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    from engine.seal_signer import SealSigner
     key = keys.PrivateKeyInfo.load(loaded.key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     certificates = [asn1_x509.Certificate.load(der) for der in loaded.certificates_der()]
-    return signers.SimpleSigner(signing_cert=certificates[0], signing_key=key,
-                                cert_registry=SimpleCertificateStore.from_certs(certificates))
+    return SealSigner(loaded.key, signing_cert=certificates[0], signing_key=key,
+                      cert_registry=SimpleCertificateStore.from_certs(certificates))
 
 
 def seal(pdf, settings, title):

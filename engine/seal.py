@@ -8,6 +8,7 @@ not to the world.
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -101,12 +102,19 @@ def load(settings):
         raise CommandRefused.one('seal.missing' if settings.configured else 'seal.not_made', field,
                                  path=str(settings.path)) from None
     try:
-        key, certificate, chain = pkcs12.load_key_and_certificates(data, settings.password)
+        key, certificate, chain = _parsed(data, settings.password)
     except ValueError as err:
         raise CommandRefused.one('seal.unreadable', field, path=str(settings.path), detail=str(err)) from None
     if key is None or certificate is None:
         raise CommandRefused.one('seal.no_key', field, path=str(settings.path))
     return Seal(key, certificate, tuple(chain or ()))
+
+
+@lru_cache(maxsize=4)
+def _parsed(data, password):
+    # Parsing checks the RSA key, a tenth of a second for 3072 bits, and every PDF made or verified needs the
+    # seal: the same file's bytes are parsed once per process.
+    return pkcs12.load_key_and_certificates(data, password)
 
 
 def _parsed_contents(pdf, byte_range):
