@@ -7,13 +7,13 @@ import sys
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import command_line, snapshot_of
+from tests.conftest import START, command_line, snapshot_of
 
 pytestmark = pytest.mark.cli
 
 
 @pytest.fixture
-def citydeal(databases, tmp_path, request):
+def citydeal(databases, loaded_deals, tmp_path, request):
     """The command. Tests marked ``own_process`` run it as the user does, a process of its own per command
     (on SQLite): the program's start, its exit codes, its environment. The others run the same parser and
     commands in this process (command_line), which a process per command would make a second slower each."""
@@ -27,8 +27,8 @@ def citydeal(databases, tmp_path, request):
                               cwd=tmp_path, timeout=60)
         assert done.returncode == expect, (done.stdout, done.stderr)
         return done
-    run.url = databases.new()
-    run('init')
+    # The database as `citydeal init` at that moment leaves it, copied (tests of init itself run it)
+    run.url = loaded_deals.copy_for(databases, START)
     return run
 
 
