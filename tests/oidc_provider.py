@@ -29,7 +29,8 @@ class Provider:
     def start(self):
         self.server = make_server('127.0.0.1', 0, self.app, threaded=True)
         self.issuer = f'http://127.0.0.1:{self.server.server_port}'
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # a stop waits for the server's next look at its socket: every 50 ms rather than werkzeug's 500
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
         self.thread.start()
         return self
 
