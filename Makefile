@@ -45,8 +45,8 @@ theme:
 # CI runs as root and installs it here.
 chromium:
 	@command -v chromium-headless-shell >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq chromium-headless-shell >/dev/null) || echo "warning: Chromium could not be \
-		installed: the browser tests will be skipped"
+		apt-get install -y -qq chromium-headless-shell >/dev/null) || echo "warning: Chromium's headless \
+		shell could not be installed: the browser tests use a desktop Chromium if there is one, or are skipped"
 
 test: setup chromium pdf-libs
 	$(BIN)/ruff check engine citydeal notifications web tests bench

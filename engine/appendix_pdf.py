@@ -136,15 +136,12 @@ def _pdf(html, attachment):
 
 
 def _signer(loaded):
-    from asn1crypto import keys, x509 as asn1_x509
-    from cryptography.hazmat.primitives import serialization
+    from asn1crypto import x509 as asn1_x509
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     from engine.seal_signer import SealSigner
-    key = keys.PrivateKeyInfo.load(loaded.key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     certificates = [asn1_x509.Certificate.load(der) for der in loaded.certificates_der()]
-    return SealSigner(loaded.key, signing_cert=certificates[0], signing_key=key,
+    return SealSigner(loaded.key, signing_cert=certificates[0],
                       cert_registry=SimpleCertificateStore.from_certs(certificates))
 
 

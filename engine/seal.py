@@ -110,10 +110,11 @@ def load(settings):
     return Seal(key, certificate, tuple(chain or ()))
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=1)
 def _parsed(data, password):
     # Parsing checks the RSA key, a tenth of a second for 3072 bits, and every PDF made or verified needs the
-    # seal: the same file's bytes are parsed once per process.
+    # seal: the same file's bytes are parsed once per process. Only the current seal is kept: a file replaced
+    # is parsed anew and the old key let go (a refused file is never kept).
     return pkcs12.load_key_and_certificates(data, password)
 
 

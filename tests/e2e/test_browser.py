@@ -46,7 +46,7 @@ def server(app, monkeypatch):
     add_accounts(app)
     monkeypatch.setenv('CITYDEAL_SECRET_KEY', 'browser-test')
     http = make_server('127.0.0.1', 0, create_app(app), threaded=True, request_handler=_QuietAfterTwoSeconds)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread = threading.Thread(target=http.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
     thread.start()
     yield f'http://127.0.0.1:{http.server_port}'
     http.shutdown()
@@ -184,9 +184,10 @@ def test_an_objection_and_a_withdrawal_in_the_browser(server, app, chromium):
 # Every role's main pages. The same page at a desk and on a phone: no sideways scroll at 375 px, no
 # violations of WCAG 2.1 A/AA, party names where a code would be, and dates in words.
 PAGES = {
-    None: {'inloggen': '/inloggen', 'openbaar': '/openbaar', 'openbaar-en': '/openbaar?lang=en',
-           'toetreden': '/toetreden', 'toegankelijkheid': '/toegankelijkheid', 'niet-gevonden': '/bestaat-niet',
-           'toetreden-bevestigen': 'CONFIRM'},
+    # the English page last: the choice of language stays with the visitor's session
+    None: {'inloggen': '/inloggen', 'openbaar': '/openbaar', 'toetreden': '/toetreden',
+           'toegankelijkheid': '/toegankelijkheid', 'niet-gevonden': '/bestaat-niet',
+           'toetreden-bevestigen': 'CONFIRM', 'openbaar-en': '/openbaar?lang=en'},
     'zeist': {'mijn-taken': '/taken', 'taak': 'TASK', 'procedures': '/procedures', 'procedure': '/procedures/1',
               'procedure-opzegging': '/procedures/2', 'deal': '/deal', 'wijziging': '/procedures/nieuw/wijziging',
               'opzegging': '/procedures/nieuw/opzegging', 'delegeren': '/delegeren', 'tokens': '/tokens',
@@ -282,6 +283,8 @@ def test_every_page_of_every_role_at_a_desk_and_on_a_phone(server, app, chromium
         page.context.add_init_script(AXE_SCRIPT)
         for width_name, viewport in WIDTHS.items():
             page.set_viewport_size(viewport)
+            if who is None:  # a visitor comes to the phone in Dutch, as to the desk: no session from before
+                page.context.clear_cookies()
             for name, path in pages.items():
                 page.goto(server + paths.get(path, path))
                 key = f'{who or "bezoeker"}-{name}-{width_name}'

@@ -45,7 +45,7 @@ def server(app, monkeypatch, provider):
     monkeypatch.setenv('CITYDEAL_OIDC_CLIENT_SECRET', 'geheim-van-de-browsertest')
     http = make_server('127.0.0.1', 0, create_app(app, {'LOGIN_DELAY': lambda seconds: None}), threaded=True,
                        request_handler=_QuietAfterTwoSeconds)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread = threading.Thread(target=http.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
     thread.start()
     monkeypatch.setenv('CITYDEAL_BASE_URL', f'http://127.0.0.1:{http.server_port}')
     yield f'http://127.0.0.1:{http.server_port}'

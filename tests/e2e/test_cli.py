@@ -19,15 +19,16 @@ def citydeal(databases, loaded_deals, tmp_path, request):
     commands in this process (command_line), which a process per command would make a second slower each."""
     in_process = databases.kind != 'sqlite' or request.node.get_closest_marker('own_process') is None
 
-    def run(*args, now='2021-04-12T10:00:00+02:00', expect=0):
-        env = {'CITYDEAL_DATABASE_URL': run.url, 'CITYDEAL_NOW': now, 'PATH': '/usr/bin:/bin'}
+    def run(*args, now=None, expect=0):
+        env = {'CITYDEAL_DATABASE_URL': run.url, 'CITYDEAL_NOW': now or START.isoformat(), 'PATH': '/usr/bin:/bin'}
         if in_process:
             return command_line(env, tmp_path)(*args, expect=expect)
         done = subprocess.run([sys.executable, '-m', 'citydeal.cli', *args], capture_output=True, text=True, env=env,
                               cwd=tmp_path, timeout=60)
         assert done.returncode == expect, (done.stdout, done.stderr)
         return done
-    # The database as `citydeal init` at that moment leaves it, copied (tests of init itself run it)
+    # The database as `citydeal init` at START leaves it, copied; the seal is the run's (CITYDEAL_SEAL_P12), so
+    # init would make none. Tests of init itself run it.
     run.url = loaded_deals.copy_for(databases, START)
     return run
 
