@@ -40,12 +40,13 @@ class SealSettings:
                    bool(configured))
 
 
-def make_self_signed(path, organisation, now=None):
-    """A self-signed seal certificate and its key as PKCS#12, readable by its owner only from the first byte.
+def make_self_signed(path, organisation, now=None, key=None):
+    """A self-signed seal certificate and its key as PKCS#12, readable by its owner only from the first byte;
+    ``key``: the private key to certify, a new RSA key of 3072 bits when none is given.
 
     Refuses to replace a file that exists: a seal is made once (``O_EXCL``)."""
     now = now or datetime.now(timezone.utc)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    key = key or rsa.generate_private_key(public_exponent=65537, key_size=3072)
     name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, 'NL'),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64]),
                       x509.NameAttribute(NameOID.COMMON_NAME, 'Zegel van de registratie (zelf ondertekend)')])

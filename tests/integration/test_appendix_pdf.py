@@ -175,24 +175,10 @@ def test_a_pdf_sealed_by_another_seal_is_not_trusted(app, adopted, tmp_path):
 def test_a_seal_with_another_kind_of_key_signs_too(app, adopted, tmp_path):
     """The seal's signer signs with the RSA key it holds, and leaves any other key to pyHanko: a seal with an
     elliptic-curve key makes PDFs that verify as well."""
-    from datetime import datetime, timedelta, timezone
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.serialization import pkcs12
-    from cryptography.x509.oid import NameOID
 
-    from engine.seal import SealSettings
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Zegel met een EC-sleutel')])
-    now = datetime.now(timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-                   .not_valid_after(now + timedelta(days=30)).sign(key, hashes.SHA256()))
-    path = tmp_path / 'ec.p12'
-    path.write_bytes(pkcs12.serialize_key_and_certificates(b'ec', key, certificate, None,
-                                                           serialization.NoEncryption()))
+    from engine.seal import SealSettings, make_self_signed
+    path = make_self_signed(tmp_path / 'ec.p12', 'Zegel met een EC-sleutel', key=ec.generate_private_key(ec.SECP256R1()))
     app.seal = SealSettings(path, None, True)
     verdict = app.verify_appendix_pdf(app.appendix_pdf(adopted))
     assert verdict.ok and verdict.number == adopted, verdict.message
